@@ -1,0 +1,332 @@
+// mstap's own syntax tree: what pass 1 produces and every later pass reads.
+// Nodes own their children; each carries the source range it came from.
+#pragma once
+
+#include "support/source.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mstap::ast {
+
+enum class Type { Unknown, Long, String, Stats };
+const char *typeName(Type type);
+
+class Visitor;
+
+struct Node {
+  SourceRange range;
+  SourceLoc loc() const { return range.begin; }
+};
+
+// ----------------------------------------------------------- expressions
+
+struct Expr : Node {
+  virtual ~Expr() = default;
+  virtual void accept(Visitor &v) = 0;
+};
+using ExprPtr = std::unique_ptr<Expr>;
+using ExprList = std::vector<ExprPtr>;
+
+#define MSTAP_ACCEPT void accept(Visitor &v) override;
+
+struct IntLiteral : Expr {
+  int64_t value = 0;
+  MSTAP_ACCEPT
+};
+
+struct StringLiteral : Expr {
+  std::string value; // the bytes the literal denotes, escapes decoded
+  MSTAP_ACCEPT
+};
+
+// A plain name: a local, a global or a function parameter.
+struct SymbolRef : Expr {
+  std::string name;
+  MSTAP_ACCEPT
+};
+
+// a[k1, k2]: arrays are always named globals (or locals, for pass 2 to reject).
+struct IndexExpr : Expr {
+  std::string array;
+  ExprList keys;
+  MSTAP_ACCEPT
+};
+
+struct CallExpr : Expr {
+  std::string function;
+  ExprList args;
+  MSTAP_ACCEPT
+};
+
+// $name, $$parms, $return, and the chain after them: ->field, [index].
+struct TargetExpr : Expr {
+  struct Component {
+    std::string member;  // "->member" when non-empty
+    ExprPtr index;       // "[index]" otherwise
+    SourceLoc loc;
+  };
+  std::string name; // as written, with its '$' or '$$' (and a trailing '$' pretty-print mark)
+  std::vector<Component> components;
+  MSTAP_ACCEPT
+};
+
+enum class UnaryOp { Not, BitNot, Negate, Plus };
+const char *spelling(UnaryOp op);
+
+struct UnaryExpr : Expr {
+  UnaryOp op;
+  ExprPtr operand;
+  MSTAP_ACCEPT
+};
+
+// ++x, --x, x++, x--
+struct IncDecExpr : Expr {
+  bool increment = true;
+  bool prefix = true;
+  ExprPtr operand;
+  MSTAP_ACCEPT
+};
+
+enum class BinaryOp {
+  Mul, Div, Mod,
+  Add, Sub, Concat,
+  Shl, Shr,
+  Eq, Ne, Lt, Le, Gt, Ge,
+  BitAnd, BitXor, BitOr,
+  LogAnd, LogOr,
+};
+const char *spelling(BinaryOp op);
+
+struct BinaryExpr : Expr {
+  BinaryOp op;
+  ExprPtr lhs, rhs;
+  MSTAP_ACCEPT
+};
+
+// k in a, [k1, k2] in a
+struct InExpr : Expr {
+  ExprList keys;
+  std::string array;
+  MSTAP_ACCEPT
+};
+
+struct TernaryExpr : Expr {
+  ExprPtr cond, then, otherwise;
+  MSTAP_ACCEPT
+};
+
+enum class AssignOp {
+  Assign, Add, Sub, Mul, Div, Mod, Shl, Shr, BitAnd, BitXor, BitOr, Concat,
+  Aggregate, // "<<<": add a value to a statistic
+};
+const char *spelling(AssignOp op);
+
+struct AssignExpr : Expr {
+  AssignOp op;
+  ExprPtr lhs, rhs;
+  MSTAP_ACCEPT
+};
+
+// The @-operators: statistics extractors, @defined and @entry.
+enum class AtOp { Count, Sum, Min, Max, Avg, HistLog, HistLinear, Defined, Entry };
+const char *spelling(AtOp op); // "@count", ...
+std::optional<AtOp> atOpNamed(const std::string &name);
+
+struct AtExpr : Expr {
+  AtOp op;
+  ExprList args;
+  MSTAP_ACCEPT
+};
+
+// ------------------------------------------------------------ statements
+
+struct Stmt : Node {
+  virtual ~Stmt() = default;
+  virtual void accept(Visitor &v) = 0;
+};
+using StmtPtr = std::unique_ptr<Stmt>;
+
+struct BlockStmt : Stmt {
+  std::vector<StmtPtr> statements;
+  MSTAP_ACCEPT
+};
+
+struct NullStmt : Stmt {
+  MSTAP_ACCEPT
+};
+
+struct ExprStmt : Stmt {
+  ExprPtr expr;
+  MSTAP_ACCEPT
+};
+
+struct IfStmt : Stmt {
+  ExprPtr cond;
+  StmtPtr then;
+  StmtPtr otherwise; // may be null
+  MSTAP_ACCEPT
+};
+
+struct WhileStmt : Stmt {
+  ExprPtr cond;
+  StmtPtr body;
+  MSTAP_ACCEPT
+};
+
+struct ForStmt : Stmt {
+  ExprPtr init, cond, step; // each may be null
+  StmtPtr body;
+  MSTAP_ACCEPT
+};
+
+enum class SortOrder { None, Ascending, Descending };
+
+struct ForeachStmt : Stmt {
+  struct Key {
+    std::string name;
+    SortOrder sort = SortOrder::None;
+    SourceLoc loc;
+  };
+  std::string valueVar;       // "v" in "foreach (v = [k] in a)"; empty when absent
+  SourceLoc valueLoc;
+  std::vector<Key> keys;
+  bool bracketedKeys = false; // "[k]" rather than "k"
+  std::string array;
+  SourceLoc arrayLoc;
+  SortOrder valueSort = SortOrder::None; // the mark on the array: sort by value
+  ExprPtr limit;              // may be null
+  StmtPtr body;
+  MSTAP_ACCEPT
+};
+
+struct BreakStmt : Stmt {
+  MSTAP_ACCEPT
+};
+struct ContinueStmt : Stmt {
+  MSTAP_ACCEPT
+};
+struct NextStmt : Stmt {
+  MSTAP_ACCEPT
+};
+
+struct ReturnStmt : Stmt {
+  ExprPtr value; // may be null
+  MSTAP_ACCEPT
+};
+
+struct DeleteStmt : Stmt {
+  ExprPtr target;
+  MSTAP_ACCEPT
+};
+
+struct TryStmt : Stmt {
+  std::unique_ptr<BlockStmt> body;
+  std::string catchVar; // empty when "catch" has no variable
+  SourceLoc catchVarLoc;
+  std::unique_ptr<BlockStmt> handler;
+  MSTAP_ACCEPT
+};
+
+#undef MSTAP_ACCEPT
+
+// ---------------------------------------------------------- declarations
+
+struct GlobalVar : Node {
+  std::string name;
+  std::optional<int64_t> arraySize; // global a[100]
+  ExprPtr init;                     // a literal, or null
+};
+
+struct Param : Node {
+  std::string name;
+  Type type = Type::Unknown;
+};
+
+struct FunctionDecl : Node {
+  std::string name;
+  Type returnType = Type::Unknown;
+  std::vector<Param> params;
+  std::unique_ptr<BlockStmt> body; // null when the body is embedded C
+  std::optional<std::string> embeddedCode; // the text between %{ and %}
+};
+
+struct ProbePoint : Node {
+  struct Component {
+    std::string name;
+    // The literal parameter, if any: a number or a string.
+    std::optional<int64_t> number;
+    std::optional<std::string> string;
+    SourceLoc loc;
+  };
+  std::vector<Component> components;
+  bool optional = false;   // "?": no error when it matches nothing
+  bool sufficient = false; // "!": stop at the first alternative that matches
+  ExprPtr condition;       // "if (expr)", or null
+};
+
+struct ProbeDecl : Node {
+  std::vector<ProbePoint> points;
+  std::unique_ptr<BlockStmt> body;
+};
+
+struct GlobalDecl : Node {
+  std::vector<GlobalVar> vars;
+};
+
+struct EmbeddedDecl : Node {
+  std::string code;
+};
+
+// The declarations of a script, in source order.
+struct Decl {
+  enum class Kind { Global, Function, Probe, Embedded } kind;
+  std::unique_ptr<GlobalDecl> global;
+  std::unique_ptr<FunctionDecl> function;
+  std::unique_ptr<ProbeDecl> probe;
+  std::unique_ptr<EmbeddedDecl> embedded;
+};
+
+struct Script {
+  const SourceFile *file = nullptr;
+  std::vector<Decl> decls;
+};
+
+// ---------------------------------------------------------------- visitor
+
+class Visitor {
+public:
+  virtual ~Visitor() = default;
+  virtual void visit(IntLiteral &) = 0;
+  virtual void visit(StringLiteral &) = 0;
+  virtual void visit(SymbolRef &) = 0;
+  virtual void visit(IndexExpr &) = 0;
+  virtual void visit(CallExpr &) = 0;
+  virtual void visit(TargetExpr &) = 0;
+  virtual void visit(UnaryExpr &) = 0;
+  virtual void visit(IncDecExpr &) = 0;
+  virtual void visit(BinaryExpr &) = 0;
+  virtual void visit(InExpr &) = 0;
+  virtual void visit(TernaryExpr &) = 0;
+  virtual void visit(AssignExpr &) = 0;
+  virtual void visit(AtExpr &) = 0;
+
+  virtual void visit(BlockStmt &) = 0;
+  virtual void visit(NullStmt &) = 0;
+  virtual void visit(ExprStmt &) = 0;
+  virtual void visit(IfStmt &) = 0;
+  virtual void visit(WhileStmt &) = 0;
+  virtual void visit(ForStmt &) = 0;
+  virtual void visit(ForeachStmt &) = 0;
+  virtual void visit(BreakStmt &) = 0;
+  virtual void visit(ContinueStmt &) = 0;
+  virtual void visit(NextStmt &) = 0;
+  virtual void visit(ReturnStmt &) = 0;
+  virtual void visit(DeleteStmt &) = 0;
+  virtual void visit(TryStmt &) = 0;
+};
+
+} // namespace mstap::ast

@@ -1,0 +1,154 @@
+#include "driver/session.h"
+
+#include "ast/printer.h"
+#include "parse/parser.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace mstap {
+
+static void cpuTimesMs(long &user, long &sys) {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  user = usage.ru_utime.tv_sec * 1000 + usage.ru_utime.tv_usec / 1000;
+  sys = usage.ru_stime.tv_sec * 1000 + usage.ru_stime.tv_usec / 1000;
+}
+
+static double nowMs() {
+  using namespace std::chrono;
+  return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
+}
+
+PassTimer::PassTimer() : realStart_(nowMs()) { cpuTimesMs(userMs_, sysMs_); }
+
+std::string PassTimer::elapsed() const {
+  long user, sys;
+  cpuTimesMs(user, sys);
+  return fmt::format("in {}usr/{}sys/{}real ms.", user - userMs_, sys - sysMs_,
+                     static_cast<long>(nowMs() - realStart_));
+}
+
+std::string PassTimer::memoryUse() {
+  // /proc/self/statm: size resident shared text lib data dt, in pages.
+  std::ifstream statm("/proc/self/statm");
+  long size = 0, resident = 0, shared = 0, text = 0, lib = 0, data = 0;
+  statm >> size >> resident >> shared >> text >> lib >> data;
+  long kbPerPage = sysconf(_SC_PAGESIZE) / 1024;
+  return fmt::format("{}virt/{}res/{}shr/{}data kb", size * kbPerPage, resident * kbPerPage,
+                     shared * kbPerPage, data * kbPerPage);
+}
+
+Session::Session(Options options) : options_(std::move(options)) {
+  const char *term = std::getenv("TERM");
+  colour_ = isatty(STDERR_FILENO) && !std::getenv("NO_COLOR") && term && std::strcmp(term, "dumb") != 0;
+  diags_.setWarningsEnabled(!options_.noWarnings);
+}
+
+void Session::printDiagnostics() { diags_.print(stderr, colour_); }
+
+// Reads the script named on the command line, or given with -e or on
+// standard input; refuses what it cannot read, or what is too large.
+bool Session::loadScript() {
+  if (options_.scriptText) {
+    file_ = std::make_unique<SourceFile>("<input>", *options_.scriptText);
+    return true;
+  }
+  std::string text;
+  std::string name = options_.scriptFile;
+  auto readAll = [&](std::istream &in) {
+    std::vector<char> buffer(1 << 16);
+    while (in && text.size() <= maxScriptBytes) {
+      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      text.append(buffer.data(), static_cast<size_t>(in.gcount()));
+    }
+  };
+  if (name == "-") {
+    name = "<input>";
+    readAll(std::cin);
+  } else {
+    struct stat st {};
+    if (stat(name.c_str(), &st) != 0) {
+      diags_.error(fmt::format("cannot read the script '{}': {}", name, std::strerror(errno)));
+      return false;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      diags_.error(fmt::format("cannot read the script '{}': it is a directory", name));
+      return false;
+    }
+    std::ifstream in(name, std::ios::binary);
+    if (!in) {
+      diags_.error(fmt::format("cannot read the script '{}': {}", name, std::strerror(errno)));
+      return false;
+    }
+    readAll(in);
+    if (in.bad()) {
+      diags_.error(fmt::format("cannot read the script '{}': read error", name));
+      return false;
+    }
+  }
+  file_ = std::make_unique<SourceFile>(name, std::move(text));
+  return true;
+}
+
+bool Session::pass1() {
+  PassTimer timer;
+  ParseOptions parseOptions;
+  parseOptions.args = options_.args;
+  parseOptions.guru = options_.guru;
+  script_ = parseScript(*file_, parseOptions, diags_);
+  printDiagnostics();
+  if (!script_) {
+    std::fprintf(stderr, "Pass 1: parse failed.\n");
+    return false;
+  }
+  if (options_.verbose > 0)
+    std::fprintf(stderr, "Pass 1: parsed user script and 0 library scripts using %s, %s\n",
+                 PassTimer::memoryUse().c_str(), timer.elapsed().c_str());
+  if (options_.lastPass == 1) {
+    std::string text = ast::printScript(*script_);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  }
+  return true;
+}
+
+int Session::run() {
+  if (options_.help) {
+    std::fputs(usageText().c_str(), stdout);
+    return 0;
+  }
+  if (options_.version) {
+    std::fputs(versionText().c_str(), stdout);
+    return 0;
+  }
+  if (!options_.scriptText && options_.scriptFile.empty()) {
+    diags_.error("no script given: name a script file, '-' for standard input, or use -e SCRIPT "
+                 "(mstap --help shows the options)");
+    printDiagnostics();
+    return 1;
+  }
+  if (!loadScript()) {
+    printDiagnostics();
+    return 1;
+  }
+  if (!pass1())
+    return 1;
+  if (options_.lastPass == 1)
+    return 0;
+  diags_.error(fmt::format("pass 2 (elaboration) is not built yet: this mstap stops after pass 1; "
+                           "use -p1 (you asked for pass {})",
+                           options_.lastPass));
+  printDiagnostics();
+  return 1;
+}
+
+} // namespace mstap

@@ -1,0 +1,35 @@
+// Pass 1: a script's text to mstap's AST.
+#pragma once
+
+#include "ast/ast.h"
+#include "support/diagnostics.h"
+#include "support/source.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mstap {
+
+struct ParseOptions {
+  // The words after the script on the command line: $1..$N, @1..@N.
+  std::vector<std::string> args;
+  // Guru mode (-g) allows embedded C.
+  bool guru = false;
+};
+
+// Scripts larger than this are refused before lexing: ANTLR keeps every token.
+constexpr size_t maxScriptBytes = 4u << 20;
+// Operators that may also begin a statement ('+', '-', '(', '[', '++', '--')
+// in one statement outside brackets: see statementChainTooLong.
+constexpr unsigned maxChainOperators = 500;
+// Parse trees deeper than this are refused (long left-nested chains such as
+// "1+1+...+1"): every later pass walks the tree recursively.
+constexpr unsigned maxTreeDepth = 3000;
+
+// Parses one script. On any error the errors are in `diags` and the result is
+// null; the returned script never holds ANTLR types.
+std::unique_ptr<ast::Script> parseScript(const SourceFile &file, const ParseOptions &options,
+                                         Diagnostics &diags);
+
+} // namespace mstap

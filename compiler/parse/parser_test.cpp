@@ -1,0 +1,215 @@
+#include "ast/printer.h"
+#include "parse/parser.h"
+#include "parse/literals.h"
+
+#include <gtest/gtest.h>
+
+using namespace mstap;
+
+namespace {
+
+struct Parsed {
+  std::unique_ptr<SourceFile> file;
+  std::unique_ptr<ast::Script> script;
+  Diagnostics diags;
+};
+
+std::unique_ptr<Parsed> parse(const std::string &text, std::vector<std::string> args = {},
+                              bool guru = false) {
+  auto p = std::make_unique<Parsed>();
+  p->file = std::make_unique<SourceFile>("t.stp", text);
+  ParseOptions options;
+  options.args = std::move(args);
+  options.guru = guru;
+  p->script = parseScript(*p->file, options, p->diags);
+  return p;
+}
+
+// The first error, as "LINE:COL: MESSAGE".
+std::string firstError(const std::string &text, std::vector<std::string> args = {}) {
+  auto p = parse(text, std::move(args));
+  EXPECT_EQ(p->script, nullptr);
+  if (p->diags.all().empty())
+    return "(no error)";
+  const Diagnostic &d = p->diags.all().front();
+  return std::to_string(d.loc.line) + ":" + std::to_string(d.loc.column) + ": " + d.message;
+}
+
+ast::Expr &firstExpr(ast::Script &script) {
+  auto &body = *script.decls.at(0).probe->body;
+  return *static_cast<ast::ExprStmt &>(*body.statements.at(0)).expr;
+}
+
+} // namespace
+
+TEST(Parse, HelloWorld) {
+  auto p = parse("probe begin { printf(\"hello world\\n\") exit() }");
+  ASSERT_NE(p->script, nullptr) << p->diags.render();
+  ASSERT_EQ(p->script->decls.size(), 1u);
+  auto &probe = *p->script->decls[0].probe;
+  ASSERT_EQ(probe.points.size(), 1u);
+  EXPECT_EQ(probe.points[0].components[0].name, "begin");
+  ASSERT_EQ(probe.body->statements.size(), 2u); // no ';' needed between statements
+  auto &call = dynamic_cast<ast::CallExpr &>(firstExpr(*p->script));
+  EXPECT_EQ(call.function, "printf");
+  EXPECT_EQ(dynamic_cast<ast::StringLiteral &>(*call.args[0]).value, "hello world\n");
+}
+
+TEST(Parse, Precedence) {
+  auto p = parse("probe begin { x = 1 + 2 * 3 << 1 == 14 && a || b }");
+  ASSERT_NE(p->script, nullptr) << p->diags.render();
+  auto &assign = dynamic_cast<ast::AssignExpr &>(firstExpr(*p->script));
+  auto &logOr = dynamic_cast<ast::BinaryExpr &>(*assign.rhs);
+  EXPECT_EQ(logOr.op, ast::BinaryOp::LogOr);
+  auto &logAnd = dynamic_cast<ast::BinaryExpr &>(*logOr.lhs);
+  EXPECT_EQ(logAnd.op, ast::BinaryOp::LogAnd);
+  auto &eq = dynamic_cast<ast::BinaryExpr &>(*logAnd.lhs);
+  EXPECT_EQ(eq.op, ast::BinaryOp::Eq);
+  auto &shl = dynamic_cast<ast::BinaryExpr &>(*eq.lhs);
+  EXPECT_EQ(shl.op, ast::BinaryOp::Shl);
+  auto &add = dynamic_cast<ast::BinaryExpr &>(*shl.lhs);
+  EXPECT_EQ(add.op, ast::BinaryOp::Add);
+  EXPECT_EQ(dynamic_cast<ast::BinaryExpr &>(*add.rhs).op, ast::BinaryOp::Mul);
+}
+
+TEST(Parse, AssignmentIsRightAssociativeAndConcatIsAdditive) {
+  auto p = parse("probe begin { a = b .= \"x\" . \"y\" + 1 }");
+  ASSERT_NE(p->script, nullptr) << p->diags.render();
+  auto &outer = dynamic_cast<ast::AssignExpr &>(firstExpr(*p->script));
+  auto &inner = dynamic_cast<ast::AssignExpr &>(*outer.rhs);
+  EXPECT_EQ(inner.op, ast::AssignOp::Concat);
+  // "." and "+" share a level and associate left: ("x" . "y") + 1
+  auto &plus = dynamic_cast<ast::BinaryExpr &>(*inner.rhs);
+  EXPECT_EQ(plus.op, ast::BinaryOp::Add);
+  EXPECT_EQ(dynamic_cast<ast::BinaryExpr &>(*plus.lhs).op, ast::BinaryOp::Concat);
+}
+
+TEST(Parse, IntegerLiterals) {
+  auto p = parse("probe begin { x = 0x10 + 010 + 9223372036854775807 + -9223372036854775808 + "
+                 "0xffffffffffffffff }");
+  ASSERT_NE(p->script, nullptr) << p->diags.render();
+  EXPECT_EQ(ast::printExpr(firstExpr(*p->script)),
+            "x = 16 + 8 + 9223372036854775807 + -9223372036854775808 + -1");
+  EXPECT_EQ(firstError("probe begin { x = 18446744073709551616 }"),
+            "1:19: number '18446744073709551616' is out of range: more than 64 bits");
+  EXPECT_EQ(firstError("probe begin { x = 12ab }"), "1:19: invalid number '12ab'");
+  EXPECT_EQ(firstError("probe begin { x = 09 }"), "1:19: invalid number '09'");
+}
+
+TEST(Parse, StringEscapes) {
+  auto p = parse(R"(probe begin { x = "a\tb\\c\"d\101\x41\n" })");
+  ASSERT_NE(p->script, nullptr) << p->diags.render();
+  auto &assign = dynamic_cast<ast::AssignExpr &>(firstExpr(*p->script));
+  EXPECT_EQ(dynamic_cast<ast::StringLiteral &>(*assign.rhs).value, "a\tb\\c\"dAA\n");
+  EXPECT_EQ(firstError(R"(probe begin { x = "ab\q" })"), "1:22: unknown escape sequence '\\q' in string");
+}
+
+TEST(Parse, CommandLineArguments) {
+  auto p = parse("probe begin { printf(\"%s %d %d %s\", @1, $2, $#, @#) }", {"sometext", "42"});
+  ASSERT_NE(p->script, nullptr) << p->diags.render();
+  EXPECT_EQ(ast::printExpr(firstExpr(*p->script)), "printf(\"%s %d %d %s\", \"sometext\", 42, 2, \"2\")");
+  EXPECT_EQ(firstError("probe begin { x = $3 }", {"a", "1"}),
+            "1:19: command line argument index 3 out of range [1-2]");
+  EXPECT_EQ(firstError("probe begin { x = $1 }", {"abc"}),
+            "1:19: command line argument $1 is 'abc', not a number (use @1 for a string)");
+  auto negative = parse("probe timer.ms($1) { x = -$2 }", {"100", "-7"});
+  ASSERT_NE(negative->script, nullptr) << negative->diags.render();
+  EXPECT_EQ(*negative->script->decls[0].probe->points[0].components[1].number, 100);
+  EXPECT_EQ(ast::printExpr(firstExpr(*negative->script)), "x = 7");
+}
+
+TEST(Parse, ForeachForms) {
+  auto p = parse("probe end { foreach (v = [a, b-] in arr limit 5) x = v; foreach (k in arr+) y = k }");
+  ASSERT_NE(p->script, nullptr) << p->diags.render();
+  auto &body = *p->script->decls[0].probe->body;
+  auto &first = dynamic_cast<ast::ForeachStmt &>(*body.statements[0]);
+  EXPECT_EQ(first.valueVar, "v");
+  ASSERT_EQ(first.keys.size(), 2u);
+  EXPECT_EQ(first.keys[1].sort, ast::SortOrder::Descending);
+  EXPECT_TRUE(first.bracketedKeys);
+  EXPECT_NE(first.limit, nullptr);
+  auto &second = dynamic_cast<ast::ForeachStmt &>(*body.statements[1]);
+  EXPECT_EQ(second.valueSort, ast::SortOrder::Ascending);
+  EXPECT_FALSE(second.bracketedKeys);
+  EXPECT_EQ(firstError("probe end { foreach ([a+, b-] in arr) x = 1 }"),
+            "1:28: a foreach can sort by one thing only: remove all but one '+' or '-'");
+}
+
+TEST(Parse, ProbePoints) {
+  auto p = parse("probe kernel.function(\"vfs_*\").return?, module(\"ext4\").function(\"ext4_file_open\"),"
+                 " syscall.*!, timer.ms(100), begin(-1) {}");
+  ASSERT_NE(p->script, nullptr) << p->diags.render();
+  auto &points = p->script->decls[0].probe->points;
+  ASSERT_EQ(points.size(), 5u);
+  EXPECT_EQ(points[0].components[2].name, "return");
+  EXPECT_TRUE(points[0].optional);
+  EXPECT_EQ(*points[1].components[0].string, "ext4");
+  EXPECT_EQ(points[2].components[1].name, "*");
+  EXPECT_TRUE(points[2].sufficient);
+  EXPECT_EQ(*points[4].components[0].number, -1);
+  EXPECT_EQ(firstError("probe sys *.x {}"), "1:11: a probe point name cannot contain spaces");
+}
+
+TEST(Parse, EmbeddedCodeNeedsGuruMode) {
+  const char *script = "%{ #include <linux/sched.h> %}\nfunction f:long () %{ STAP_RETURN(1); %}\n";
+  EXPECT_EQ(firstError(script), "1:1: embedded C code is allowed only in guru mode: use -g");
+  auto p = parse(script, {}, true);
+  ASSERT_NE(p->script, nullptr) << p->diags.render();
+  EXPECT_EQ(*p->script->decls[1].function->embeddedCode, " STAP_RETURN(1); ");
+}
+
+TEST(Parse, SyntaxErrorsInPlainWords) {
+  EXPECT_EQ(firstError("probe begin { printf(\"x\" }"), "1:26: expected ')' after function arguments, found '}'");
+  EXPECT_EQ(firstError("function f(a, b {}"), "1:17: expected ')' after function parameters, found '{'");
+  EXPECT_EQ(firstError("probe begin { x = }"), "1:19: expected an expression, found '}'");
+  EXPECT_EQ(firstError("probe begin {\n  x = 1\n"), "3:1: expected '}' before end of file: a block is not closed");
+  EXPECT_EQ(firstError("probe begin { if (x > 1 { } }"), "1:25: expected ')' after the condition, found '{'");
+  EXPECT_EQ(firstError("foo bar"), "1:1: expected 'probe', 'global' or 'function', found 'foo'");
+  EXPECT_EQ(firstError("probe begin { s = \"abc }"), "1:19: unterminated string: a '\"' is missing on this line");
+  EXPECT_EQ(firstError("probe begin { } /* never closed"), "1:17: unterminated comment: '*/' is missing");
+  EXPECT_EQ(firstError("probe begin { x = 1 ` }"), "1:21: invalid character '`'");
+  EXPECT_EQ(firstError("probe begin { x = @cast(p, \"t\") }"),
+            "1:19: unknown operator '@cast': mstap knows @count, @sum, @min, @max, @avg, @hist_log, "
+            "@hist_linear, @defined and @entry");
+  EXPECT_EQ(firstError("probe begin { x = @hist_linear(s, 1) }"), "1:19: @hist_linear takes 4 arguments, not 2");
+}
+
+TEST(Parse, SeveralErrorsInOneRun) {
+  auto p = parse("probe begin { x = }\nprobe end { y = ) }\nfunction f( {}\n");
+  EXPECT_EQ(p->script, nullptr);
+  EXPECT_GE(p->diags.errorCount(), 3u) << p->diags.render();
+}
+
+TEST(Parse, HostileInputIsRefusedNotFatal) {
+  EXPECT_NE(firstError("probe begin { x = " + std::string(100000, '(') + " }").find("nests too deeply"),
+            std::string::npos);
+  std::string minuses;
+  for (int i = 0; i < 50000; ++i)
+    minuses += "- ";
+  EXPECT_NE(firstError("probe begin { x = " + minuses + "1 }").find("nests too deeply"), std::string::npos);
+  std::string sum = "probe begin { x = 1", product = sum;
+  for (int i = 0; i < 20000; ++i)
+    sum += "+1", product += "*1";
+  EXPECT_NE(firstError(sum + " }").find("this statement is too long"), std::string::npos);
+  EXPECT_NE(firstError(product + " }").find("nests too deeply"), std::string::npos);
+  // Inside brackets a long sum is no trouble, nor are many statements.
+  std::string bracketed = "probe begin { x = (1", many = "probe begin {";
+  for (int i = 0; i < 2000; ++i)
+    bracketed += "+1", many += " x = x + 1 - 1";
+  EXPECT_NE(parse(bracketed + ") }")->script, nullptr);
+  EXPECT_NE(parse(many + " }")->script, nullptr);
+  EXPECT_NE(firstError(std::string("probe begin { x = \"\xff\" }")).find("not UTF-8"), std::string::npos);
+  EXPECT_EQ(firstError(std::string("probe begin { x = 1\0 }", 23)), "1:20: invalid character U+0000");
+}
+
+TEST(ParseInteger, Forms) {
+  int64_t v = 0;
+  EXPECT_EQ(parseInteger("0", v), "");
+  EXPECT_EQ(v, 0);
+  EXPECT_EQ(parseInteger("0777", v), "");
+  EXPECT_EQ(v, 511);
+  EXPECT_EQ(parseInteger("0XfF", v), "");
+  EXPECT_EQ(v, 255);
+  EXPECT_NE(parseInteger("0x", v), "");
+  EXPECT_NE(parseInteger("", v), "");
+}

@@ -1,0 +1,118 @@
+#include "support/diagnostics.h"
+
+#include <fmt/format.h>
+
+namespace mstap {
+
+void Diagnostics::add(Severity severity, const SourceFile *file, SourceLoc loc,
+                      std::string message) {
+  if (severity == Severity::Note) {
+    if (!lastDropped_)
+      diagnostics_.push_back({severity, file, loc, std::move(message)});
+    return;
+  }
+  lastDropped_ = true;
+  if (severity == Severity::Warning && !warningsEnabled_)
+    return;
+  if (errors_ > maxErrors)
+    return;
+  if (severity == Severity::Error) {
+    ++errors_;
+    if (errors_ > maxErrors) {
+      diagnostics_.push_back({Severity::Error, nullptr, {},
+                              fmt::format("too many errors; stopping after {}", maxErrors)});
+      return;
+    }
+  }
+  lastDropped_ = false;
+  diagnostics_.push_back({severity, file, loc, std::move(message)});
+}
+
+void Diagnostics::error(const SourceFile *file, SourceLoc loc, std::string message) {
+  add(Severity::Error, file, loc, std::move(message));
+}
+void Diagnostics::warning(const SourceFile *file, SourceLoc loc, std::string message) {
+  add(Severity::Warning, file, loc, std::move(message));
+}
+void Diagnostics::note(const SourceFile *file, SourceLoc loc, std::string message) {
+  add(Severity::Note, file, loc, std::move(message));
+}
+
+void Diagnostics::clear() {
+  diagnostics_.clear();
+  printed_ = 0;
+  errors_ = 0;
+  lastDropped_ = false;
+}
+
+static const char *severityWord(Severity s) {
+  switch (s) {
+  case Severity::Error: return "error";
+  case Severity::Warning: return "warning";
+  case Severity::Note: return "note";
+  }
+  return "error";
+}
+
+static const char *severityColour(Severity s) {
+  switch (s) {
+  case Severity::Error: return "\033[1;31m";
+  case Severity::Warning: return "\033[1;35m";
+  case Severity::Note: return "\033[1;36m";
+  }
+  return "";
+}
+
+std::string formatDiagnostic(const Diagnostic &d, bool colour) {
+  const char *bold = colour ? "\033[1m" : "";
+  const char *reset = colour ? "\033[0m" : "";
+  std::string out;
+  if (d.file && d.loc.valid())
+    out += fmt::format("{}{}:{}:{}: {}", bold, d.file->name(), d.loc.line, d.loc.column, reset);
+  else if (d.file)
+    out += fmt::format("{}{}: {}", bold, d.file->name(), reset);
+  else
+    out += fmt::format("{}mstap: {}", bold, reset);
+  out += fmt::format("{}{}:{} {}{}{}\n", colour ? severityColour(d.severity) : "",
+                     severityWord(d.severity), reset, bold, d.message, reset);
+  if (!d.file || !d.loc.valid())
+    return out;
+  std::string_view line = d.file->line(d.loc.line);
+  // The caret goes under the column'th code point; tabs are kept so that it
+  // lines up with the source line above it.
+  std::string caret;
+  uint32_t column = 1;
+  for (size_t i = 0; i < line.size() && column < d.loc.column; ++i) {
+    unsigned char c = static_cast<unsigned char>(line[i]);
+    if ((c & 0xC0) == 0x80)
+      continue;
+    caret += c == '\t' ? '\t' : ' ';
+    ++column;
+  }
+  // Control characters would garble a terminal: show them as '?'.
+  std::string shown;
+  for (char c : line)
+    shown += (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f ? '?' : c;
+  out += shown;
+  out += '\n';
+  out += caret;
+  out += colour ? "\033[1;32m^\033[0m\n" : "^\n";
+  return out;
+}
+
+void Diagnostics::print(std::FILE *out, bool colour) {
+  for (; printed_ < diagnostics_.size(); ++printed_) {
+    std::string text = formatDiagnostic(diagnostics_[printed_], colour);
+    std::fwrite(text.data(), 1, text.size(), out);
+  }
+  std::fflush(out);
+}
+
+std::string Diagnostics::render() const {
+  std::string text;
+  for (const Diagnostic &d : diagnostics_)
+    text += formatDiagnostic(d, false);
+  return text;
+}
+
+} // namespace mstap

@@ -1,0 +1,65 @@
+#include "support/diagnostics.h"
+#include "support/source.h"
+
+#include <gtest/gtest.h>
+
+using namespace mstap;
+
+TEST(SourceFile, LinesWithoutBreaks) {
+  SourceFile f("x.stp", "one\r\ntwo\nthree");
+  EXPECT_EQ(f.lineCount(), 3u);
+  EXPECT_EQ(f.line(1), "one");
+  EXPECT_EQ(f.line(2), "two");
+  EXPECT_EQ(f.line(3), "three");
+  EXPECT_EQ(f.line(4), "");
+  EXPECT_EQ(f.line(0), "");
+}
+
+TEST(Utf8, FindsBadBytes) {
+  size_t at = 0;
+  EXPECT_FALSE(findInvalidUtf8("plain é ü 日本", at));
+  EXPECT_TRUE(findInvalidUtf8("ab\xff", at));
+  EXPECT_EQ(at, 2u);
+  EXPECT_TRUE(findInvalidUtf8("\xc0\x80", at)); // overlong NUL
+  EXPECT_TRUE(findInvalidUtf8("x\xe6\x97", at)); // truncated
+  EXPECT_EQ(at, 1u);
+  EXPECT_TRUE(findInvalidUtf8("\xed\xa0\x80", at)); // a surrogate
+}
+
+TEST(Utf8, LocationCountsCodePoints) {
+  SourceLoc loc = locationOfOffset("é\n日本x", 9); // 'x': after "日本" on line 2
+  EXPECT_EQ(loc.line, 2u);
+  EXPECT_EQ(loc.column, 3u);
+}
+
+TEST(Diagnostics, CaretUnderCodePointColumn) {
+  SourceFile f("x.stp", "s = \"日本\" + \n");
+  Diagnostics d;
+  d.error(&f, {1, 10}, "bad");
+  EXPECT_EQ(d.render(), "x.stp:1:10: error: bad\ns = \"日本\" + \n         ^\n");
+}
+
+TEST(Diagnostics, TabsKeptInCaretLine) {
+  SourceFile f("x.stp", "\tx = ;\n");
+  Diagnostics d;
+  d.error(&f, {1, 6}, "expected an expression");
+  EXPECT_EQ(d.render(), "x.stp:1:6: error: expected an expression\n\tx = ;\n\t    ^\n");
+}
+
+TEST(Diagnostics, StopsAfterTheBound) {
+  SourceFile f("x.stp", "x\n");
+  Diagnostics d;
+  for (int i = 0; i < 50; ++i)
+    d.error(&f, {1, 1}, "e");
+  EXPECT_EQ(d.all().size(), Diagnostics::maxErrors + 1);
+  EXPECT_EQ(d.all().back().message, "too many errors; stopping after 20");
+}
+
+TEST(Diagnostics, WarningsCanBeTurnedOff) {
+  Diagnostics d;
+  d.setWarningsEnabled(false);
+  d.warning(nullptr, {}, "w");
+  d.note(nullptr, {}, "n"); // belongs to the dropped warning
+  EXPECT_TRUE(d.all().empty());
+  EXPECT_FALSE(d.hasErrors());
+}

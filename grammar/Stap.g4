@@ -1,0 +1,246 @@
+// The SystemTap script language, as far as mstap accepts it.
+//
+// The parse tree this produces is turned into mstap's own AST by
+// compiler/parse/transformer.cpp (one transform function per rule); nothing
+// after pass 1 sees ANTLR types. Precedence follows stap's recursive-descent
+// parser: assignment < ?: < || < && < in < | < ^ < & < comparison < shift
+// < additive (+ - .) < multiplicative < unary < postfix.
+grammar Stap;
+
+@parser::members {
+  // Hostile input ("((((((..." or "- - - - ...") must not overflow the
+  // stack: the statement and expression rules count how deep they are, and
+  // past maxNesting the parse is abandoned with NestingTooDeep.
+  struct NestingTooDeep {
+    antlr4::Token *at;
+  };
+  static constexpr int maxNesting = 400;
+  int nesting = 0;
+  struct NestingGuard {
+    StapParser &parser;
+    explicit NestingGuard(StapParser &p) : parser(p) {
+      if (++parser.nesting > maxNesting) {
+        --parser.nesting;
+        throw NestingTooDeep{p.getCurrentToken()};
+      }
+    }
+    ~NestingGuard() { --parser.nesting; }
+  };
+}
+
+// ---------------------------------------------------------------- top level
+
+script
+  : topLevel* EOF
+  ;
+
+topLevel
+  : globalDecl
+  | functionDecl
+  | probeDecl
+  | embeddedCode
+  | ';'
+  ;
+
+globalDecl
+  : 'global' globalVar (',' globalVar)*
+  ;
+
+globalVar
+  : Identifier ('[' size=literal ']')? ('=' init=literal)?
+  ;
+
+functionDecl
+  : 'function' Identifier typeSuffix? '(' (param (',' param)*)? ')' functionBody
+  ;
+
+functionBody
+  : block
+  | embeddedCode
+  ;
+
+typeSuffix
+  : ':' Identifier
+  ;
+
+param
+  : Identifier typeSuffix?
+  ;
+
+probeDecl
+  : 'probe' probePoint (',' probePoint)* block
+  ;
+
+probePoint
+  : probeComponent ('.' probeComponent)* probeMark? ('if' '(' expression ')')?
+  ;
+
+probeMark
+  : '?'
+  | '!'
+  ;
+
+probeComponent
+  : probeName ('(' literal ')')?
+  ;
+
+// A component name may hold wildcards ("sys*", "*"); the transformer checks
+// that its pieces touch.
+probeName
+  : (Identifier | '*' | 'function' | 'return' | 'global' | 'probe' | 'next' | 'in' | 'if' | 'else' | 'delete')+
+  ;
+
+literal
+  : '-'? IntegerLiteral
+  | StringLiteral
+  | '-'? argRef
+  ;
+
+argRef
+  : DollarNumber
+  | AtNumber
+  | DollarHash
+  | AtHash
+  ;
+
+embeddedCode
+  : EmbeddedCode
+  ;
+
+// --------------------------------------------------------------- statements
+
+block
+  : '{' statement* '}'
+  ;
+
+// A simple statement may end in ';' (as in C, "if (x) y = 1; else ..."), or
+// not (as in stap, "x = 1 y = 2"); a lone ';' is an empty statement.
+statement
+@init { NestingGuard nestingGuard(*this); }
+  : block                                                            # blockStmt
+  | ';'                                                              # emptyStmt
+  | 'if' '(' expression ')' statement ('else' statement)?            # ifStmt
+  | 'while' '(' expression ')' statement                             # whileStmt
+  | 'for' '(' forInit=expression? ';' forCond=expression? ';' forStep=expression? ')' statement # forStmt
+  | 'foreach' '(' foreachHead ')' statement                          # foreachStmt
+  | 'break' ';'?                                                     # breakStmt
+  | 'continue' ';'?                                                  # continueStmt
+  | 'next' ';'?                                                      # nextStmt
+  | 'return' expression? ';'?                                        # returnStmt
+  | 'delete' expression ';'?                                         # deleteStmt
+  | 'try' body=block 'catch' ('(' Identifier ')')? handler=block     # tryStmt
+  | expression ';'?                                                  # exprStmt
+  ;
+
+foreachHead
+  : (valueVar=Identifier '=')? foreachKeys 'in' array=Identifier sortMark? ('limit' expression)?
+  ;
+
+foreachKeys
+  : foreachKey
+  | '[' foreachKey (',' foreachKey)* ']'
+  ;
+
+foreachKey
+  : Identifier sortMark?
+  ;
+
+sortMark
+  : '+'
+  | '-'
+  ;
+
+// -------------------------------------------------------------- expressions
+
+expression
+@init { NestingGuard nestingGuard(*this); }
+  : primary                                                          # primaryExpr
+  | expression op=('++' | '--')                                      # postfixExpr
+  | op=('++' | '--' | '!' | '~' | '-' | '+') expression              # unaryExpr
+  | expression op=('*' | '/' | '%') expression                       # binaryExpr
+  | expression op=('+' | '-' | '.') expression                       # binaryExpr
+  | expression op=('<<' | '>>') expression                           # binaryExpr
+  | expression op=('==' | '!=' | '<' | '<=' | '>' | '>=') expression # binaryExpr
+  | expression op='&' expression                                     # binaryExpr
+  | expression op='^' expression                                     # binaryExpr
+  | expression op='|' expression                                     # binaryExpr
+  | expression 'in' Identifier                                       # inExpr
+  | expression op='&&' expression                                    # binaryExpr
+  | expression op='||' expression                                    # binaryExpr
+  | <assoc=right> expression '?' expression ':' expression           # ternaryExpr
+  | <assoc=right> expression op=('=' | '+=' | '-=' | '*=' | '/=' | '%=' | '<<=' | '>>=' | '&=' | '^=' | '|=' | '.=' | '<<<') expression # assignExpr
+  ;
+
+primary
+  : IntegerLiteral                                                   # intLiteral
+  | StringLiteral                                                    # stringLiteral
+  | argRef                                                           # argRefExpr
+  | '(' expression ')'                                               # parenExpr
+  | Identifier '(' (expression (',' expression)*)? ')'               # callExpr
+  | Identifier '[' expression (',' expression)* ']'                  # indexExpr
+  | Identifier                                                       # symbolExpr
+  | TargetName targetSuffix*                                         # targetExpr
+  | AtName '(' (expression (',' expression)*)? ')'                   # atExpr
+  | '[' expression (',' expression)* ']' 'in' Identifier             # multiInExpr
+  ;
+
+targetSuffix
+  : '->' Identifier
+  | '[' expression ']'
+  ;
+
+// ------------------------------------------------------------------- tokens
+
+EmbeddedCode
+  : '%{' .*? '%}'
+  ;
+
+// Matches only where no closing "%}" follows (the rule above is then longer).
+UnterminatedEmbeddedCode
+  : '%{' (~'%' | '%'+ ~[%}])* '%'*
+  ;
+
+IntegerLiteral
+  : [0-9] [0-9a-zA-Z_]*   // junk such as "12ab" is one token, rejected with its text
+  ;
+
+StringLiteral
+  : '"' ('\\' . | ~["\\\r\n])* '"'
+  ;
+
+UnterminatedString
+  : '"' ('\\' . | ~["\\\r\n])*
+  ;
+
+Identifier
+  : [a-zA-Z_] [a-zA-Z0-9_]*
+  ;
+
+TargetName
+  : '$' '$'? [a-zA-Z_] [a-zA-Z0-9_]* ('$' '$'?)?
+  ;
+
+DollarNumber : '$' [0-9]+ ;
+AtNumber     : '@' [0-9]+ ;
+DollarHash   : '$#' ;
+AtHash       : '@#' ;
+
+AtName
+  : '@' [a-zA-Z_] [a-zA-Z0-9_]*
+  ;
+
+BlockComment
+  : '/*' .*? '*/' -> skip
+  ;
+
+UnterminatedComment
+  : '/*' (~'*' | '*'+ ~[*/])* '*'*
+  ;
+
+LineComment
+  : ('#' | '//') ~[\r\n]* -> skip
+  ;
+
+Whitespace
+  : [ \t\r\n\f\u000B]+ -> skip
+  ;

@@ -1,0 +1,12 @@
+# lit configuration for the .stp language cases. Each case names its own
+# command in a RUN: line and its expected output or error in CHECK: lines.
+import lit.formats
+
+config.name = "mstap-lang"
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".stp"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.mstap_build_dir, "tests", "lang")
+config.substitutions.append(("%mstap", config.mstap_binary))
+config.environment["PATH"] = os.pathsep.join([config.llvm_tools_dir, config.environment.get("PATH", "/usr/bin:/bin")])
+config.environment["NO_COLOR"] = "1"
