@@ -16,6 +16,20 @@ enum class Type { Unknown, Long, String, Stats };
 const char *typeName(Type type);
 
 class Visitor;
+struct FunctionDecl;
+
+// A variable, as pass 2 resolves it: globals are declared, locals and
+// parameters belong to one probe or function. Pass 1 leaves these unset.
+struct Variable {
+  enum class Scope { Global, Local, Param } scope = Scope::Local;
+  std::string name;
+  Type type = Type::Unknown;   // the value's type; for an array, its elements'
+  SourceLoc typeLoc;           // where that type was first inferred (for notes)
+  int arity = -1;              // -1 not yet known, 0 a scalar, N an array with N keys
+  std::vector<Type> keyTypes;  // one per key, for arrays
+  SourceLoc loc;               // its declaration, or first use for locals
+  bool read = false, written = false;
+};
 
 struct Node {
   SourceRange range;
@@ -25,6 +39,7 @@ struct Node {
 // ----------------------------------------------------------- expressions
 
 struct Expr : Node {
+  Type type = Type::Unknown; // set by pass 2
   virtual ~Expr() = default;
   virtual void accept(Visitor &v) = 0;
 };
@@ -46,18 +61,23 @@ struct StringLiteral : Expr {
 // A plain name: a local, a global or a function parameter.
 struct SymbolRef : Expr {
   std::string name;
+  Variable *var = nullptr; // pass 2
   MSTAP_ACCEPT
 };
 
 // a[k1, k2]: arrays are always named globals (or locals, for pass 2 to reject).
 struct IndexExpr : Expr {
   std::string array;
+  Variable *var = nullptr; // pass 2
   ExprList keys;
   MSTAP_ACCEPT
 };
 
+struct Builtin;
 struct CallExpr : Expr {
   std::string function;
+  FunctionDecl *callee = nullptr;    // pass 2: a script function, or
+  const Builtin *builtin = nullptr;  // a built-in one
   ExprList args;
   MSTAP_ACCEPT
 };
@@ -111,6 +131,7 @@ struct BinaryExpr : Expr {
 struct InExpr : Expr {
   ExprList keys;
   std::string array;
+  Variable *var = nullptr; // pass 2
   MSTAP_ACCEPT
 };
 
@@ -200,6 +221,9 @@ struct ForeachStmt : Stmt {
   SortOrder valueSort = SortOrder::None; // the mark on the array: sort by value
   ExprPtr limit;              // may be null
   StmtPtr body;
+  // pass 2
+  Variable *arrayVar = nullptr, *valueVarRef = nullptr;
+  std::vector<Variable *> keyVars;
   MSTAP_ACCEPT
 };
 
@@ -228,6 +252,7 @@ struct TryStmt : Stmt {
   std::string catchVar; // empty when "catch" has no variable
   SourceLoc catchVarLoc;
   std::unique_ptr<BlockStmt> handler;
+  Variable *catchVarRef = nullptr; // pass 2
   MSTAP_ACCEPT
 };
 
@@ -237,6 +262,7 @@ struct TryStmt : Stmt {
 
 struct GlobalVar : Node {
   std::string name;
+  std::unique_ptr<Variable> var; // pass 2
   std::optional<int64_t> arraySize; // global a[100]
   ExprPtr init;                     // a literal, or null
 };
@@ -252,6 +278,9 @@ struct FunctionDecl : Node {
   std::vector<Param> params;
   std::unique_ptr<BlockStmt> body; // null when the body is embedded C
   std::optional<std::string> embeddedCode; // the text between %{ and %}
+  // pass 2
+  std::vector<std::unique_ptr<Variable>> locals; // parameters first
+  SourceLoc returnTypeLoc;
 };
 
 struct ProbePoint : Node {
@@ -271,6 +300,7 @@ struct ProbePoint : Node {
 struct ProbeDecl : Node {
   std::vector<ProbePoint> points;
   std::unique_ptr<BlockStmt> body;
+  std::vector<std::unique_ptr<Variable>> locals; // pass 2
 };
 
 struct GlobalDecl : Node {

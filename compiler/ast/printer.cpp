@@ -379,6 +379,14 @@ std::string quoteString(const std::string &value) {
   return out;
 }
 
+std::string printBlock(const BlockStmt &block) {
+  StmtPrinter printer;
+  printer.blockContents(block);
+  return "{\n" + printer.out + "}\n";
+}
+
+std::string printProbePoint(const ProbePoint &point) { return probePointText(point); }
+
 std::string printExpr(const Expr &expr) {
   ExprPrinter printer;
   printer.print(expr, PrecAssign);

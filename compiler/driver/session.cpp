@@ -2,6 +2,8 @@
 
 #include "ast/printer.h"
 #include "parse/parser.h"
+#include "sema/builtins.h"
+#include "sema/elaborate.h"
 
 #include <fmt/format.h>
 
@@ -121,6 +123,37 @@ bool Session::pass1() {
   return true;
 }
 
+bool Session::pass2() {
+  PassTimer timer;
+  ElaborateOptions elaborateOptions;
+  elaborateOptions.guru = options_.guru;
+  ElaborateResult result = elaborate(*script_, elaborateOptions, diags_);
+  printDiagnostics();
+  if (!result.ok) {
+    std::fprintf(stderr, "Pass 2: analysis failed.\n");
+    return false;
+  }
+  if (options_.verbose > 0) {
+    size_t probes = 0, functions = 0, embeds = 0, globals = 0;
+    for (const auto &list : result.probes)
+      probes += list.size();
+    for (const ast::Decl &decl : script_->decls) {
+      functions += decl.kind == ast::Decl::Kind::Function;
+      embeds += decl.kind == ast::Decl::Kind::Embedded ||
+                (decl.kind == ast::Decl::Kind::Function && decl.function->embeddedCode);
+      if (decl.kind == ast::Decl::Kind::Global)
+        globals += decl.global->vars.size();
+    }
+    std::fprintf(stderr, "Pass 2: analyzed script: %zu probes, %zu functions, %zu embeds, %zu globals using %s, %s\n",
+                 probes, functions, embeds, globals, PassTimer::memoryUse().c_str(), timer.elapsed().c_str());
+  }
+  if (options_.lastPass == 2) {
+    std::string text = printElaborated(*script_, result);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  }
+  return true;
+}
+
 int Session::run() {
   if (options_.help) {
     std::fputs(usageText().c_str(), stdout);
@@ -128,6 +161,11 @@ int Session::run() {
   }
   if (options_.version) {
     std::fputs(versionText().c_str(), stdout);
+    return 0;
+  }
+  if (options_.dumpFunctions) {
+    for (const ast::Builtin &b : ast::builtins())
+      std::printf("%s\n    %s\n", ast::builtinSignature(b).c_str(), b.summary);
     return 0;
   }
   if (!options_.scriptText && options_.scriptFile.empty()) {
@@ -144,8 +182,12 @@ int Session::run() {
     return 1;
   if (options_.lastPass == 1)
     return 0;
-  diags_.error(fmt::format("pass 2 (elaboration) is not built yet: this mstap stops after pass 1; "
-                           "use -p1 (you asked for pass {})",
+  if (!pass2())
+    return 1;
+  if (options_.lastPass == 2)
+    return 0;
+  diags_.error(fmt::format("pass 3 (translation to C) is not built yet: this mstap stops after pass 2; "
+                           "use -p1 or -p2 (you asked for pass {})",
                            options_.lastPass));
   printDiagnostics();
   return 1;

@@ -20,6 +20,7 @@ public:
 private:
   bool loadScript();
   bool pass1();
+  bool pass2();
   void printDiagnostics();
 
   Options options_;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace mstap {
 
 void Diagnostics::add(Severity severity, const SourceFile *file, SourceLoc loc,
@@ -36,6 +38,24 @@ void Diagnostics::warning(const SourceFile *file, SourceLoc loc, std::string mes
 }
 void Diagnostics::note(const SourceFile *file, SourceLoc loc, std::string message) {
   add(Severity::Note, file, loc, std::move(message));
+}
+
+void Diagnostics::sortFrom(size_t from) {
+  from = std::max(from, printed_);
+  std::vector<std::vector<Diagnostic>> groups;
+  for (size_t i = from; i < diagnostics_.size(); ++i) {
+    if (diagnostics_[i].severity != Severity::Note || groups.empty())
+      groups.emplace_back();
+    groups.back().push_back(std::move(diagnostics_[i]));
+  }
+  std::stable_sort(groups.begin(), groups.end(), [](const auto &a, const auto &b) {
+    const SourceLoc &x = a.front().loc, &y = b.front().loc;
+    return x.line != y.line ? x.line < y.line : x.column < y.column;
+  });
+  diagnostics_.resize(from);
+  for (auto &group : groups)
+    for (auto &d : group)
+      diagnostics_.push_back(std::move(d));
 }
 
 void Diagnostics::clear() {

@@ -36,6 +36,9 @@ public:
   void setWarningsEnabled(bool enabled) { warningsEnabled_ = enabled; }
 
   const std::vector<Diagnostic> &all() const { return diagnostics_; }
+  // Puts what was reported from index `from` on in source order, each error
+  // or warning with its notes (a pass that walks twice reports out of order).
+  void sortFrom(size_t from);
   void clear();
 
   // Prints what has been reported since the last print, in the order it was

@@ -1,0 +1,80 @@
+#include "sema/builtins.h"
+
+namespace mstap::ast {
+
+const std::vector<Builtin> &builtins() {
+  using K = Builtin::Kind;
+  const Type L = Type::Long, S = Type::String, V = Type::Unknown;
+  static const std::vector<Builtin> table = {
+      {"print", V, {}, K::Print, "print the values, without separators"},
+      {"println", V, {}, K::Print, "print the values, then a newline"},
+      {"printf", V, {S}, K::Format, "print by a format"},
+      {"printd", V, {S}, K::Delimited, "print the values with a delimiter between them"},
+      {"printdln", V, {S}, K::Delimited, "printd, then a newline"},
+      {"sprint", S, {}, K::Print, "print into a string"},
+      {"sprintln", S, {}, K::Print, "println into a string"},
+      {"sprintf", S, {S}, K::Format, "printf into a string"},
+      {"exit", V, {}, K::Plain, "stop the script once this probe ends: end probes run"},
+      {"error", V, {S}, K::Plain, "raise an error: caught by try/catch, else stops the script"},
+      {"warn", V, {S}, K::Plain, "print a warning"},
+      {"log", V, {S}, K::Plain, "print the message and a newline"},
+      {"execname", S, {}, K::Plain, "the current process's name"},
+      {"pid", L, {}, K::Plain, "the current process id"},
+      {"tid", L, {}, K::Plain, "the current thread id"},
+      {"ppid", L, {}, K::Plain, "the parent process id"},
+      {"uid", L, {}, K::Plain, "the user id"},
+      {"euid", L, {}, K::Plain, "the effective user id"},
+      {"gid", L, {}, K::Plain, "the group id"},
+      {"cpu", L, {}, K::Plain, "the current CPU"},
+      {"gettimeofday_s", L, {}, K::Plain, "seconds since the epoch"},
+      {"gettimeofday_ms", L, {}, K::Plain, "milliseconds since the epoch"},
+      {"gettimeofday_us", L, {}, K::Plain, "microseconds since the epoch"},
+      {"gettimeofday_ns", L, {}, K::Plain, "nanoseconds since the epoch"},
+      {"jiffies", L, {}, K::Plain, "the kernel's jiffies counter"},
+      {"probefunc", S, {}, K::Plain, "the probed function's name"},
+      {"pp", S, {}, K::Plain, "the probe point that fired"},
+      {"strlen", L, {S}, K::Plain, "the length of a string"},
+      {"substr", S, {S, L, L}, K::Plain, "part of a string: from start, length characters"},
+      {"isinstr", L, {S, S}, K::Plain, "1 when the second string is in the first"},
+      {"strtol", L, {S, L}, K::Plain, "a string to a number, in a base"},
+      {"str_replace", S, {S, S, S}, K::Plain, "replace every match of a string"},
+      {"text_str", S, {S}, K::Plain, "a string with unprintable characters escaped"},
+      {"kernel_string", S, {L}, K::Plain, "the string at a kernel address, read safely"},
+      {"kernel_long", L, {L}, K::Plain, "the long at a kernel address, read safely"},
+      {"user_string", S, {L}, K::Plain, "the string at a user address, read safely"},
+      {"abs", L, {L}, K::Plain, "the absolute value"},
+      {"min", L, {L, L}, K::Plain, "the smaller value"},
+      {"max", L, {L, L}, K::Plain, "the larger value"},
+      {"target", L, {}, K::Plain, "the process id given with -x, or of the -c command"},
+  };
+  return table;
+}
+
+const Builtin *findBuiltin(const std::string &name) {
+  for (const Builtin &b : builtins())
+    if (name == b.name)
+      return &b;
+  return nullptr;
+}
+
+std::string builtinSignature(const Builtin &b) {
+  std::string text = b.name;
+  if (b.returnType != Type::Unknown)
+    text += std::string(":") + typeName(b.returnType);
+  text += " (";
+  for (size_t i = 0; i < b.params.size(); ++i) {
+    if (i)
+      text += ", ";
+    text += std::string("arg") + std::to_string(i + 1) + ":" + typeName(b.params[i]);
+  }
+  switch (b.kind) {
+  case Builtin::Kind::Plain: break;
+  case Builtin::Kind::Print: text += "..."; break;
+  case Builtin::Kind::Delimited:
+  case Builtin::Kind::Format: text += ", ..."; break;
+  }
+  text += ")";
+  return text;
+}
+
+} // namespace mstap::ast
