@@ -4,6 +4,7 @@
 #include "parse/parser.h"
 #include "sema/builtins.h"
 #include "sema/elaborate.h"
+#include "sema/fold.h"
 
 #include <fmt/format.h>
 
@@ -133,6 +134,7 @@ bool Session::pass2() {
     std::fprintf(stderr, "Pass 2: analysis failed.\n");
     return false;
   }
+  foldConstants(*script_, nullptr);
   if (options_.verbose > 0) {
     size_t probes = 0, functions = 0, embeds = 0, globals = 0;
     for (const auto &list : result.probes)

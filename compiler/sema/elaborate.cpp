@@ -76,6 +76,11 @@ public:
   void walkProbe(ProbeDecl &probe) {
     locals_ = &probe.locals;
     function_ = nullptr;
+    for (auto &pp : probe.points)
+      if (pp.condition) {
+        visitExpr(*pp.condition);
+        expect(*pp.condition, Type::Long, "a probe condition");
+      }
     probe.body->accept(*this);
   }
 
