@@ -361,7 +361,22 @@ std::string probePointText(const ProbePoint &pp) {
 
 std::string quoteString(const std::string &value) {
   std::string out = "\"";
-  for (unsigned char c : value) {
+  for (size_t i = 0; i < value.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(value[i]);
+    // Bytes that are not UTF-8 (from "\377", say) are escaped, so that the
+    // printed script is text that reads back to the same bytes.
+    if (c >= 0x80) {
+      size_t length = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+      size_t bad = 0;
+      if (length > 1 && i + length <= value.size() &&
+          !findInvalidUtf8(std::string_view(value).substr(i, length), bad)) {
+        out.append(value, i, length);
+        i += length - 1;
+      } else {
+        out += fmt::format("\\{:03o}", c);
+      }
+      continue;
+    }
     switch (c) {
     case '"': out += "\\\""; break;
     case '\\': out += "\\\\"; break;

@@ -43,6 +43,11 @@ TEST(Printer, StringsAreEscaped) {
   EXPECT_EQ(roundTrip(R"(s = "a\"b\\c\n\t\001x")"), R"(s = "a\"b\\c\n\t\001x")");
 }
 
+TEST(Printer, BytesThatAreNotUtf8AreEscaped) {
+  EXPECT_EQ(roundTrip(R"(s = "\377\xe6x")"), R"(s = "\377\346x")");
+  EXPECT_EQ(roundTrip("s = \"\xe6\x97\xa5 ok\""), "s = \"\xe6\x97\xa5 ok\""); // UTF-8 stays as it is
+}
+
 TEST(Printer, TargetsAndStatistics) {
   EXPECT_EQ(roundTrip("x = $file->f_path->dentry[0]"), "x = $file->f_path->dentry[0]");
   EXPECT_EQ(roundTrip("s <<< $count"), "s <<< $count");

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <map>
+
 using namespace antlr4;
 using mstap_grammar::StapLexer;
 using mstap_grammar::StapParser;
@@ -89,40 +91,69 @@ bool treeTooDeep(tree::ParseTree *root, Token *&deepest) {
 }
 
 // Statements need no ';' between them, so after "x = a" a '+' may continue
-// the expression or begin a new statement ("+b"). The parser settles that by
-// looking ahead to where the two readings meet, which costs time quadratic in
-// the length of a chain such as "1+1+1+...". Such chains, outside brackets
-// (inside them there is no doubt), are bounded here before parsing.
-bool statementChainTooLong(CommonTokenStream &tokens, Token *&at) {
-  auto isOperand = [](size_t type) {
-    return type == StapLexer::Identifier || type == StapLexer::IntegerLiteral ||
-           type == StapLexer::StringLiteral || type == StapLexer::TargetName ||
-           type == StapLexer::DollarNumber || type == StapLexer::AtNumber ||
-           type == StapLexer::DollarHash || type == StapLexer::AtHash;
-  };
-  unsigned ambiguous = 0, depth = 0;
-  bool afterOperand = false; // the previous token ends an operand: a name, a literal, ')' or ']'
-  for (Token *token : tokens.getTokens()) {
-    size_t type = token->getType();
-    std::string text = isOperand(type) ? "" : token->getText();
-    bool keyword = !text.empty() && std::isalpha(static_cast<unsigned char>(text[0]));
-    if (text == ";" || text == "{" || text == "}" || keyword || (isOperand(type) && afterOperand)) {
-      // Here a statement surely ends or begins.
-      ambiguous = 0, depth = 0;
-    } else if (text == "(" || text == "[" || text == "+" || text == "-" || text == "++" || text == "--") {
-      if (depth == 0 && afterOperand && ++ambiguous > maxChainOperators) {
-        at = token;
-        return true;
+// the expression or begin a new statement ("+b"). ANTLR would settle that by
+// looking ahead to where the two readings meet: time quadratic in the length
+// of "1+1+1+...". stap's recursive descent simply continues the expression
+// while an operator of high enough precedence follows; so does this
+// simulator, for the loop decision of each left-recursive rule. Other
+// decisions go to ANTLR's prediction as usual.
+class GreedyOperatorSimulator : public atn::ParserATNSimulator {
+public:
+  GreedyOperatorSimulator(Parser *parser, const atn::ATN &atn, std::vector<dfa::DFA> &dfas,
+                          atn::PredictionContextCache &cache)
+      : ParserATNSimulator(parser, atn, dfas, cache), parser_(parser) {
+    for (size_t decision = 0; decision < atn.getNumberOfDecisions(); ++decision) {
+      auto *entry = dynamic_cast<atn::StarLoopEntryState *>(atn.getDecisionState(decision));
+      if (!entry || !entry->isPrecedenceDecision)
+        continue;
+      // transitions[0] enters the loop (alternative 1), [1] leaves it (2).
+      atn::ATNState *block = entry->transitions[0]->target;
+      std::vector<LoopAlternative> alternatives;
+      for (const atn::Transition *t : block->transitions) {
+        atn::ATNState *state = t->target;
+        // Each alternative starts, after epsilons, with its precedence predicate.
+        while (state && !state->transitions.empty()) {
+          auto *pred = dynamic_cast<atn::PrecedencePredicateTransition *>(state->transitions[0]);
+          if (pred) {
+            alternatives.push_back({pred->precedence, atn.nextTokens(pred->target)});
+            break;
+          }
+          state = state->transitions[0]->isEpsilon() ? state->transitions[0]->target : nullptr;
+        }
       }
-      if (text == "(" || text == "[")
-        ++depth;
-    } else if ((text == ")" || text == "]") && depth > 0) {
-      --depth;
+      loops_[decision] = std::move(alternatives);
     }
-    afterOperand = isOperand(type) || text == ")" || text == "]";
   }
-  return false;
-}
+
+  size_t adaptivePredict(TokenStream *input, size_t decision, ParserRuleContext *outerContext) override {
+    auto it = loops_.find(decision);
+    if (it == loops_.end())
+      return ParserATNSimulator::adaptivePredict(input, decision, outerContext);
+    size_t next = input->LA(1);
+    for (const LoopAlternative &alternative : it->second)
+      if (alternative.firstTokens.contains(next) && parser_->precpred(outerContext, alternative.precedence))
+        return 1;
+    return 2;
+  }
+
+private:
+  struct LoopAlternative {
+    int precedence;
+    misc::IntervalSet firstTokens;
+  };
+  Parser *parser_;
+  std::map<size_t, std::vector<LoopAlternative>> loops_;
+};
+
+// The DFA cache the simulator fills, shared by every parse in the process.
+struct SharedPrediction {
+  std::vector<dfa::DFA> dfas;
+  atn::PredictionContextCache cache;
+  explicit SharedPrediction(const atn::ATN &atn) {
+    for (size_t i = 0; i < atn.getNumberOfDecisions(); ++i)
+      dfas.emplace_back(atn.getDecisionState(i), i);
+  }
+};
 
 SourceLoc locOf(Token *token) {
   return {static_cast<uint32_t>(token->getLine()), static_cast<uint32_t>(token->getCharPositionInLine() + 1)};
@@ -156,18 +187,13 @@ std::unique_ptr<ast::Script> parseScript(const SourceFile &file, const ParseOpti
   tokens.fill();
   if (reportUnterminated(file, tokens, diags) || diags.hasErrors())
     return nullptr;
-  Token *chainEnd = nullptr;
-  if (statementChainTooLong(tokens, chainEnd)) {
-    diags.error(&file, locOf(chainEnd),
-                fmt::format("this statement is too long: more than {} '+', '-', '(' or '[' operators "
-                            "outside brackets; split it, or end statements with ';'",
-                            maxChainOperators));
-    return nullptr;
-  }
 
   // SLL first: it is much faster and right for nearly every script. Only a
   // failure under SLL is tried again with full LL and real error reporting.
   StapParser parser(&tokens);
+  static SharedPrediction shared(parser.getATN());
+  // setInterpreter deletes the generated simulator; the parser deletes ours.
+  parser.setInterpreter(new GreedyOperatorSimulator(&parser, parser.getATN(), shared.dfas, shared.cache));
   parser.removeErrorListeners();
   StapParser::ScriptContext *tree = nullptr;
   try {

@@ -20,9 +20,6 @@ struct ParseOptions {
 
 // Scripts larger than this are refused before lexing: ANTLR keeps every token.
 constexpr size_t maxScriptBytes = 4u << 20;
-// Operators that may also begin a statement ('+', '-', '(', '[', '++', '--')
-// in one statement outside brackets: see statementChainTooLong.
-constexpr unsigned maxChainOperators = 500;
 // Parse trees deeper than this are refused (long left-nested chains such as
 // "1+1+...+1"): every later pass walks the tree recursively.
 constexpr unsigned maxTreeDepth = 3000;
