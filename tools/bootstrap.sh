@@ -14,6 +14,10 @@ case "$what" in
     ./build/mstap -v -p1 examples/hello.stp
     ;;
   test)
+    # The real Debian 6.1 kernel (downloaded once, unpacked, never installed)
+    # for the tests that read a kernel image.
+    sysroot=$(tools/fetch-kernel)
+    export MSTAP_TEST_SYSROOT=$sysroot MSTAP_TEST_RELEASE=$(basename "$sysroot")
     ctest --test-dir build --output-on-failure -j2
     ;;
   *)

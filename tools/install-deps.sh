@@ -8,7 +8,7 @@ packages=(
   llvm-14-dev llvm-14-tools             # LLVM libraries; FileCheck and lit for the tests
   clang-14 libclang-rt-14-dev           # the libFuzzer front-end target
   libfmt-dev libgtest-dev libbenchmark-dev
-  libbpf-dev liblzma-dev libzstd-dev zlib1g-dev
+  libbpf-dev liblzma-dev libzstd-dev zlib1g-dev liblz4-dev   # BTF, and kernel-image payloads
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,7 @@
 #include "driver/session.h"
 
 #include "ast/printer.h"
+#include "driver/kernel_probes.h"
 #include "parse/parser.h"
 #include "sema/builtins.h"
 #include "sema/elaborate.h"
@@ -12,6 +13,8 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <set>
 #include <iostream>
 #include <sstream>
 #include <sys/resource.h>
@@ -124,17 +127,54 @@ bool Session::pass1() {
   return true;
 }
 
+// @defined($x) in a probe: $x must exist at every point the probe expanded to.
+static bool targetDefined(const std::vector<ResolvedProbe> &points, const ast::TargetExpr &target) {
+  if (points.empty())
+    return false;
+  for (const ResolvedProbe &p : points) {
+    if (!p.kernel || p.kernel->returnType.empty())
+      return false; // no prototype known here
+    const std::string &name = target.name;
+    if (name.rfind("$$", 0) == 0)
+      continue; // $$parms and friends exist wherever the prototype is known
+    std::string plain = name.substr(1, name.size() - 1 - (name.back() == '$' && name.size() > 2));
+    if (plain == "return") {
+      if (!p.isReturn || p.kernel->returnType == "void")
+        return false;
+      continue;
+    }
+    bool found = false;
+    for (const auto &param : p.kernel->params)
+      found = found || param.first == plain;
+    if (!found)
+      return false;
+  }
+  return true;
+}
+
 bool Session::pass2() {
   PassTimer timer;
+  KernelProbes kernelProbes(options_);
   ElaborateOptions elaborateOptions;
   elaborateOptions.guru = options_.guru;
+  elaborateOptions.kernel = &kernelProbes.source();
   ElaborateResult result = elaborate(*script_, elaborateOptions, diags_);
   printDiagnostics();
+  if (options_.verbose > 0)
+    for (const std::string &line : kernelProbes.report())
+      std::fprintf(stderr, "Pass 2: %s\n", line.c_str());
   if (!result.ok) {
     std::fprintf(stderr, "Pass 2: analysis failed.\n");
     return false;
   }
-  foldConstants(*script_, nullptr);
+  std::map<const ast::ProbeDecl *, const std::vector<ResolvedProbe> *> pointsOf;
+  size_t index = 0;
+  for (const ast::Decl &decl : script_->decls)
+    if (decl.kind == ast::Decl::Kind::Probe)
+      pointsOf[decl.probe.get()] = &result.probes.at(index++);
+  foldConstants(*script_, [&](const ast::ProbeDecl &probe, const ast::TargetExpr &target) {
+    return targetDefined(*pointsOf.at(&probe), target);
+  });
   if (options_.verbose > 0) {
     size_t probes = 0, functions = 0, embeds = 0, globals = 0;
     for (const auto &list : result.probes)
@@ -156,6 +196,45 @@ bool Session::pass2() {
   return true;
 }
 
+// -l PATTERN and -L PATTERN: the probe points a pattern expands to, one a
+// line, as stap lists them; -L adds each point's target variables.
+int Session::listProbes() {
+  const std::string &pattern = options_.listPattern.empty() ? options_.listVarsPattern : options_.listPattern;
+  bool withVars = options_.listPattern.empty();
+  file_ = std::make_unique<SourceFile>("<list>", "probe " + pattern + " {}\n");
+  script_ = parseScript(*file_, {}, diags_);
+  if (!script_) {
+    printDiagnostics();
+    return 1;
+  }
+  KernelProbes kernelProbes(options_);
+  ElaborateOptions elaborateOptions;
+  elaborateOptions.kernel = &kernelProbes.source();
+  ElaborateResult result = elaborate(*script_, elaborateOptions, diags_);
+  printDiagnostics();
+  if (options_.verbose > 0)
+    for (const std::string &line : kernelProbes.report())
+      std::fprintf(stderr, "%s\n", line.c_str());
+  if (!result.ok)
+    return 1;
+  std::set<std::string> lines;
+  for (const auto &points : result.probes)
+    for (const ResolvedProbe &p : points) {
+      std::string line = p.point;
+      if (withVars && p.kernel) {
+        for (const auto &[name, type] : p.kernel->params)
+          if (!name.empty())
+            line += " $" + name + ":" + type;
+        if (p.isReturn && !p.kernel->returnType.empty() && p.kernel->returnType != "void")
+          line += " $return:" + p.kernel->returnType;
+      }
+      lines.insert(line);
+    }
+  for (const std::string &line : lines)
+    std::printf("%s\n", line.c_str());
+  return 0;
+}
+
 int Session::run() {
   if (options_.help) {
     std::fputs(usageText().c_str(), stdout);
@@ -170,6 +249,8 @@ int Session::run() {
       std::printf("%s\n    %s\n", ast::builtinSignature(b).c_str(), b.summary);
     return 0;
   }
+  if (!options_.listPattern.empty() || !options_.listVarsPattern.empty())
+    return listProbes();
   if (!options_.scriptText && options_.scriptFile.empty()) {
     diags_.error("no script given: name a script file, '-' for standard input, or use -e SCRIPT "
                  "(mstap --help shows the options)");

@@ -21,6 +21,7 @@ private:
   bool loadScript();
   bool pass1();
   bool pass2();
+  int listProbes();
   void printDiagnostics();
 
   Options options_;

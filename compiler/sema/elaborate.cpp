@@ -749,7 +749,7 @@ public:
     for (size_t i = 0; i < c.size(); ++i)
       family += (i ? "." : "") + c[i].name;
     std::string written = printProbePoint(pp);
-    auto add = [&](std::string point) { out.push_back({std::move(point), written}); };
+    auto add = [&](std::string point) { out.push_back({std::move(point), written, false, std::nullopt}); };
     auto noParam = [&](size_t i) {
       if (c[i].number || c[i].string)
         error(c[i].loc, fmt::format("'{}' takes no parameter", c[i].name));
@@ -837,25 +837,26 @@ public:
       suffix = "." + s.name;
     }
     if (!options_.kernel) {
-      error(c[0].loc, fmt::format("cannot expand '{}': reading the target kernel's functions is not built "
-                                  "into this mstap yet",
-                                  written));
+      error(c[0].loc, fmt::format("cannot expand '{}': no target kernel was given", written));
       return;
     }
-    std::vector<std::string> functions;
+    std::vector<KernelMatch> matches;
     std::string problem;
-    if (!options_.kernel->match(module, what == "trace" ? "trace:" + pattern : pattern, functions, problem)) {
+    if (!options_.kernel->match(what, module, pattern, matches, problem)) {
       error(c[0].loc, problem);
       return;
     }
-    if (functions.empty()) {
+    if (matches.empty()) {
       if (!pp.optional)
         error(c[0].loc, fmt::format("no match for probe point '{}'", written));
       return;
     }
-    std::string prefix = head == "module" ? fmt::format("module(\"{}\").", module) : head + ".";
-    for (const auto &f : functions)
-      add(fmt::format("{}{}(\"{}\"){}", prefix, what, f, suffix));
+    for (auto &m : matches) {
+      std::string prefix = m.module.empty() ? head + "." : fmt::format("module(\"{}\").", m.module);
+      ResolvedProbe r{fmt::format("{}{}(\"{}\"){}", prefix, what, m.function, suffix), written,
+                      suffix == ".return", std::move(m)};
+      out.push_back(std::move(r));
+    }
   }
 
 private:

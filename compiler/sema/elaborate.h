@@ -7,16 +7,27 @@
 #include "support/diagnostics.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace mstap {
 
-// Expands a kernel probe point's function pattern against the target kernel.
-// Returns the matching function names, or an error in `error`.
+// One function (or tracepoint) a kernel probe point expanded to.
+struct KernelMatch {
+  std::string module;   // empty for the kernel itself
+  std::string function; // or the tracepoint's name
+  // The parameters as "name", "C type" (from BTF), when known.
+  std::vector<std::pair<std::string, std::string>> params;
+  std::string returnType; // "void" for none; empty when unknown
+};
+
+// Expands kernel probe points against the target kernel. `what` is
+// "function" or "trace"; `module` is a module pattern, or empty for the
+// kernel. Returns false with `error` when the target cannot be read.
 struct KernelFunctionSource {
-  std::function<bool(const std::string &module, const std::string &pattern,
-                     std::vector<std::string> &functions, std::string &error)>
+  std::function<bool(const std::string &what, const std::string &module, const std::string &pattern,
+                     std::vector<KernelMatch> &matches, std::string &error)>
       match;
 };
 
@@ -29,6 +40,8 @@ struct ElaborateOptions {
 struct ResolvedProbe {
   std::string point;  // e.g. kernel.function("vfs_read").return
   std::string origin; // the probe point as written
+  bool isReturn = false;
+  std::optional<KernelMatch> kernel; // for kernel probe points
 };
 
 struct ElaborateResult {

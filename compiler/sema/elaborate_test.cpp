@@ -80,10 +80,10 @@ TEST(Elaborate, UnknownTypesAreReported) {
 
 TEST(Elaborate, KernelProbesUseTheKernelSource) {
   KernelFunctionSource source;
-  source.match = [](const std::string &module, const std::string &pattern, std::vector<std::string> &out,
-                    std::string &) {
-    if (module.empty() && pattern == "vfs_*")
-      out = {"vfs_read", "vfs_write"};
+  source.match = [](const std::string &what, const std::string &module, const std::string &pattern,
+                    std::vector<KernelMatch> &out, std::string &) {
+    if (what == "function" && module.empty() && pattern == "vfs_*")
+      out = {{"", "vfs_read", {}, "ssize_t"}, {"", "vfs_write", {}, "ssize_t"}};
     return true;
   };
   SourceFile file("t.stp", "probe kernel.function(\"vfs_*\").return { }\nprobe kernel.function(\"nope\")? { }\n");

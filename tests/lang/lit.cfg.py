@@ -10,3 +10,16 @@ config.test_exec_root = os.path.join(config.mstap_build_dir, "tests", "lang")
 config.substitutions.append(("%mstap", config.mstap_binary))
 config.environment["PATH"] = os.pathsep.join([config.llvm_tools_dir, config.environment.get("PATH", "/usr/bin:/bin")])
 config.environment["NO_COLOR"] = "1"
+
+# Cases that read the real Debian kernel (tools/fetch-kernel) say
+# "REQUIRES: debian-kernel" and use %sysroot and %release.
+sysroot = os.environ.get("MSTAP_TEST_SYSROOT")
+release = os.environ.get("MSTAP_TEST_RELEASE")
+if sysroot and release:
+    config.available_features.add("debian-kernel")
+    config.substitutions.append(("%sysroot", sysroot))
+    config.substitutions.append(("%release", release))
+    config.environment["MSTAP_TEST_SYSROOT"] = sysroot
+for name in ("HOME", "XDG_CACHE_HOME"):
+    if name in os.environ:
+        config.environment[name] = os.environ[name]

@@ -1,0 +1,152 @@
+#include "driver/kernel_probes.h"
+
+#include "kernel/kernel_functions.h"
+
+#include <bpf/btf.h>
+#include <fmt/format.h>
+
+#include <fnmatch.h>
+#include <optional>
+
+namespace mstap {
+
+struct KernelProbes::State {
+  const Options &options;
+  bool loaded = false;
+  std::string loadError;
+  std::optional<kernel::KernelFunctions> kernel;
+  std::optional<std::vector<kernel::ModuleFile>> modules;
+  size_t dropped = 0;
+  std::vector<std::string> notes;
+
+  explicit State(const Options &o) : options(o) {}
+
+  bool load(std::string &error) {
+    if (!loaded) {
+      loaded = true;
+      auto target = kernel::resolveKernelTarget(options.release, options.sysroot.empty() ? "/" : options.sysroot);
+      if (!target) {
+        loadError = target.error();
+      } else {
+        auto functions = kernel::KernelFunctions::load(
+            *target, options.disableCache ? kernel::LoadOptions{} : kernel::LoadOptions::defaults());
+        if (!functions)
+          loadError = functions.error();
+        else
+          kernel = functions.take();
+      }
+    }
+    error = loadError;
+    return kernel.has_value();
+  }
+
+  static KernelMatch matchOf(const std::string &module, const kernel::KernelFunction &f) {
+    KernelMatch m;
+    m.module = module;
+    m.function = f.name;
+    if (f.prototype) {
+      for (const auto &p : f.prototype->parameters)
+        m.params.emplace_back(p.name, p.type);
+      m.returnType = f.prototype->returnType;
+    }
+    return m;
+  }
+
+  void take(const std::string &module, const kernel::FunctionMatches &found, std::vector<KernelMatch> &out) {
+    dropped += found.dropped.size();
+    for (const kernel::KernelFunction *f : found.functions)
+      out.push_back(matchOf(module, *f));
+  }
+
+  // Tracepoints, from the "btf_trace_NAME" typedefs the kernel's BTF holds
+  // for each of them: no symbol table is needed.
+  bool tracepoints(const std::string &pattern, std::vector<KernelMatch> &out, std::string &error) {
+    const auto &btf = kernel->btf();
+    if (!btf) {
+      error = fmt::format("the kernel {} has no BTF, which mstap reads its tracepoints from",
+                          kernel->target().release);
+      return false;
+    }
+    // "sched:sched_switch": tracepoint names are unique without their group.
+    std::string name = pattern.substr(pattern.find(':') == std::string::npos ? 0 : pattern.find(':') + 1);
+    const struct btf *handle = btf->handle();
+    const std::string prefix = "btf_trace_";
+    for (uint32_t id = 1; id < btf__type_cnt(handle); ++id) {
+      const struct btf_type *type = btf__type_by_id(handle, id);
+      if (!type || !btf_is_typedef(type))
+        continue;
+      const char *typeName = btf__name_by_offset(handle, type->name_off);
+      if (!typeName || std::string_view(typeName).substr(0, prefix.size()) != prefix)
+        continue;
+      std::string event = typeName + prefix.size();
+      if (fnmatch(name.c_str(), event.c_str(), 0) == 0)
+        out.push_back({"", event, {}, ""});
+    }
+    return true;
+  }
+
+  bool match(const std::string &what, const std::string &module, const std::string &pattern,
+             std::vector<KernelMatch> &out, std::string &error) {
+    if (!load(error))
+      return false;
+    if (what == "trace")
+      return tracepoints(pattern, out, error);
+    if (module.empty()) {
+      auto found = kernel->matchFunctions(pattern);
+      if (found.exactNameBlocked()) {
+        error = fmt::format("cannot probe '{}': {}", pattern, found.dropped.front().reason);
+        return false;
+      }
+      take("", found, out);
+      return true;
+    }
+    if (!modules) {
+      auto listed = kernel::listModules(kernel->target());
+      if (!listed) {
+        error = listed.error();
+        return false;
+      }
+      modules = listed.take();
+    }
+    for (const auto &file : kernel::findModules(*modules, module)) {
+      auto functions = kernel::ModuleFunctions::load(file, *kernel);
+      if (!functions) {
+        error = functions.error();
+        return false;
+      }
+      for (const auto &note : functions->notes())
+        notes.push_back(note);
+      take(functions->name(), functions->matchFunctions(pattern), out);
+    }
+    return true;
+  }
+};
+
+KernelProbes::KernelProbes(const Options &options) : state_(std::make_unique<State>(options)) {
+  source_.match = [state = state_.get()](const std::string &what, const std::string &module,
+                                         const std::string &pattern, std::vector<KernelMatch> &out,
+                                         std::string &error) { return state->match(what, module, pattern, out, error); };
+}
+
+KernelProbes::~KernelProbes() = default;
+
+std::vector<std::string> KernelProbes::report() const {
+  std::vector<std::string> lines;
+  if (!state_->kernel)
+    return lines;
+  const auto &r = state_->kernel->report();
+  lines.push_back(fmt::format("kernel {}: {} functions (names from {}; prototypes from {}) in {:.0f} ms",
+                              state_->kernel->target().release, state_->kernel->table().size(),
+                              r.symbolSource.empty() ? "BTF" : r.symbolSource,
+                              r.btfSource.empty() ? "nowhere" : r.btfSource, r.totalMilliseconds));
+  for (const auto &note : r.notes)
+    lines.push_back(note);
+  for (const auto &note : state_->notes)
+    lines.push_back(note);
+  if (state_->dropped)
+    lines.push_back(fmt::format("{} functions matched by wildcards were left out: they cannot be kprobed",
+                                state_->dropped));
+  return lines;
+}
+
+} // namespace mstap

@@ -1,0 +1,239 @@
+#include "kernel/btf_types.h"
+
+#include <bpf/btf.h>
+#include <cerrno>
+#include <cstring>
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace mstap::kernel {
+
+namespace {
+
+// Type chains deeper than this only come from malformed BTF; stop rather
+// than recurse without end.
+constexpr int kMaxTypeDepth = 64;
+
+// Puts a type's base spelling in front of the declarator built so far:
+// "char" + "*buf" gives "char* buf", "int" + "[4]" gives "int[4]",
+// "int" + "(*)(void)" gives "int (*)(void)".
+std::string attach(const std::string &base, const std::string &declarator) {
+  size_t stars = declarator.find_first_not_of('*');
+  if (stars == std::string::npos)
+    return base + declarator;
+  if (stars == 0 && declarator[0] == '[')
+    return base + declarator;
+  return base + declarator.substr(0, stars) + " " + declarator.substr(stars);
+}
+
+// An array or function declarator binds tighter than '*', so a pointer to
+// one needs parentheses: "(*)[4]", "(*callback)(int)".
+std::string bindTighterThanPointer(const std::string &declarator) {
+  if (!declarator.empty() && declarator[0] == '*')
+    return "(" + declarator + ")";
+  return declarator;
+}
+
+const char *nameOf(const struct btf *parsed, const btf_type *type) {
+  const char *name = btf__name_by_offset(parsed, type->name_off);
+  return name ? name : "";
+}
+
+// Split BTF from memory. libbpf 1.1 (Debian 12's) declares btf__new_split()
+// in btf.h but its library does not export it, so the blob goes into an
+// anonymous in-memory file that btf__parse_raw_split() can open by path.
+struct btf *parseSplitBlob(std::string_view blob, struct btf *base) {
+  int fd = ::memfd_create("mstap-split-btf", MFD_CLOEXEC);
+  if (fd < 0)
+    return nullptr;
+  size_t written = 0;
+  while (written < blob.size()) {
+    ssize_t put = ::write(fd, blob.data() + written, blob.size() - written);
+    if (put < 0 && errno == EINTR)
+      continue;
+    if (put <= 0) {
+      int error = errno;
+      ::close(fd);
+      errno = error;
+      return nullptr;
+    }
+    written += static_cast<size_t>(put);
+  }
+  std::string path = "/proc/self/fd/" + std::to_string(fd);
+  struct btf *parsed = btf__parse_raw_split(path.c_str(), base);
+  int error = errno;
+  ::close(fd);
+  errno = error;
+  return parsed;
+}
+
+} // namespace
+
+OrError<std::shared_ptr<const Btf>> Btf::parse(std::string_view blob, const std::string &origin,
+                                               std::shared_ptr<const Btf> base) {
+  using Result = OrError<std::shared_ptr<const Btf>>;
+  if (blob.size() > UINT32_MAX)
+    return Result::failure(origin + ": BTF larger than 4 GiB");
+  // libbpf copies the blob. It takes the base as non-const, but only reads it.
+  errno = 0;
+  struct btf *parsed = base ? parseSplitBlob(blob, const_cast<struct btf *>(base->btf_))
+                            : btf__new(blob.data(), static_cast<uint32_t>(blob.size()));
+  if (!parsed) {
+    int error = errno;
+    return Result::failure(origin + ": not valid BTF (libbpf: " + std::strerror(error) + ")");
+  }
+  return std::shared_ptr<const Btf>(new Btf(parsed, std::move(base)));
+}
+
+Btf::~Btf() { btf__free(btf_); }
+
+uint32_t Btf::typeCount() const { return btf__type_cnt(btf_); }
+
+std::vector<BtfFunction> Btf::functions() const {
+  std::vector<BtfFunction> functions;
+  uint32_t first = base_ ? base_->typeCount() : 1;
+  uint32_t end = typeCount();
+
+  // A kernel's some 45,000 prototypes use a few thousand types over and
+  // over (struct file*, size_t...): spell each type once.
+  std::vector<std::string> spelled(end);
+  std::vector<bool> isSpelled(end);
+  auto spelling = [&](uint32_t id) -> const std::string & {
+    if (id >= end)
+      return spelled[0] = "?";
+    if (!isSpelled[id]) {
+      spelled[id] = typeName(id);
+      isSpelled[id] = true;
+    }
+    return spelled[id];
+  };
+  // "TYPE NAME" is the C declaration unless the type has a declarator that
+  // the name goes inside of: a function pointer or an array.
+  auto declare = [&](uint32_t id, const char *name) {
+    const std::string &type = spelling(id);
+    if (type.find_first_of("([") != std::string::npos)
+      return declaration(id, name);
+    return *name ? type + " " + name : type;
+  };
+
+  for (uint32_t id = first; id < end; ++id) {
+    const btf_type *type = btf__type_by_id(btf_, id);
+    if (!type || !btf_is_func(type))
+      continue;
+    BtfFunction function;
+    function.name = nameOf(btf_, type);
+    function.typeId = id;
+    function.isStatic = btf_vlen(type) == BTF_FUNC_STATIC; // a FUNC's vlen holds its linkage
+    const btf_type *proto = btf__type_by_id(btf_, type->type);
+    if (proto && btf_is_func_proto(proto)) {
+      Prototype &prototype = function.prototype;
+      prototype.returnType = spelling(proto->type);
+      std::string parameterList;
+      const btf_param *params = btf_params(proto);
+      uint16_t count = btf_vlen(proto);
+      for (uint16_t i = 0; i < count; ++i) {
+        if (!parameterList.empty())
+          parameterList += ", ";
+        // C's "..." is a last parameter of type void without a name.
+        if (i + 1 == count && params[i].type == 0) {
+          prototype.variadic = true;
+          parameterList += "...";
+          break;
+        }
+        const char *name = btf__name_by_offset(btf_, params[i].name_off);
+        if (!name)
+          name = "";
+        prototype.parameters.push_back({name, spelling(params[i].type)});
+        parameterList += declare(params[i].type, name);
+      }
+      if (prototype.returnType.find_first_of("([") != std::string::npos)
+        prototype.declaration = declaration(id, function.name);
+      else
+        prototype.declaration = prototype.returnType + " " + function.name + "(" +
+                                (parameterList.empty() ? "void" : parameterList) + ")";
+    }
+    functions.push_back(std::move(function));
+  }
+  return functions;
+}
+
+std::string Btf::typeName(uint32_t id) const { return declare(id, "", 0); }
+
+std::string Btf::declaration(uint32_t id, std::string_view name) const { return declare(id, std::string(name), 0); }
+
+std::string Btf::parameterList(uint32_t protoId, int depth) const {
+  const btf_type *proto = btf__type_by_id(btf_, protoId);
+  const btf_param *params = btf_params(proto);
+  uint16_t count = btf_vlen(proto);
+  if (count == 0)
+    return "(void)";
+  std::string list = "(";
+  for (uint16_t i = 0; i < count; ++i) {
+    if (i)
+      list += ", ";
+    if (i + 1 == count && params[i].type == 0) {
+      list += "...";
+      break;
+    }
+    const char *name = btf__name_by_offset(btf_, params[i].name_off);
+    list += declare(params[i].type, name ? name : "", depth + 1);
+  }
+  return list + ")";
+}
+
+// Builds a C declaration inside out, as C's declarator syntax requires:
+// `inner` is what has been built from the outer types so far ("*buf" for a
+// pointer named buf), and each step wraps it with the next type down.
+std::string Btf::declare(uint32_t id, std::string inner, int depth) const {
+  if (depth > kMaxTypeDepth)
+    return attach("?", inner);
+  if (id == 0)
+    return attach("void", inner);
+  const btf_type *type = btf__type_by_id(btf_, id);
+  if (!type)
+    return attach("?", inner);
+  const std::string name = nameOf(btf_, type);
+  switch (btf_kind(type)) {
+  case BTF_KIND_INT:
+  case BTF_KIND_FLOAT:
+  case BTF_KIND_TYPEDEF:
+    return attach(name, inner);
+  case BTF_KIND_STRUCT:
+    return attach("struct " + (name.empty() ? std::string("{...}") : name), inner);
+  case BTF_KIND_UNION:
+    return attach("union " + (name.empty() ? std::string("{...}") : name), inner);
+  case BTF_KIND_ENUM:
+  case BTF_KIND_ENUM64:
+    return attach("enum " + (name.empty() ? std::string("{...}") : name), inner);
+  case BTF_KIND_FWD:
+    return attach((btf_kflag(type) ? "union " : "struct ") + name, inner);
+  case BTF_KIND_CONST:
+  case BTF_KIND_VOLATILE:
+  case BTF_KIND_RESTRICT: {
+    const char *qualifier = btf_is_const(type) ? "const" : btf_is_volatile(type) ? "volatile" : "restrict";
+    const btf_type *target = btf__type_by_id(btf_, type->type);
+    // A qualified pointer is "char* const p"; a qualified anything else is
+    // "const char".
+    if (target && btf_is_ptr(target))
+      return declare(type->type, std::string(qualifier) + (inner.empty() ? "" : " " + inner), depth + 1);
+    return std::string(qualifier) + " " + declare(type->type, inner, depth + 1);
+  }
+  case BTF_KIND_TYPE_TAG: // annotations such as __user; not part of the C type
+    return declare(type->type, inner, depth + 1);
+  case BTF_KIND_PTR:
+    return declare(type->type, "*" + inner, depth + 1);
+  case BTF_KIND_ARRAY: {
+    const struct btf_array *array = btf_array(type);
+    return declare(array->type, bindTighterThanPointer(inner) + "[" + std::to_string(array->nelems) + "]",
+                   depth + 1);
+  }
+  case BTF_KIND_FUNC_PROTO:
+    return declare(type->type, bindTighterThanPointer(inner) + parameterList(id, depth), depth + 1);
+  case BTF_KIND_FUNC:
+    return declare(type->type, inner, depth + 1);
+  default:
+    return attach("?", inner);
+  }
+}
+
+} // namespace mstap::kernel

@@ -1,0 +1,73 @@
+// The kernel's BTF (BPF Type Format) as parsed by libbpf: the functions it
+// describes, with their prototypes spelled as C types. A module's BTF is
+// "split" BTF: its type ids continue those of vmlinux's BTF, which it builds on.
+#pragma once
+
+#include "kernel/or_error.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct btf;
+
+namespace mstap::kernel {
+
+struct Parameter {
+  std::string name; // empty when the BTF does not name it
+  std::string type; // C spelling, e.g. "struct file*", "const char*", "size_t"
+};
+
+struct Prototype {
+  std::string returnType;
+  std::vector<Parameter> parameters;
+  bool variadic = false;
+  // The whole C declaration, e.g. "ssize_t vfs_read(struct file* file, char* buf,
+  // size_t count, loff_t* pos)".
+  std::string declaration;
+};
+
+struct BtfFunction {
+  std::string name;
+  uint32_t typeId = 0; // of the BTF_KIND_FUNC entry
+  bool isStatic = false;
+  Prototype prototype;
+};
+
+class Btf {
+public:
+  // Parses a raw BTF blob (a .BTF section or /sys/kernel/btf/*). With `base`,
+  // the blob is split BTF on top of it, and `base` is kept alive as long as
+  // this object. `origin` names the blob in messages.
+  static OrError<std::shared_ptr<const Btf>> parse(std::string_view blob, const std::string &origin,
+                                                   std::shared_ptr<const Btf> base = nullptr);
+  ~Btf();
+  Btf(const Btf &) = delete;
+  Btf &operator=(const Btf &) = delete;
+
+  // The BTF_KIND_FUNC entries in type-id order; for split BTF only its own,
+  // not its base's.
+  std::vector<BtfFunction> functions() const;
+
+  // The C spelling of type `id`, e.g. "struct file*", "int (*)(void*)".
+  std::string typeName(uint32_t id) const;
+  // The C declaration of `name` with type `id`, e.g. "char* buf",
+  // "int (*callback)(void*)".
+  std::string declaration(uint32_t id, std::string_view name) const;
+
+  // How many type ids this BTF defines, its base's included, plus one for void.
+  uint32_t typeCount() const;
+  const struct btf *handle() const { return btf_; }
+
+private:
+  Btf(struct btf *parsed, std::shared_ptr<const Btf> base) : btf_(parsed), base_(std::move(base)) {}
+  std::string declare(uint32_t id, std::string inner, int depth) const;
+  std::string parameterList(uint32_t protoId, int depth) const;
+
+  struct btf *btf_;
+  std::shared_ptr<const Btf> base_;
+};
+
+} // namespace mstap::kernel

@@ -1,0 +1,142 @@
+#include "kernel/btf_types.h"
+#include "kernel/test_support.h"
+
+#include <bpf/btf.h>
+#include <gtest/gtest.h>
+
+namespace mstap::kernel {
+namespace {
+
+using testing::builtFixture;
+using testing::readFixture;
+
+const BtfFunction *findFunction(const std::vector<BtfFunction> &functions, const std::string &name) {
+  for (const BtfFunction &function : functions)
+    if (function.name == name)
+      return &function;
+  return nullptr;
+}
+
+std::shared_ptr<const Btf> parseFixture(const std::string &name, std::shared_ptr<const Btf> base = nullptr) {
+  auto btf = Btf::parse(readFixture(builtFixture(name)), name, std::move(base));
+  EXPECT_TRUE(btf.ok()) << btf.error();
+  return btf.ok() ? btf.take() : nullptr;
+}
+
+TEST(Btf, ListsTheFunctionsWithTheirPrototypes) {
+  auto btf = parseFixture("vmlinux.btf");
+  ASSERT_TRUE(btf);
+  std::vector<BtfFunction> functions = btf->functions();
+  EXPECT_EQ(functions.size(), 12u);
+
+  const BtfFunction *read = findFunction(functions, "vfs_read");
+  ASSERT_NE(read, nullptr);
+  EXPECT_FALSE(read->isStatic);
+  const Prototype &prototype = read->prototype;
+  EXPECT_EQ(prototype.returnType, "ssize_t");
+  ASSERT_EQ(prototype.parameters.size(), 4u);
+  EXPECT_EQ(prototype.parameters[0].name, "file");
+  EXPECT_EQ(prototype.parameters[0].type, "struct file*");
+  EXPECT_EQ(prototype.parameters[1].type, "char*");
+  EXPECT_EQ(prototype.parameters[2].type, "size_t");
+  EXPECT_EQ(prototype.parameters[3].type, "loff_t*");
+  EXPECT_FALSE(prototype.variadic);
+  EXPECT_EQ(prototype.declaration, "ssize_t vfs_read(struct file* file, char* buf, size_t count, loff_t* pos)");
+
+  EXPECT_EQ(findFunction(functions, "vfs_write")->prototype.parameters[1].type, "const char*");
+}
+
+TEST(Btf, SpellsVariadicVoidAndFunctionPointerPrototypes) {
+  auto btf = parseFixture("vmlinux.btf");
+  ASSERT_TRUE(btf);
+  std::vector<BtfFunction> functions = btf->functions();
+  const Prototype &printk = findFunction(functions, "_printk")->prototype;
+  EXPECT_TRUE(printk.variadic);
+  ASSERT_EQ(printk.parameters.size(), 1u);
+  EXPECT_EQ(printk.declaration, "int _printk(const char* fmt, ...)");
+
+  const Prototype &schedule = findFunction(functions, "schedule")->prototype;
+  EXPECT_EQ(schedule.returnType, "void");
+  EXPECT_TRUE(schedule.parameters.empty());
+  EXPECT_EQ(schedule.declaration, "void schedule(void)");
+
+  const Prototype &kthread = findFunction(functions, "kthread_create_on_node")->prototype;
+  EXPECT_EQ(kthread.returnType, "void*");
+  EXPECT_EQ(kthread.parameters[0].type, "int (*)(void* data)");
+  EXPECT_EQ(kthread.declaration,
+            "void* kthread_create_on_node(int (*threadfn)(void* data), void* data, int node)");
+
+  const BtfFunction *showStat = findFunction(functions, "show_stat");
+  ASSERT_NE(showStat, nullptr);
+  EXPECT_TRUE(showStat->isStatic);
+}
+
+TEST(Btf, SpellsCTypes) {
+  struct btf *writer = btf__new_empty();
+  ASSERT_NE(writer, nullptr);
+  int intType = btf__add_int(writer, "int", 4, BTF_INT_SIGNED);
+  int charType = btf__add_int(writer, "char", 1, BTF_INT_CHAR);
+  int charPtr = btf__add_ptr(writer, charType);
+  int constCharPtr = btf__add_const(writer, charPtr);        // char* const
+  int volatileInt = btf__add_volatile(writer, intType);      // volatile int
+  int intArray = btf__add_array(writer, intType, intType, 4); // int[4]
+  int arrayPtr = btf__add_ptr(writer, intArray);             // int (*)[4]
+  int anonymous = btf__add_struct(writer, nullptr, 4);
+  int anonymousPtr = btf__add_ptr(writer, anonymous);
+  int unionType = btf__add_union(writer, "key", 8);
+  int enumType = btf__add_enum(writer, "state", 4);
+  int forward = btf__add_fwd(writer, "inode", BTF_FWD_STRUCT);
+  int forwardUnion = btf__add_fwd(writer, "u", BTF_FWD_UNION);
+  int pointerPointer = btf__add_ptr(writer, charPtr);
+  int proto = btf__add_func_proto(writer, charPtr);
+  btf__add_func_param(writer, "", intType);
+  int protoPtr = btf__add_ptr(writer, proto);
+  __u32 size = 0;
+  const void *raw = btf__raw_data(writer, &size);
+  ASSERT_NE(raw, nullptr);
+  auto btf = Btf::parse(std::string_view(static_cast<const char *>(raw), size), "built");
+  btf__free(writer);
+  ASSERT_TRUE(btf.ok()) << btf.error();
+
+  auto name = [&](int id) { return (*btf)->typeName(static_cast<uint32_t>(id)); };
+  EXPECT_EQ(name(0), "void");
+  EXPECT_EQ(name(constCharPtr), "char* const");
+  EXPECT_EQ(name(volatileInt), "volatile int");
+  EXPECT_EQ(name(intArray), "int[4]");
+  EXPECT_EQ(name(arrayPtr), "int (*)[4]");
+  EXPECT_EQ(name(anonymousPtr), "struct {...}*");
+  EXPECT_EQ(name(unionType), "union key");
+  EXPECT_EQ(name(enumType), "enum state");
+  EXPECT_EQ(name(forward), "struct inode");
+  EXPECT_EQ(name(forwardUnion), "union u");
+  EXPECT_EQ(name(pointerPointer), "char**");
+  EXPECT_EQ(name(protoPtr), "char* (*)(int)");
+  EXPECT_EQ((*btf)->declaration(static_cast<uint32_t>(constCharPtr), "p"), "char* const p");
+  EXPECT_EQ((*btf)->declaration(static_cast<uint32_t>(intArray), "table"), "int table[4]");
+  EXPECT_EQ((*btf)->declaration(static_cast<uint32_t>(arrayPtr), "rows"), "int (*rows)[4]");
+  EXPECT_EQ(name(9999), "?");
+}
+
+TEST(Btf, ReadsSplitBtfOnTopOfItsBase) {
+  auto base = parseFixture("vmlinux.btf");
+  ASSERT_TRUE(base);
+  auto module = parseFixture("module.btf", base);
+  ASSERT_TRUE(module);
+  std::vector<BtfFunction> functions = module->functions();
+  ASSERT_EQ(functions.size(), 3u) << "only the module's own functions, not its base's";
+  const BtfFunction *read = findFunction(functions, "tiny_read");
+  ASSERT_NE(read, nullptr);
+  EXPECT_EQ(read->prototype.declaration, "ssize_t tiny_read(struct file* file, char* buf, size_t count, loff_t* pos)");
+  EXPECT_EQ(findFunction(functions, "tiny_probe")->prototype.parameters[0].type, "struct tiny_device*");
+}
+
+TEST(Btf, RejectsWhatIsNotBtf) {
+  auto btf = Btf::parse("definitely not BTF", "junk.btf");
+  ASSERT_FALSE(btf.ok());
+  EXPECT_NE(btf.error().find("junk.btf: not valid BTF"), std::string::npos) << btf.error();
+  // Split BTF makes no sense without its base.
+  EXPECT_FALSE(Btf::parse(readFixture(builtFixture("module.btf")), "module.btf").ok());
+}
+
+} // namespace
+} // namespace mstap::kernel
