@@ -31,7 +31,10 @@ struct KernelProbes::State {
         auto functions = kernel::KernelFunctions::load(
             *target, options.disableCache ? kernel::LoadOptions{} : kernel::LoadOptions::defaults());
         if (!functions)
-          loadError = functions.error();
+          loadError = functions.error() +
+                      fmt::format("\nto read it, install linux-image-{0} (or unpack it without installing: "
+                                  "tools/fetch-kernel {0}, then pass --sysroot with the folder it prints)",
+                                  target->release);
         else
           kernel = functions.take();
       }

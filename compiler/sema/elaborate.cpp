@@ -843,7 +843,17 @@ public:
     std::vector<KernelMatch> matches;
     std::string problem;
     if (!options_.kernel->match(what, module, pattern, matches, problem)) {
-      error(c[0].loc, problem);
+      // The first line says what failed; the others why, as notes.
+      size_t lineEnd = problem.find('\n');
+      error(c[0].loc, problem.substr(0, lineEnd));
+      while (lineEnd != std::string::npos) {
+        size_t next = problem.find('\n', lineEnd + 1);
+        std::string detail = problem.substr(lineEnd + 1, next == std::string::npos ? next : next - lineEnd - 1);
+        size_t start = detail.find_first_not_of(' ');
+        if (start != std::string::npos)
+          diags_.note(nullptr, {}, detail.substr(start));
+        lineEnd = next;
+      }
       return;
     }
     if (matches.empty()) {
