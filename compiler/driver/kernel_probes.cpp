@@ -16,6 +16,7 @@ struct KernelProbes::State {
   std::string loadError;
   std::optional<kernel::KernelFunctions> kernel;
   std::optional<std::vector<kernel::ModuleFile>> modules;
+  std::vector<std::unique_ptr<kernel::ModuleFunctions>> loadedModules;
   size_t dropped = 0;
   std::vector<std::string> notes;
 
@@ -43,22 +44,22 @@ struct KernelProbes::State {
     return kernel.has_value();
   }
 
-  static KernelMatch matchOf(const std::string &module, const kernel::KernelFunction &f) {
-    KernelMatch m;
-    m.module = module;
-    m.function = f.name;
-    if (f.prototype) {
-      for (const auto &p : f.prototype->parameters)
-        m.params.emplace_back(p.name, p.type);
-      m.returnType = f.prototype->returnType;
-    }
-    return m;
-  }
-
   void take(const std::string &module, const kernel::FunctionMatches &found, std::vector<KernelMatch> &out) {
     dropped += found.dropped.size();
+    out.reserve(out.size() + found.functions.size());
     for (const kernel::KernelFunction *f : found.functions)
-      out.push_back(matchOf(module, *f));
+      out.push_back({module, f->name, f});
+  }
+
+  static std::optional<KernelPrototype> prototypeOf(const KernelMatch &match) {
+    auto *function = static_cast<const kernel::KernelFunction *>(match.handle);
+    if (!function || !function->prototype)
+      return std::nullopt;
+    KernelPrototype prototype;
+    for (const auto &p : function->prototype->parameters)
+      prototype.params.emplace_back(p.name, p.type);
+    prototype.returnType = function->prototype->returnType;
+    return prototype;
   }
 
   // Tracepoints, from the "btf_trace_NAME" typedefs the kernel's BTF holds
@@ -83,7 +84,7 @@ struct KernelProbes::State {
         continue;
       std::string event = typeName + prefix.size();
       if (fnmatch(name.c_str(), event.c_str(), 0) == 0)
-        out.push_back({"", event, {}, ""});
+        out.push_back({"", event, nullptr});
     }
     return true;
   }
@@ -119,7 +120,9 @@ struct KernelProbes::State {
       }
       for (const auto &note : functions->notes())
         notes.push_back(note);
-      take(functions->name(), functions->matchFunctions(pattern), out);
+      // Kept: matches point into its table.
+      loadedModules.push_back(std::make_unique<kernel::ModuleFunctions>(functions.take()));
+      take(loadedModules.back()->name(), loadedModules.back()->matchFunctions(pattern), out);
     }
     return true;
   }
@@ -129,6 +132,7 @@ KernelProbes::KernelProbes(const Options &options) : state_(std::make_unique<Sta
   source_.match = [state = state_.get()](const std::string &what, const std::string &module,
                                          const std::string &pattern, std::vector<KernelMatch> &out,
                                          std::string &error) { return state->match(what, module, pattern, out, error); };
+  source_.prototype = &State::prototypeOf;
 }
 
 KernelProbes::~KernelProbes() = default;

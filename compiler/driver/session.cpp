@@ -128,23 +128,27 @@ bool Session::pass1() {
 }
 
 // @defined($x) in a probe: $x must exist at every point the probe expanded to.
-static bool targetDefined(const std::vector<ResolvedProbe> &points, const ast::TargetExpr &target) {
+static bool targetDefined(const KernelFunctionSource &source, const std::vector<ResolvedProbe> &points,
+                          const ast::TargetExpr &target) {
   if (points.empty())
     return false;
   for (const ResolvedProbe &p : points) {
-    if (!p.kernel || p.kernel->returnType.empty())
+    std::optional<KernelPrototype> prototype;
+    if (p.kernel)
+      prototype = source.prototype(*p.kernel);
+    if (!prototype)
       return false; // no prototype known here
     const std::string &name = target.name;
     if (name.rfind("$$", 0) == 0)
       continue; // $$parms and friends exist wherever the prototype is known
     std::string plain = name.substr(1, name.size() - 1 - (name.back() == '$' && name.size() > 2));
     if (plain == "return") {
-      if (!p.isReturn || p.kernel->returnType == "void")
+      if (!p.isReturn || prototype->returnType == "void")
         return false;
       continue;
     }
     bool found = false;
-    for (const auto &param : p.kernel->params)
+    for (const auto &param : prototype->params)
       found = found || param.first == plain;
     if (!found)
       return false;
@@ -173,7 +177,7 @@ bool Session::pass2() {
     if (decl.kind == ast::Decl::Kind::Probe)
       pointsOf[decl.probe.get()] = &result.probes.at(index++);
   foldConstants(*script_, [&](const ast::ProbeDecl &probe, const ast::TargetExpr &target) {
-    return targetDefined(*pointsOf.at(&probe), target);
+    return targetDefined(kernelProbes.source(), *pointsOf.at(&probe), target);
   });
   if (options_.verbose > 0) {
     size_t probes = 0, functions = 0, embeds = 0, globals = 0;
@@ -221,13 +225,14 @@ int Session::listProbes() {
   for (const auto &points : result.probes)
     for (const ResolvedProbe &p : points) {
       std::string line = p.point;
-      if (withVars && p.kernel) {
-        for (const auto &[name, type] : p.kernel->params)
-          if (!name.empty())
-            line += " $" + name + ":" + type;
-        if (p.isReturn && !p.kernel->returnType.empty() && p.kernel->returnType != "void")
-          line += " $return:" + p.kernel->returnType;
-      }
+      if (withVars && p.kernel)
+        if (auto prototype = kernelProbes.source().prototype(*p.kernel)) {
+          for (const auto &[name, type] : prototype->params)
+            if (!name.empty())
+              line += " $" + name + ":" + type;
+          if (p.isReturn && prototype->returnType != "void")
+            line += " $return:" + prototype->returnType;
+        }
       lines.insert(line);
     }
   for (const std::string &line : lines)

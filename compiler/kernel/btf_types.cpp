@@ -1,5 +1,7 @@
 #include "kernel/btf_types.h"
 
+#include <optional>
+
 #include <bpf/btf.h>
 #include <cerrno>
 #include <cstring>
@@ -89,15 +91,60 @@ Btf::~Btf() { btf__free(btf_); }
 
 uint32_t Btf::typeCount() const { return btf__type_cnt(btf_); }
 
-std::vector<BtfFunction> Btf::functions() const {
+// Spells a FUNC's prototype. `spelling` spells a type id (callers may
+// cache: a kernel's prototypes use a few thousand types over and over).
+template <typename Spelling>
+static std::optional<Prototype> spellPrototype(const Btf &btf, const struct btf *handle, uint32_t funcId,
+                                               const std::string &name, Spelling &&spelling) {
+  const btf_type *type = btf__type_by_id(handle, funcId);
+  if (!type || !btf_is_func(type))
+    return std::nullopt;
+  const btf_type *proto = btf__type_by_id(handle, type->type);
+  if (!proto || !btf_is_func_proto(proto))
+    return std::nullopt;
+  // "TYPE NAME" is the C declaration unless the type has a declarator that
+  // the name goes inside of: a function pointer or an array.
+  auto declare = [&](uint32_t id, const char *paramName) {
+    const std::string &spelled = spelling(id);
+    if (spelled.find_first_of("([") != std::string::npos)
+      return btf.declaration(id, paramName);
+    return *paramName ? spelled + " " + paramName : spelled;
+  };
+  Prototype prototype;
+  prototype.returnType = spelling(proto->type);
+  std::string parameterList;
+  const btf_param *params = btf_params(proto);
+  uint16_t count = btf_vlen(proto);
+  for (uint16_t i = 0; i < count; ++i) {
+    if (!parameterList.empty())
+      parameterList += ", ";
+    // C's "..." is a last parameter of type void without a name.
+    if (i + 1 == count && params[i].type == 0) {
+      prototype.variadic = true;
+      parameterList += "...";
+      break;
+    }
+    const char *paramName = btf__name_by_offset(handle, params[i].name_off);
+    if (!paramName)
+      paramName = "";
+    prototype.parameters.push_back({paramName, spelling(params[i].type)});
+    parameterList += declare(params[i].type, paramName);
+  }
+  if (prototype.returnType.find_first_of("([") != std::string::npos)
+    prototype.declaration = btf.declaration(funcId, name);
+  else
+    prototype.declaration =
+        prototype.returnType + " " + name + "(" + (parameterList.empty() ? "void" : parameterList) + ")";
+  return prototype;
+}
+
+std::vector<BtfFunction> Btf::functions(bool withPrototypes) const {
   std::vector<BtfFunction> functions;
   uint32_t first = base_ ? base_->typeCount() : 1;
   uint32_t end = typeCount();
 
-  // A kernel's some 45,000 prototypes use a few thousand types over and
-  // over (struct file*, size_t...): spell each type once.
-  std::vector<std::string> spelled(end);
-  std::vector<bool> isSpelled(end);
+  std::vector<std::string> spelled(withPrototypes ? end : 0);
+  std::vector<bool> isSpelled(withPrototypes ? end : 0);
   auto spelling = [&](uint32_t id) -> const std::string & {
     if (id >= end)
       return spelled[0] = "?";
@@ -106,14 +153,6 @@ std::vector<BtfFunction> Btf::functions() const {
       isSpelled[id] = true;
     }
     return spelled[id];
-  };
-  // "TYPE NAME" is the C declaration unless the type has a declarator that
-  // the name goes inside of: a function pointer or an array.
-  auto declare = [&](uint32_t id, const char *name) {
-    const std::string &type = spelling(id);
-    if (type.find_first_of("([") != std::string::npos)
-      return declaration(id, name);
-    return *name ? type + " " + name : type;
   };
 
   for (uint32_t id = first; id < end; ++id) {
@@ -124,37 +163,22 @@ std::vector<BtfFunction> Btf::functions() const {
     function.name = nameOf(btf_, type);
     function.typeId = id;
     function.isStatic = btf_vlen(type) == BTF_FUNC_STATIC; // a FUNC's vlen holds its linkage
-    const btf_type *proto = btf__type_by_id(btf_, type->type);
-    if (proto && btf_is_func_proto(proto)) {
-      Prototype &prototype = function.prototype;
-      prototype.returnType = spelling(proto->type);
-      std::string parameterList;
-      const btf_param *params = btf_params(proto);
-      uint16_t count = btf_vlen(proto);
-      for (uint16_t i = 0; i < count; ++i) {
-        if (!parameterList.empty())
-          parameterList += ", ";
-        // C's "..." is a last parameter of type void without a name.
-        if (i + 1 == count && params[i].type == 0) {
-          prototype.variadic = true;
-          parameterList += "...";
-          break;
-        }
-        const char *name = btf__name_by_offset(btf_, params[i].name_off);
-        if (!name)
-          name = "";
-        prototype.parameters.push_back({name, spelling(params[i].type)});
-        parameterList += declare(params[i].type, name);
-      }
-      if (prototype.returnType.find_first_of("([") != std::string::npos)
-        prototype.declaration = declaration(id, function.name);
-      else
-        prototype.declaration = prototype.returnType + " " + function.name + "(" +
-                                (parameterList.empty() ? "void" : parameterList) + ")";
-    }
+    if (withPrototypes)
+      if (auto prototype = spellPrototype(*this, btf_, id, function.name, spelling))
+        function.prototype = std::move(*prototype);
     functions.push_back(std::move(function));
   }
   return functions;
+}
+
+std::optional<Prototype> Btf::prototypeOf(uint32_t funcId) const {
+  const btf_type *type = btf__type_by_id(btf_, funcId);
+  if (!type || !btf_is_func(type))
+    return std::nullopt;
+  std::string spelled;
+  return spellPrototype(*this, btf_, funcId, nameOf(btf_, type), [&](uint32_t id) -> const std::string & {
+    return spelled = typeName(id);
+  });
 }
 
 std::string Btf::typeName(uint32_t id) const { return declare(id, "", 0); }

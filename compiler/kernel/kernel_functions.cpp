@@ -38,12 +38,13 @@ bool isUnprobeableSectionName(std::string_view section) {
   return section == ".noinstr.text" || section == ".entry.text" || section == ".kprobes.text";
 }
 
-std::unordered_map<std::string, Prototype> prototypesByName(std::vector<BtfFunction> functions) {
-  std::unordered_map<std::string, Prototype> prototypes;
-  prototypes.reserve(functions.size());
-  for (BtfFunction &function : functions)
-    prototypes.emplace(std::move(function.name), std::move(function.prototype));
-  return prototypes;
+// Each name's FUNC entry (the first, where static functions share a name).
+std::unordered_map<std::string, uint32_t> funcIdsByName(const std::vector<BtfFunction> &functions) {
+  std::unordered_map<std::string, uint32_t> ids;
+  ids.reserve(functions.size());
+  for (const BtfFunction &function : functions)
+    ids.emplace(function.name, function.typeId);
+  return ids;
 }
 
 // The first symbol list that names functions: kallsyms for the running
@@ -223,12 +224,12 @@ OrError<KernelFunctions> KernelFunctions::load(const KernelTarget &target, const
 
   std::vector<BtfFunction> btfFunctions;
   if (kernel.btf_)
-    btfFunctions = kernel.btf_->functions();
+    btfFunctions = kernel.btf_->functions(/*withPrototypes=*/false);
   report.btfFunctionEntries = btfFunctions.size();
 
   std::vector<KernelFunction> functions;
   if (symbols) {
-    std::unordered_map<std::string, Prototype> prototypes = prototypesByName(std::move(btfFunctions));
+    std::unordered_map<std::string, uint32_t> prototypes = funcIdsByName(btfFunctions);
     functions.reserve(symbols->functions.size());
     for (TextSymbol &symbol : symbols->functions) {
       // kallsyms also lists the loaded modules' functions; those belong to
@@ -245,10 +246,10 @@ OrError<KernelFunctions> KernelFunctions::load(const KernelTarget &target, const
         function.unprobeableSection = sectionContaining(symbols->unprobeableRanges, symbol.address);
       }
       function.global = symbol.global;
-      // Moved, not copied: only the first function of a name keeps its
-      // entry in the table, and it is the first to come here.
+      // Only the first function of a name keeps its entry in the table, and
+      // it is the first to come here.
       if (auto found = prototypes.find(symbol.name); found != prototypes.end()) {
-        function.prototype = std::move(found->second);
+        function.prototype = LazyPrototype(kernel.btf_.get(), found->second);
         prototypes.erase(found);
       }
       function.name = std::move(symbol.name);
@@ -259,7 +260,7 @@ OrError<KernelFunctions> KernelFunctions::load(const KernelTarget &target, const
       KernelFunction function;
       function.name = std::move(entry.name);
       function.global = !entry.isStatic;
-      function.prototype = std::move(entry.prototype);
+      function.prototype = LazyPrototype(kernel.btf_.get(), entry.typeId);
       functions.push_back(std::move(function));
     }
   }
@@ -333,13 +334,13 @@ OrError<ModuleFunctions> ModuleFunctions::load(const ModuleFile &module, const K
   ModuleFunctions loaded;
   loaded.name_ = module.name;
   loaded.blocklist_ = kernel.blocklist_;
-  std::unordered_map<std::string, Prototype> prototypes;
+  std::unordered_map<std::string, uint32_t> prototypes;
   if (contents->btf) {
     if (kernel.btf()) {
       auto btf = Btf::parse(*contents->btf, module.path + " (.BTF)", kernel.btf());
       if (btf.ok()) {
         loaded.btf_ = btf.take();
-        prototypes = prototypesByName(loaded.btf_->functions());
+        prototypes = funcIdsByName(loaded.btf_->functions(/*withPrototypes=*/false));
       } else {
         loaded.notes_.push_back(btf.error());
       }
@@ -361,7 +362,7 @@ OrError<ModuleFunctions> ModuleFunctions::load(const ModuleFile &module, const K
     if (isUnprobeableSectionName(symbol.section))
       function.unprobeableSection = symbol.section;
     if (auto found = prototypes.find(symbol.name); found != prototypes.end()) {
-      function.prototype = std::move(found->second);
+      function.prototype = LazyPrototype(loaded.btf_.get(), found->second);
       prototypes.erase(found);
     }
     function.name = std::move(symbol.name);

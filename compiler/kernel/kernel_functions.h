@@ -18,12 +18,39 @@
 
 namespace mstap::kernel {
 
+// A function's prototype, spelled from BTF the first time it is asked for:
+// most runs look at a handful of the kernel's 45,000 prototypes. Reads like a
+// std::optional<Prototype>.
+class LazyPrototype {
+public:
+  LazyPrototype() = default;
+  LazyPrototype(const Btf *btf, uint32_t funcId) : btf_(btf), funcId_(funcId) {}
+
+  bool has_value() const { return btf_ != nullptr || spelled_.has_value(); }
+  explicit operator bool() const { return has_value(); }
+  const Prototype &operator*() const {
+    if (!spelled_) {
+      spelled_ = btf_->prototypeOf(funcId_);
+      if (!spelled_)
+        spelled_ = Prototype{};
+    }
+    return *spelled_;
+  }
+  const Prototype *operator->() const { return &**this; }
+  friend bool operator==(const LazyPrototype &p, std::nullopt_t) { return !p.has_value(); }
+
+private:
+  const Btf *btf_ = nullptr; // owned by the KernelFunctions or ModuleFunctions holding this
+  uint32_t funcId_ = 0;
+  mutable std::optional<Prototype> spelled_;
+};
+
 struct KernelFunction {
   std::string name;
   std::optional<uint64_t> address; // when a symbol list with addresses gave it
   bool global = false;
   uint32_t copies = 1;             // static functions of different files may share a name
-  std::optional<Prototype> prototype;
+  LazyPrototype prototype;
   // A section where the kernel forbids kprobes (".noinstr.text"...), when
   // addresses or the ELF file show the function to be in one.
   std::string unprobeableSection;

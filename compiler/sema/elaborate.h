@@ -17,9 +17,13 @@ namespace mstap {
 struct KernelMatch {
   std::string module;   // empty for the kernel itself
   std::string function; // or the tracepoint's name
-  // The parameters as "name", "C type" (from BTF), when known.
-  std::vector<std::pair<std::string, std::string>> params;
-  std::string returnType; // "void" for none; empty when unknown
+  const void *handle = nullptr; // the source's own record, for prototype()
+};
+
+// A function's prototype, as far as pass 2 needs it.
+struct KernelPrototype {
+  std::vector<std::pair<std::string, std::string>> params; // name, C type
+  std::string returnType;                                  // "void" for none
 };
 
 // Expands kernel probe points against the target kernel. `what` is
@@ -29,6 +33,9 @@ struct KernelFunctionSource {
   std::function<bool(const std::string &what, const std::string &module, const std::string &pattern,
                      std::vector<KernelMatch> &matches, std::string &error)>
       match;
+  // The prototype of a match, spelled on demand (most are never asked for);
+  // nullopt when the kernel's BTF does not describe it.
+  std::function<std::optional<KernelPrototype>(const KernelMatch &match)> prototype;
 };
 
 struct ElaborateOptions {

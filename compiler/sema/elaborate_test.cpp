@@ -83,7 +83,7 @@ TEST(Elaborate, KernelProbesUseTheKernelSource) {
   source.match = [](const std::string &what, const std::string &module, const std::string &pattern,
                     std::vector<KernelMatch> &out, std::string &) {
     if (what == "function" && module.empty() && pattern == "vfs_*")
-      out = {{"", "vfs_read", {}, "ssize_t"}, {"", "vfs_write", {}, "ssize_t"}};
+      out = {{"", "vfs_read", nullptr}, {"", "vfs_write", nullptr}};
     return true;
   };
   SourceFile file("t.stp", "probe kernel.function(\"vfs_*\").return { }\nprobe kernel.function(\"nope\")? { }\n");
