@@ -8,6 +8,8 @@ config.suffixes = [".stp"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.mstap_build_dir, "tests", "lang")
 config.substitutions.append(("%mstap", config.mstap_binary))
+# Small kernel ELF files with BTF, built by compiler/kernel's tests.
+config.substitutions.append(("%kernel_fixtures", config.kernel_fixtures))
 config.environment["PATH"] = os.pathsep.join([config.llvm_tools_dir, config.environment.get("PATH", "/usr/bin:/bin")])
 config.environment["NO_COLOR"] = "1"
 
