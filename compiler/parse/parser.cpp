@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <unordered_map>
 
 using namespace antlr4;
 using mstap_grammar::StapLexer;
@@ -131,10 +132,18 @@ public:
       return ParserATNSimulator::adaptivePredict(input, decision, outerContext);
     size_t next = input->LA(1);
     for (const LoopAlternative &alternative : it->second)
-      if (alternative.firstTokens.contains(next) && parser_->precpred(outerContext, alternative.precedence))
+      if (alternative.firstTokens.contains(next) && parser_->precpred(outerContext, alternative.precedence)) {
+        // Each turn of the loop nests the tree built so far one level deeper
+        // under the same parent: a hostile "1+1+...+1" is stopped here, as it
+        // grows, rather than after it has been parsed whole.
+        if (++chainLength_[outerContext->parent] > maxTreeDepth)
+          throw StapParser::NestingTooDeep{parser_->getCurrentToken()};
         return 1;
+      }
     return 2;
   }
+
+  void reset() { chainLength_.clear(); }
 
 private:
   struct LoopAlternative {
@@ -143,6 +152,7 @@ private:
   };
   Parser *parser_;
   std::map<size_t, std::vector<LoopAlternative>> loops_;
+  std::unordered_map<antlr4::tree::ParseTree *, unsigned> chainLength_; // by the chain's parent context
 };
 
 // The DFA cache the simulator fills, shared by every parse in the process.
@@ -193,7 +203,8 @@ std::unique_ptr<ast::Script> parseScript(const SourceFile &file, const ParseOpti
   StapParser parser(&tokens);
   static SharedPrediction shared(parser.getATN());
   // setInterpreter deletes the generated simulator; the parser deletes ours.
-  parser.setInterpreter(new GreedyOperatorSimulator(&parser, parser.getATN(), shared.dfas, shared.cache));
+  auto *simulator = new GreedyOperatorSimulator(&parser, parser.getATN(), shared.dfas, shared.cache);
+  parser.setInterpreter(simulator);
   parser.removeErrorListeners();
   StapParser::ScriptContext *tree = nullptr;
   try {
@@ -205,6 +216,7 @@ std::unique_ptr<ast::Script> parseScript(const SourceFile &file, const ParseOpti
       tokens.seek(0);
       parser.reset();
       parser.nesting = 0;
+      simulator->reset();
       parser.getInterpreter<atn::ParserATNSimulator>()->setPredictionMode(atn::PredictionMode::LL);
       parser.setErrorHandler(std::make_shared<SyntaxErrorStrategy>(file, diags));
       tree = parser.script();
@@ -212,8 +224,8 @@ std::unique_ptr<ast::Script> parseScript(const SourceFile &file, const ParseOpti
   } catch (StapParser::NestingTooDeep &e) {
     diags.error(&file, locOf(e.at),
                 fmt::format("the script nests too deeply here: at most {} levels of statements and "
-                            "expressions",
-                            StapParser::maxNesting));
+                            "expressions, and {} of syntax tree",
+                            StapParser::maxNesting, maxTreeDepth));
     return nullptr;
   }
   if (diags.hasErrors())

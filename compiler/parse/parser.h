@@ -19,9 +19,9 @@ struct ParseOptions {
 };
 
 // Scripts larger than this are refused before lexing: ANTLR keeps every token.
-constexpr size_t maxScriptBytes = 4u << 20;
-// Parse trees deeper than this are refused (long left-nested chains such as
-// "1+1+...+1"): every later pass walks the tree recursively.
+constexpr size_t maxScriptBytes = 1u << 20; // about 35,000 lines
+// Parse trees deeper than this are refused while parsing (long left-nested
+// chains such as "1+1+...+1"): every later pass walks the tree recursively.
 constexpr unsigned maxTreeDepth = 3000;
 
 // Parses one script. On any error the errors are in `diags` and the result is
