@@ -125,7 +125,7 @@ private:
   }
 
   // `e` (already visited) must be of type t.
-  void expect(Expr &e, Type t, const char *context, Variable *source = nullptr) {
+  void expect(Expr &e, Type t, const char *context, Variable *source = nullptr, const char *verb = "takes") {
     if (t == Type::Unknown)
       return;
     if (e.type == t)
@@ -157,7 +157,7 @@ private:
       return;
     }
     if (mode == Mode::Report) {
-      diags_.error(file_, e.loc(), fmt::format("type mismatch: {} takes a {}, but this is a {}", context,
+      diags_.error(file_, e.loc(), fmt::format("type mismatch: {} {} a {}, but this is a {}", context, verb,
                                                typeName(t), typeName(e.type)));
       Variable *v = source ? source : lvalueVar(e);
       if (v && v->typeLoc.valid())
@@ -458,9 +458,10 @@ public:
       break;
     }
     Expr &stat = *e.args[0];
-    if (mode == Mode::Resolve && !isLvalue(stat))
+    if (!isLvalue(stat))
       error(stat.loc(), fmt::format("{} needs a statistic: a global filled with '<<<'", spelling(e.op)));
-    expect(stat, Type::Stats, spelling(e.op));
+    else
+      expect(stat, Type::Stats, spelling(e.op));
     if (e.op == AtOp::HistLinear)
       for (size_t i = 1; i < e.args.size(); ++i)
         expect(*e.args[i], Type::Long, "@hist_linear");
@@ -579,7 +580,8 @@ public:
       setType(function_->returnType, function_->returnTypeLoc, s.value->type, s.value->loc(),
               fmt::format("the result of '{}'", function_->name));
     else
-      expect(*s.value, function_->returnType, fmt::format("the result of '{}'", function_->name).c_str());
+      expect(*s.value, function_->returnType, fmt::format("the result of '{}'", function_->name).c_str(),
+             nullptr, "is");
   }
   void visit(DeleteStmt &s) override {
     // "delete a" empties a whole array: a name that is no scalar use.
