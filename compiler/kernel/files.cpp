@@ -174,4 +174,16 @@ std::string underSysroot(const std::string &sysroot, const std::string &path) {
   return root + path;
 }
 
+std::string_view nextField(std::string_view &line) {
+  size_t start = line.find_first_not_of(" \t");
+  if (start == std::string_view::npos) {
+    line = {};
+    return {};
+  }
+  size_t end = line.find_first_of(" \t", start);
+  std::string_view field = line.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+  line = end == std::string_view::npos ? std::string_view{} : line.substr(end);
+  return field;
+}
+
 } // namespace mstap::kernel

@@ -45,6 +45,10 @@ struct FileStamp {
 OrError<FileStamp> fileStamp(const std::string &path);
 
 bool isReadableFile(const std::string &path);
+
+// The next blank-separated field of a text line (kallsyms, System.map, the
+// kprobes blacklist), which it consumes; empty at the end of the line.
+std::string_view nextField(std::string_view &line);
 bool isDirectory(const std::string &path);
 
 // $XDG_CACHE_HOME/mstap, or ~/.cache/mstap; empty when neither $XDG_CACHE_HOME

@@ -1,4 +1,5 @@
 #include "kernel/probe_safety.h"
+#include "kernel/files.h"
 
 #include <fnmatch.h>
 
@@ -161,17 +162,6 @@ constexpr BuiltIn kBuiltIns[] = {
 
 bool hasWildcard(std::string_view pattern) { return pattern.find_first_of("*?[") != std::string_view::npos; }
 
-std::string_view nextField(std::string_view &line) {
-  size_t start = line.find_first_not_of(" \t");
-  if (start == std::string_view::npos) {
-    line = {};
-    return {};
-  }
-  size_t end = line.find_first_of(" \t", start);
-  std::string_view field = line.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
-  line = end == std::string_view::npos ? std::string_view{} : line.substr(end);
-  return field;
-}
 
 std::string blacklistKey(std::string_view module, std::string_view name) {
   std::string key(module);

@@ -1,4 +1,5 @@
 #include "kernel/symbol_map.h"
+#include "kernel/files.h"
 
 #include <array>
 #include <charconv>
@@ -36,17 +37,6 @@ constexpr std::array<Section, 3> kUnprobeableSections{{
     {"__entry_text_start", "__entry_text_end", ".entry.text"},
 }};
 
-std::string_view nextField(std::string_view &line) {
-  size_t start = line.find_first_not_of(" \t");
-  if (start == std::string_view::npos) {
-    line = {};
-    return {};
-  }
-  size_t end = line.find_first_of(" \t", start);
-  std::string_view field = line.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
-  line = end == std::string_view::npos ? std::string_view{} : line.substr(end);
-  return field;
-}
 
 } // namespace
 
