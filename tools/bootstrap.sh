@@ -17,7 +17,14 @@ case "$what" in
     # The real Debian 6.1 kernel (downloaded once, unpacked, never installed)
     # for the tests that read a kernel image.
     sysroot=$(tools/fetch-kernel)
-    export MSTAP_TEST_SYSROOT=$sysroot MSTAP_TEST_RELEASE=$(basename "$sysroot")
+    release=$(basename "$sysroot")
+    export MSTAP_TEST_SYSROOT=$sysroot MSTAP_TEST_RELEASE=$release
+    # Its headers, to build modules for it (tests/vm).
+    if ! dpkg-query -W -f='${Status}' "linux-headers-$release" 2>/dev/null | grep -q "install ok installed"; then
+      sudo=""
+      [ "$(id -u)" -eq 0 ] || sudo="sudo"
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "linux-headers-$release" >/dev/null
+    fi
     ctest --test-dir build --output-on-failure -j2
     ;;
   *)

@@ -9,6 +9,7 @@ packages=(
   clang-14 libclang-rt-14-dev           # the libFuzzer front-end target
   libfmt-dev libgtest-dev libbenchmark-dev
   libbpf-dev liblzma-dev libzstd-dev zlib1g-dev liblz4-dev   # BTF, and kernel-image payloads
+  qemu-system-x86 busybox-static        # the throwaway VM that runs modules (--vm, tests/vm)
 )
 missing=()
 for p in "${packages[@]}"; do
