@@ -2,6 +2,7 @@
 
 #include "ast/printer.h"
 #include "driver/kernel_probes.h"
+#include "kernel/environment.h"
 #include "parse/parser.h"
 #include "sema/builtins.h"
 #include "sema/elaborate.h"
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <iostream>
@@ -240,6 +242,33 @@ int Session::listProbes() {
   return 0;
 }
 
+// --check-env: every check that pass 4 makes of the kernel build
+// environment, one a line, with the fix for each failure.
+int Session::checkEnvironment() {
+  auto target = kernel::resolveKernelTarget(options_.release, options_.sysroot.empty() ? "/" : options_.sysroot);
+  if (!target) {
+    diags_.error(target.error());
+    printDiagnostics();
+    return 1;
+  }
+  std::ifstream osReleaseFile("/etc/os-release");
+  std::string osRelease((std::istreambuf_iterator<char>(osReleaseFile)), std::istreambuf_iterator<char>());
+  kernel::BuildEnvironment env = kernel::checkBuildEnvironment(*target, osRelease);
+  std::printf("Checking the build environment for kernel %s:\n", target->release.c_str());
+  for (const auto &check : env.checks) {
+    std::printf("  %-5s %s: %s\n", check.ok ? "ok" : "FAIL", check.what.c_str(), check.detail.c_str());
+    if (!check.ok)
+      std::printf("        fix: %s\n", check.fix.c_str());
+  }
+  if (env.ok())
+    return 0;
+  std::fflush(stdout);
+  diags_.error(fmt::format("the build environment for kernel {} is not ready: see the fixes above",
+                           target->release));
+  printDiagnostics();
+  return 1;
+}
+
 int Session::run() {
   if (options_.help) {
     std::fputs(usageText().c_str(), stdout);
@@ -254,6 +283,8 @@ int Session::run() {
       std::printf("%s\n    %s\n", ast::builtinSignature(b).c_str(), b.summary);
     return 0;
   }
+  if (options_.checkEnv)
+    return checkEnvironment();
   if (!options_.listPattern.empty() || !options_.listVarsPattern.empty())
     return listProbes();
   if (!options_.scriptText && options_.scriptFile.empty()) {

@@ -22,6 +22,7 @@ private:
   bool pass1();
   bool pass2();
   int listProbes();
+  int checkEnvironment();
   void printDiagnostics();
 
   Options options_;
