@@ -10,8 +10,8 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j2
 case "$what" in
   run)
-    echo "+ mstap -v -p1 examples/hello.stp"
-    ./build/mstap -v -p1 examples/hello.stp
+    echo "+ mstap -v -p2 examples/hello.stp"
+    ./build/mstap -v -p2 examples/hello.stp
     ;;
   test)
     # The real Debian 6.1 kernel (downloaded once, unpacked, never installed)
