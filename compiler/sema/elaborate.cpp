@@ -241,7 +241,6 @@ private:
       if (!v || i >= v->keyTypes.size())
         continue;
       Type &slot = v->keyTypes[i];
-      SourceLoc ignored;
       if (slot == Type::Unknown && keyExprs[i]->type != Type::Unknown) {
         slot = keyExprs[i]->type;
         changed = true;
