@@ -8,12 +8,14 @@
 namespace mstap::bench {
 
 struct PhaseTimes {
-  double lexMs = 0;   // UTF-8 to ANTLR's input stream, and every token lexed
-  double totalMs = 0; // parseScript on the same text
+  double lexMs = 0;      // the hand-written lexer, every token made for the parser
+  double antlrLexMs = 0; // ANTLR's StapLexer on the same text, for comparison
+  double totalMs = 0;    // parseScript on the same text
   size_t tokens = 0;
 };
 
-// Lexes `file` as parseScript does, then times parseScript itself.
+// Lexes `file` as parseScript does, and as StapLexer would, then times
+// parseScript itself.
 PhaseTimes timePhases(const SourceFile &file);
 void printPhases(const char *label, const PhaseTimes &t);
 

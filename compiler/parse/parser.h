@@ -29,4 +29,14 @@ constexpr unsigned maxTreeDepth = 3000;
 std::unique_ptr<ast::Script> parseScript(const SourceFile &file, const ParseOptions &options,
                                          Diagnostics &diags);
 
+// For tests: parseScript makes most of ANTLR's predictions itself, from the
+// DFA ANTLR has cached (parser.cpp). When `enabled`, each of them is also
+// asked of ANTLR, and a different answer counted.
+struct PredictionCheck {
+  bool enabled = false;
+  size_t checked = 0;
+  size_t mismatches = 0;
+};
+PredictionCheck &predictionCheck();
+
 } // namespace mstap

@@ -4,6 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
 using namespace mstap;
 
 namespace {
@@ -203,6 +208,65 @@ TEST(Parse, HostileInputIsRefusedNotFatal) {
   EXPECT_NE(parse(many + " }")->script, nullptr);
   EXPECT_NE(firstError(std::string("probe begin { x = \"\xff\" }")).find("not UTF-8"), std::string::npos);
   EXPECT_EQ(firstError(std::string("probe begin { x = 1\0 }", 23)), "1:20: invalid character U+0000");
+}
+
+// A syntax tree too deep, though no chain is too long nor nesting too deep:
+// that is the one error, even after a declaration the transform rejects
+// (each declaration is turned into the AST as soon as it is parsed).
+TEST(Parse, TreeDepthComesBeforeTransformErrors) {
+  std::string deep = "((1";
+  for (int i = 0; i < 2000; ++i)
+    deep += "+1";
+  deep += ")";
+  for (int i = 0; i < 2000; ++i)
+    deep += "+1";
+  deep += ")";
+  auto p = parse("probe begin { z = \"bad \\q\" }\nprobe end { y = " + deep + " }\n");
+  EXPECT_EQ(p->script, nullptr);
+  ASSERT_EQ(p->diags.all().size(), 1u) << p->diags.render();
+  const Diagnostic &d = p->diags.all().front();
+  EXPECT_EQ(d.loc.line, 2u);
+  EXPECT_NE(d.message.find("its syntax tree is more than 3000 levels deep"), std::string::npos) << d.message;
+  // The transform's errors, in order, when the tree is not too deep.
+  EXPECT_EQ(firstError("probe begin { z = \"bad \\q\" }\nprobe end { y = \"\\w\" }\n"),
+            firstError("probe begin { z = \"bad \\q\" }\n"));
+  auto two = parse("probe begin { z = \"bad \\q\" }\nprobe end { y = \"\\w\" }\n");
+  ASSERT_EQ(two->diags.all().size(), 2u) << two->diags.render();
+  EXPECT_EQ(two->diags.all()[0].loc.line, 1u);
+  EXPECT_EQ(two->diags.all()[1].loc.line, 2u);
+}
+
+// parseScript answers most of ANTLR's prediction requests itself from
+// ANTLR's DFA (parser.cpp); every answer must be ANTLR's. Every script in the
+// tree, cut short (which sends the parse to full LL after SLL fails), and
+// the fuzz corpus; each twice, the second time with the DFA warm.
+TEST(Parse, OwnPredictionsAgreeWithAntlrs) {
+  namespace fs = std::filesystem;
+  fs::path root = fs::path(__FILE__).parent_path().parent_path().parent_path(); // compiler/parse/parser_test.cpp
+  std::vector<std::string> texts;
+  for (const char *dir : {"examples", "tests"})
+    for (const auto &entry : fs::recursive_directory_iterator(root / dir)) {
+      bool script = entry.path().extension() == ".stp";
+      bool corpus = entry.path().parent_path().filename() == "corpus";
+      if (!entry.is_regular_file() || (!script && !corpus))
+        continue;
+      std::ifstream in(entry.path(), std::ios::binary);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      texts.push_back(text);
+      if (script)
+        for (size_t cut : {text.size() / 3, text.size() / 2, text.size() * 2 / 3})
+          texts.push_back(text.substr(0, cut));
+    }
+  ASSERT_GT(texts.size(), 400u);
+  PredictionCheck &check = predictionCheck();
+  check = {};
+  check.enabled = true;
+  for (int round = 0; round < 2; ++round)
+    for (const std::string &text : texts)
+      parse(text, {"sometext", "42"}, true);
+  check.enabled = false;
+  EXPECT_GT(check.checked, 10000u);
+  EXPECT_EQ(check.mismatches, 0u) << "of " << check.checked;
 }
 
 TEST(ParseInteger, Forms) {

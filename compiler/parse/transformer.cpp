@@ -1,10 +1,155 @@
 #include "parse/transformer.h"
 
+#include "parse/lexer.h"
+
 #include <fmt/format.h>
+
+#include <array>
+#include <initializer_list>
+#include <optional>
+#include <stdexcept>
+#include <typeinfo>
 
 using namespace antlr4;
 
 namespace mstap {
+namespace {
+
+using P = mstap_grammar::StapParser;
+using Node = tree::ParseTree;
+
+// ---------------------------------------------------- reading the tree
+
+[[noreturn]] void unexpectedNode(const Node *node) {
+  throw std::logic_error(std::string("pass 1: the parse tree does not have the grammar's shape at a ") +
+                         (node ? typeid(*node).name() : "missing node"));
+}
+
+// Whether `type` is exactly T: the type_info objects' addresses first (a
+// class has one in a statically linked program), then the portable
+// comparison, which compares names.
+template <class T> bool isExactly(const std::type_info &type) {
+  return &type == &typeid(T) || type == typeid(T);
+}
+
+// Child `i` of `ctx`, which the grammar says is a T (a rule without labelled
+// alternatives, whose node is exactly a T).
+template <class T> T *childAs(ParserRuleContext *ctx, size_t i) {
+  Node *node = i < ctx->children.size() ? ctx->children[i] : nullptr;
+  if (!node || !isExactly<T>(typeid(*node)))
+    unexpectedNode(node);
+  return static_cast<T *>(node);
+}
+
+// Child `i` of `ctx`, whatever it is.
+Node *childAt(ParserRuleContext *ctx, size_t i) {
+  if (i >= ctx->children.size())
+    unexpectedNode(nullptr);
+  return ctx->children[i];
+}
+
+// The token of a node, or null if the node is a rule's.
+Token *tokenOf(Node *node) {
+  if (!isExactly<tree::TerminalNodeImpl>(typeid(*node)))
+    return nullptr;
+  return static_cast<tree::TerminalNode *>(node)->getSymbol();
+}
+
+// The token that child `i` of `ctx` is, by the grammar.
+Token *tokenAt(ParserRuleContext *ctx, size_t i) {
+  Token *token = i < ctx->children.size() ? tokenOf(ctx->children[i]) : nullptr;
+  if (!token)
+    unexpectedNode(i < ctx->children.size() ? ctx->children[i] : nullptr);
+  return token;
+}
+
+// Child `i` of `ctx` if it is a node of a rule (or nothing), not a token.
+Node *ruleAt(ParserRuleContext *ctx, size_t i) {
+  Node *node = i < ctx->children.size() ? ctx->children[i] : nullptr;
+  if (!node || tokenOf(node))
+    unexpectedNode(node);
+  return node;
+}
+
+// The labelled alternative a node is, among `Kind`s: found by comparing its
+// dynamic type with each alternative's (most frequent first), once a node.
+template <class Kind> class Alternatives {
+public:
+  Alternatives(std::initializer_list<std::pair<const std::type_info *, Kind>> entries) : entries_(entries) {}
+
+  Kind of(const Node *node) const {
+    const std::type_info &type = typeid(*node);
+    for (const auto &[t, kind] : entries_)
+      if (t == &type)
+        return kind;
+    for (const auto &[t, kind] : entries_)
+      if (*t == type)
+        return kind;
+    unexpectedNode(node);
+  }
+
+private:
+  std::vector<std::pair<const std::type_info *, Kind>> entries_;
+};
+
+// The token types the transformer tells apart: the grammar's literal tokens
+// are numbered by ANTLR (T__N), so they are found by their text.
+struct TokenTypes {
+  size_t minus = literalTokenType("-");
+  size_t plus = literalTokenType("+");
+  size_t plusPlus = literalTokenType("++");
+  size_t minusMinus = literalTokenType("--");
+  size_t bang = literalTokenType("!");
+  size_t tilde = literalTokenType("~");
+  size_t question = literalTokenType("?");
+  size_t arrow = literalTokenType("->");
+  size_t leftParen = literalTokenType("(");
+  size_t leftBracket = literalTokenType("[");
+  size_t kwIf = literalTokenType("if");
+  size_t kwLimit = literalTokenType("limit");
+
+  // Operators by token type; entries not set are no operator of the kind.
+  static constexpr size_t maxType = 128;
+  std::array<std::optional<ast::BinaryOp>, maxType> binary{};
+  std::array<std::optional<ast::AssignOp>, maxType> assign{};
+
+  TokenTypes() {
+    static const std::pair<const char *, ast::BinaryOp> binaryOps[] = {
+        {"*", ast::BinaryOp::Mul},     {"/", ast::BinaryOp::Div},     {"%", ast::BinaryOp::Mod},
+        {"+", ast::BinaryOp::Add},     {"-", ast::BinaryOp::Sub},     {".", ast::BinaryOp::Concat},
+        {"<<", ast::BinaryOp::Shl},    {">>", ast::BinaryOp::Shr},    {"==", ast::BinaryOp::Eq},
+        {"!=", ast::BinaryOp::Ne},     {"<", ast::BinaryOp::Lt},      {"<=", ast::BinaryOp::Le},
+        {">", ast::BinaryOp::Gt},      {">=", ast::BinaryOp::Ge},     {"&", ast::BinaryOp::BitAnd},
+        {"^", ast::BinaryOp::BitXor},  {"|", ast::BinaryOp::BitOr},   {"&&", ast::BinaryOp::LogAnd},
+        {"||", ast::BinaryOp::LogOr},
+    };
+    static const std::pair<const char *, ast::AssignOp> assignOps[] = {
+        {"=", ast::AssignOp::Assign},   {"+=", ast::AssignOp::Add},      {"-=", ast::AssignOp::Sub},
+        {"*=", ast::AssignOp::Mul},     {"/=", ast::AssignOp::Div},      {"%=", ast::AssignOp::Mod},
+        {"<<=", ast::AssignOp::Shl},    {">>=", ast::AssignOp::Shr},     {"&=", ast::AssignOp::BitAnd},
+        {"^=", ast::AssignOp::BitXor},  {"|=", ast::AssignOp::BitOr},    {".=", ast::AssignOp::Concat},
+        {"<<<", ast::AssignOp::Aggregate},
+    };
+    for (const auto &[text, op] : binaryOps)
+      binary.at(typeOf(text)) = op;
+    for (const auto &[text, op] : assignOps)
+      assign.at(typeOf(text)) = op;
+  }
+
+  static size_t typeOf(const char *text) {
+    size_t type = literalTokenType(text);
+    if (type == 0 || type >= maxType)
+      throw std::logic_error(std::string("pass 1: the grammar has no token '") + text + "'");
+    return type;
+  }
+};
+
+const TokenTypes &tokenTypes() {
+  static const TokenTypes types;
+  return types;
+}
+
+} // namespace
 
 // ------------------------------------------------------------------ leaves
 
@@ -54,15 +199,16 @@ ast::ExprPtr Transformer::stringLiteral(Token *token) {
 // $N and @N come from the words after the script, as in stap: $N must be an
 // integer, @N is any string; $# and @# count the words.
 ast::ExprPtr Transformer::transformArgRef(P::ArgRefContext *ctx) {
-  Token *token = ctx->getStart();
+  Token *token = tokenAt(ctx, 0);
+  size_t type = token->getType();
   SourceRange r = range(ctx);
   const auto &args = options_.args;
-  if (ctx->DollarHash() || ctx->AtHash()) {
-    if (ctx->DollarHash()) {
-      auto lit = node<ast::IntLiteral>(r);
-      lit->value = static_cast<int64_t>(args.size());
-      return lit;
-    }
+  if (type == P::DollarHash) {
+    auto lit = node<ast::IntLiteral>(r);
+    lit->value = static_cast<int64_t>(args.size());
+    return lit;
+  }
+  if (type == P::AtHash) {
     auto lit = node<ast::StringLiteral>(r);
     lit->value = std::to_string(args.size());
     return lit;
@@ -76,7 +222,7 @@ ast::ExprPtr Transformer::transformArgRef(P::ArgRefContext *ctx) {
     return node<ast::IntLiteral>(r);
   }
   const std::string &word = args[index - 1];
-  if (ctx->AtNumber()) {
+  if (type == P::AtNumber) {
     auto lit = node<ast::StringLiteral>(r);
     lit->value = word;
     return lit;
@@ -94,72 +240,95 @@ ast::ExprPtr Transformer::transformArgRef(P::ArgRefContext *ctx) {
   return lit;
 }
 
+// '-'? IntegerLiteral | StringLiteral | '-'? argRef
 ast::ExprPtr Transformer::transformLiteral(P::LiteralContext *ctx) {
-  bool negate = ctx->getStart()->getText() == "-";
-  if (ctx->IntegerLiteral())
-    return integerLiteral(ctx->IntegerLiteral()->getSymbol(), negate);
-  if (ctx->StringLiteral())
-    return stringLiteral(ctx->StringLiteral()->getSymbol());
-  ast::ExprPtr value = transformArgRef(ctx->argRef());
+  Token *first = tokenOf(childAt(ctx, 0));
+  bool negate = first && first->getType() == tokenTypes().minus;
+  Node *value = ctx->children.at(negate ? 1 : 0);
+  if (Token *token = tokenOf(value)) {
+    if (token->getType() == P::IntegerLiteral)
+      return integerLiteral(token, negate);
+    if (token->getType() == P::StringLiteral)
+      return stringLiteral(token);
+    unexpectedNode(value);
+  }
+  ast::ExprPtr result = transformArgRef(childAs<P::ArgRefContext>(ctx, negate ? 1 : 0));
   if (negate) {
-    auto *lit = dynamic_cast<ast::IntLiteral *>(value.get());
+    auto *lit = dynamic_cast<ast::IntLiteral *>(result.get());
     if (!lit)
       error(loc(ctx), "'-' must be followed by a number");
     else
       lit->value = static_cast<int64_t>(0 - static_cast<uint64_t>(lit->value));
   }
-  return value;
+  return result;
 }
 
 std::string Transformer::transformEmbeddedCode(P::EmbeddedCodeContext *ctx) {
   if (!options_.guru)
     error(loc(ctx), "embedded C code is allowed only in guru mode: use -g");
-  std::string text = ctx->getStart()->getText();
+  std::string text = tokenAt(ctx, 0)->getText();
   return text.substr(2, text.size() - 4);
 }
 
 // ----------------------------------------------------------- declarations
 
-std::unique_ptr<ast::Script> Transformer::transformScript(P::ScriptContext *ctx) {
+std::unique_ptr<ast::Script> Transformer::startScript() const {
   auto script = std::make_unique<ast::Script>();
   script->file = &file_;
-  for (auto *top : ctx->topLevel())
-    transformTopLevel(top, *script);
   return script;
 }
 
+// topLevel* EOF
+void Transformer::transformScript(P::ScriptContext *ctx, ast::Script &script) {
+  for (size_t i = 0; i + 1 < ctx->children.size(); ++i)
+    transformTopLevel(childAs<P::TopLevelContext>(ctx, i), script);
+}
+
+void Transformer::flush() {
+  for (auto &[at, message] : errors_)
+    diags_.error(&file_, at, std::move(message));
+  errors_.clear();
+}
+
+// globalDecl | functionDecl | probeDecl | embeddedCode | ';'
 void Transformer::transformTopLevel(P::TopLevelContext *ctx, ast::Script &script) {
+  Node *child = ctx->children.at(0);
+  if (tokenOf(child))
+    return; // a stray ';'
+  const std::type_info &type = typeid(*child);
   ast::Decl decl;
-  if (ctx->globalDecl()) {
-    decl.kind = ast::Decl::Kind::Global;
-    decl.global = transformGlobalDecl(ctx->globalDecl());
-  } else if (ctx->functionDecl()) {
-    decl.kind = ast::Decl::Kind::Function;
-    decl.function = transformFunctionDecl(ctx->functionDecl());
-  } else if (ctx->probeDecl()) {
+  if (isExactly<P::ProbeDeclContext>(type)) {
     decl.kind = ast::Decl::Kind::Probe;
-    decl.probe = transformProbeDecl(ctx->probeDecl());
-  } else if (ctx->embeddedCode()) {
+    decl.probe = transformProbeDecl(static_cast<P::ProbeDeclContext *>(child));
+  } else if (isExactly<P::FunctionDeclContext>(type)) {
+    decl.kind = ast::Decl::Kind::Function;
+    decl.function = transformFunctionDecl(static_cast<P::FunctionDeclContext *>(child));
+  } else if (isExactly<P::GlobalDeclContext>(type)) {
+    decl.kind = ast::Decl::Kind::Global;
+    decl.global = transformGlobalDecl(static_cast<P::GlobalDeclContext *>(child));
+  } else if (isExactly<P::EmbeddedCodeContext>(type)) {
     decl.kind = ast::Decl::Kind::Embedded;
     decl.embedded = node<ast::EmbeddedDecl>(range(ctx));
-    decl.embedded->code = transformEmbeddedCode(ctx->embeddedCode());
+    decl.embedded->code = transformEmbeddedCode(static_cast<P::EmbeddedCodeContext *>(child));
   } else {
-    return; // a stray ';'
+    unexpectedNode(child);
   }
   script.decls.push_back(std::move(decl));
 }
 
+// 'global' globalVar (',' globalVar)*
 std::unique_ptr<ast::GlobalDecl> Transformer::transformGlobalDecl(P::GlobalDeclContext *ctx) {
   auto decl = node<ast::GlobalDecl>(range(ctx));
-  for (auto *var : ctx->globalVar())
-    decl->vars.push_back(transformGlobalVar(var));
+  for (size_t i = 1; i < ctx->children.size(); i += 2)
+    decl->vars.push_back(transformGlobalVar(childAs<P::GlobalVarContext>(ctx, i)));
   return decl;
 }
 
+// Identifier ('[' size=literal ']')? ('=' init=literal)?
 ast::GlobalVar Transformer::transformGlobalVar(P::GlobalVarContext *ctx) {
   ast::GlobalVar var;
   var.range = range(ctx);
-  var.name = ctx->Identifier()->getText();
+  var.name = tokenAt(ctx, 0)->getText();
   if (ctx->size) {
     ast::ExprPtr size = transformLiteral(ctx->size);
     auto *lit = dynamic_cast<ast::IntLiteral *>(size.get());
@@ -173,71 +342,96 @@ ast::GlobalVar Transformer::transformGlobalVar(P::GlobalVarContext *ctx) {
   return var;
 }
 
+// ':' Identifier
 ast::Type Transformer::transformTypeSuffix(P::TypeSuffixContext *ctx) {
   if (!ctx)
     return ast::Type::Unknown;
-  std::string name = ctx->Identifier()->getText();
+  Token *token = tokenAt(ctx, 1);
+  std::string name = token->getText();
   if (name == "long")
     return ast::Type::Long;
   if (name == "string")
     return ast::Type::String;
-  error(loc(ctx->Identifier()->getSymbol()),
-        fmt::format("unknown type '{}': expected 'long' or 'string'", name));
+  error(loc(token), fmt::format("unknown type '{}': expected 'long' or 'string'", name));
   return ast::Type::Unknown;
 }
 
+// Identifier typeSuffix?
 ast::Param Transformer::transformParam(P::ParamContext *ctx) {
   ast::Param param;
   param.range = range(ctx);
-  param.name = ctx->Identifier()->getText();
-  param.type = transformTypeSuffix(ctx->typeSuffix());
+  param.name = tokenAt(ctx, 0)->getText();
+  param.type = transformTypeSuffix(ctx->children.size() > 1 ? childAs<P::TypeSuffixContext>(ctx, 1) : nullptr);
   return param;
 }
 
+// 'function' Identifier typeSuffix? '(' (param (',' param)*)? ')' functionBody
 std::unique_ptr<ast::FunctionDecl> Transformer::transformFunctionDecl(P::FunctionDeclContext *ctx) {
   auto f = node<ast::FunctionDecl>(range(ctx));
-  f->name = ctx->Identifier()->getText();
-  f->returnType = transformTypeSuffix(ctx->typeSuffix());
-  for (auto *param : ctx->param())
-    f->params.push_back(transformParam(param));
-  auto *body = ctx->functionBody();
-  if (body->embeddedCode())
-    f->embeddedCode = transformEmbeddedCode(body->embeddedCode());
+  f->name = tokenAt(ctx, 1)->getText();
+  size_t i = 2;
+  P::TypeSuffixContext *suffix = nullptr;
+  if (!tokenOf(childAt(ctx, i)))
+    suffix = childAs<P::TypeSuffixContext>(ctx, i++);
+  f->returnType = transformTypeSuffix(suffix);
+  size_t bodyIndex = ctx->children.size() - 1;
+  // Children i .. bodyIndex-1: '(' param ',' param ... ')'
+  for (size_t p = i + 1; p + 1 < bodyIndex; p += 2)
+    f->params.push_back(transformParam(childAs<P::ParamContext>(ctx, p)));
+  auto *body = childAs<P::FunctionBodyContext>(ctx, bodyIndex);
+  Node *inner = ruleAt(body, 0);
+  if (isExactly<P::EmbeddedCodeContext>(typeid(*inner)))
+    f->embeddedCode = transformEmbeddedCode(static_cast<P::EmbeddedCodeContext *>(inner));
   else
-    f->body = transformBlock(body->block());
+    f->body = transformBlock(childAs<P::BlockContext>(body, 0));
   return f;
 }
 
+// 'probe' probePoint (',' probePoint)* block
 std::unique_ptr<ast::ProbeDecl> Transformer::transformProbeDecl(P::ProbeDeclContext *ctx) {
   auto probe = node<ast::ProbeDecl>(range(ctx));
-  for (auto *pp : ctx->probePoint())
-    probe->points.push_back(transformProbePoint(pp));
-  probe->body = transformBlock(ctx->block());
+  size_t blockIndex = ctx->children.size() - 1;
+  for (size_t i = 1; i < blockIndex; i += 2)
+    probe->points.push_back(transformProbePoint(childAs<P::ProbePointContext>(ctx, i)));
+  probe->body = transformBlock(childAs<P::BlockContext>(ctx, blockIndex));
   return probe;
 }
 
+// probeComponent ('.' probeComponent)* probeMark? ('if' '(' expression ')')?
 ast::ProbePoint Transformer::transformProbePoint(P::ProbePointContext *ctx) {
   ast::ProbePoint pp;
   pp.range = range(ctx);
-  for (auto *component : ctx->probeComponent())
-    pp.components.push_back(transformProbeComponent(component));
-  if (auto *mark = ctx->probeMark()) {
-    if (mark->getText() == "?")
+  size_t n = ctx->children.size();
+  size_t i = 0;
+  for (;; i += 2) {
+    pp.components.push_back(transformProbeComponent(childAs<P::ProbeComponentContext>(ctx, i)));
+    Token *dot = i + 1 < n ? tokenOf(ctx->children[i + 1]) : nullptr;
+    if (!dot || i + 2 >= n || tokenOf(ctx->children[i + 2]))
+      break; // no '.' and component follow
+  }
+  ++i;
+  if (i < n && !tokenOf(ctx->children[i])) {
+    auto *mark = childAs<P::ProbeMarkContext>(ctx, i++);
+    if (tokenAt(mark, 0)->getType() == tokenTypes().question)
       pp.optional = true;
     else
       pp.sufficient = true;
   }
-  if (ctx->expression())
-    pp.condition = transformExpression(ctx->expression());
+  if (i < n) {
+    if (tokenAt(ctx, i)->getType() != tokenTypes().kwIf)
+      unexpectedNode(ctx->children[i]);
+    pp.condition = transformExpression(ruleAt(ctx, i + 2));
+  }
   return pp;
 }
 
+// probeName ('(' literal ')')?
 ast::ProbePoint::Component Transformer::transformProbeComponent(P::ProbeComponentContext *ctx) {
   ast::ProbePoint::Component component;
   component.loc = loc(ctx);
-  component.name = transformProbeName(ctx->probeName());
-  if (ctx->literal()) {
-    ast::ExprPtr value = transformLiteral(ctx->literal());
+  component.name = transformProbeName(childAs<P::ProbeNameContext>(ctx, 0));
+  if (ctx->children.size() > 1) {
+    ast::ExprPtr value = transformLiteral(childAs<P::LiteralContext>(ctx, 2));
     if (auto *number = dynamic_cast<ast::IntLiteral *>(value.get()))
       component.number = number->value;
     else if (auto *string = dynamic_cast<ast::StringLiteral *>(value.get()))
@@ -251,8 +445,8 @@ ast::ProbePoint::Component Transformer::transformProbeComponent(P::ProbeComponen
 std::string Transformer::transformProbeName(P::ProbeNameContext *ctx) {
   std::string name;
   Token *previous = nullptr;
-  for (auto *child : ctx->children) {
-    Token *token = static_cast<tree::TerminalNode *>(child)->getSymbol();
+  for (size_t i = 0; i < ctx->children.size(); ++i) {
+    Token *token = tokenAt(ctx, i);
     if (previous && token->getStartIndex() != previous->getStopIndex() + 1)
       error(loc(token), "a probe point name cannot contain spaces");
     name += token->getText();
@@ -263,40 +457,72 @@ std::string Transformer::transformProbeName(P::ProbeNameContext *ctx) {
 
 // ------------------------------------------------------------- statements
 
+namespace {
+
+enum class StatementKind { Expr, If, Block, Empty, Foreach, For, While, Return, Delete, Next, Break, Continue, Try };
+
+const Alternatives<StatementKind> &statementKinds() {
+  static const Alternatives<StatementKind> kinds = {
+      {&typeid(P::ExprStmtContext), StatementKind::Expr},
+      {&typeid(P::IfStmtContext), StatementKind::If},
+      {&typeid(P::BlockStmtContext), StatementKind::Block},
+      {&typeid(P::EmptyStmtContext), StatementKind::Empty},
+      {&typeid(P::ForeachStmtContext), StatementKind::Foreach},
+      {&typeid(P::ForStmtContext), StatementKind::For},
+      {&typeid(P::WhileStmtContext), StatementKind::While},
+      {&typeid(P::ReturnStmtContext), StatementKind::Return},
+      {&typeid(P::DeleteStmtContext), StatementKind::Delete},
+      {&typeid(P::NextStmtContext), StatementKind::Next},
+      {&typeid(P::BreakStmtContext), StatementKind::Break},
+      {&typeid(P::ContinueStmtContext), StatementKind::Continue},
+      {&typeid(P::TryStmtContext), StatementKind::Try},
+  };
+  return kinds;
+}
+
+} // namespace
+
+// '{' statement* '}'
 std::unique_ptr<ast::BlockStmt> Transformer::transformBlock(P::BlockContext *ctx) {
   auto block = node<ast::BlockStmt>(range(ctx));
-  for (auto *statement : ctx->statement())
-    if (!dynamic_cast<P::EmptyStmtContext *>(statement)) // ';' separates; it is no statement here
+  for (size_t i = 1; i + 1 < ctx->children.size(); ++i) {
+    Node *statement = ruleAt(ctx, i);
+    if (statementKinds().of(statement) != StatementKind::Empty) // ';' separates; it is no statement here
       block->statements.push_back(transformStatement(statement));
+  }
   return block;
 }
 
-ast::StmtPtr Transformer::transformStatement(P::StatementContext *ctx) {
+ast::StmtPtr Transformer::transformStatement(Node *n) {
+  auto *ctx = static_cast<P::StatementContext *>(n); // checked by statementKinds().of
+  StatementKind kind = statementKinds().of(n);
   SourceRange r = range(ctx);
-  if (auto *c = dynamic_cast<P::BlockStmtContext *>(ctx))
-    return transformBlock(c->block());
-  if (dynamic_cast<P::EmptyStmtContext *>(ctx))
+  switch (kind) {
+  case StatementKind::Block: // block
+    return transformBlock(childAs<P::BlockContext>(ctx, 0));
+  case StatementKind::Empty: // ';'
     return node<ast::NullStmt>(r);
-  if (auto *c = dynamic_cast<P::ExprStmtContext *>(ctx)) {
+  case StatementKind::Expr: { // expression ';'?
     auto s = node<ast::ExprStmt>(r);
-    s->expr = transformExpression(c->expression());
+    s->expr = transformExpression(ruleAt(ctx, 0));
     return s;
   }
-  if (auto *c = dynamic_cast<P::IfStmtContext *>(ctx)) {
+  case StatementKind::If: { // 'if' '(' expression ')' statement ('else' statement)?
     auto s = node<ast::IfStmt>(r);
-    s->cond = transformExpression(c->expression());
-    s->then = transformStatement(c->statement(0));
-    if (c->statement().size() > 1)
-      s->otherwise = transformStatement(c->statement(1));
+    s->cond = transformExpression(ruleAt(ctx, 2));
+    s->then = transformStatement(ruleAt(ctx, 4));
+    if (ctx->children.size() > 5)
+      s->otherwise = transformStatement(ruleAt(ctx, 6));
     return s;
   }
-  if (auto *c = dynamic_cast<P::WhileStmtContext *>(ctx)) {
+  case StatementKind::While: { // 'while' '(' expression ')' statement
     auto s = node<ast::WhileStmt>(r);
-    s->cond = transformExpression(c->expression());
-    s->body = transformStatement(c->statement());
+    s->cond = transformExpression(ruleAt(ctx, 2));
+    s->body = transformStatement(ruleAt(ctx, 4));
     return s;
   }
-  if (auto *c = dynamic_cast<P::ForStmtContext *>(ctx)) {
+  case StatementKind::For: { // 'for' '(' forInit=expression? ';' forCond=expression? ';' forStep=expression? ')' statement
+    auto *c = static_cast<P::ForStmtContext *>(ctx);
     auto s = node<ast::ForStmt>(r);
     if (c->forInit)
       s->init = transformExpression(c->forInit);
@@ -304,48 +530,56 @@ ast::StmtPtr Transformer::transformStatement(P::StatementContext *ctx) {
       s->cond = transformExpression(c->forCond);
     if (c->forStep)
       s->step = transformExpression(c->forStep);
-    s->body = transformStatement(c->statement());
+    s->body = transformStatement(ruleAt(ctx, ctx->children.size() - 1));
     return s;
   }
-  if (auto *c = dynamic_cast<P::ForeachStmtContext *>(ctx))
-    return transformForeach(c);
-  if (dynamic_cast<P::BreakStmtContext *>(ctx))
+  case StatementKind::Foreach:
+    return transformForeach(static_cast<P::ForeachStmtContext *>(ctx));
+  case StatementKind::Break:
     return node<ast::BreakStmt>(r);
-  if (dynamic_cast<P::ContinueStmtContext *>(ctx))
+  case StatementKind::Continue:
     return node<ast::ContinueStmt>(r);
-  if (dynamic_cast<P::NextStmtContext *>(ctx))
+  case StatementKind::Next:
     return node<ast::NextStmt>(r);
-  if (auto *c = dynamic_cast<P::ReturnStmtContext *>(ctx)) {
+  case StatementKind::Return: { // 'return' expression? ';'?
     auto s = node<ast::ReturnStmt>(r);
-    if (c->expression())
-      s->value = transformExpression(c->expression());
+    if (ctx->children.size() > 1 && !tokenOf(ctx->children[1]))
+      s->value = transformExpression(ctx->children[1]);
     return s;
   }
-  if (auto *c = dynamic_cast<P::DeleteStmtContext *>(ctx)) {
+  case StatementKind::Delete: { // 'delete' expression ';'?
     auto s = node<ast::DeleteStmt>(r);
-    s->target = transformExpression(c->expression());
+    s->target = transformExpression(ruleAt(ctx, 1));
     return s;
   }
-  auto *c = dynamic_cast<P::TryStmtContext *>(ctx);
-  auto s = node<ast::TryStmt>(r);
-  s->body = transformBlock(c->body);
-  if (c->Identifier()) {
-    s->catchVar = c->Identifier()->getText();
-    s->catchVarLoc = loc(c->Identifier()->getSymbol());
+  case StatementKind::Try: { // 'try' body=block 'catch' ('(' Identifier ')')? handler=block
+    auto *c = static_cast<P::TryStmtContext *>(ctx);
+    auto s = node<ast::TryStmt>(r);
+    s->body = transformBlock(c->body);
+    if (Token *paren = tokenOf(childAt(ctx, 3)); paren && paren->getType() == tokenTypes().leftParen) {
+      Token *var = tokenAt(ctx, 4);
+      s->catchVar = var->getText();
+      s->catchVarLoc = loc(var);
+    }
+    s->handler = transformBlock(c->handler);
+    return s;
   }
-  s->handler = transformBlock(c->handler);
-  return s;
+  }
+  unexpectedNode(n);
 }
 
+// '+' | '-'
 ast::SortOrder Transformer::transformSortMark(P::SortMarkContext *ctx) {
   if (!ctx)
     return ast::SortOrder::None;
-  return ctx->getText() == "+" ? ast::SortOrder::Ascending : ast::SortOrder::Descending;
+  return tokenAt(ctx, 0)->getType() == tokenTypes().plus ? ast::SortOrder::Ascending : ast::SortOrder::Descending;
 }
 
+// 'foreach' '(' foreachHead ')' statement, where foreachHead is
+// (valueVar=Identifier '=')? foreachKeys 'in' array=Identifier sortMark? ('limit' expression)?
 ast::StmtPtr Transformer::transformForeach(P::ForeachStmtContext *ctx) {
   auto s = node<ast::ForeachStmt>(range(ctx));
-  auto *head = ctx->foreachHead();
+  auto *head = childAs<P::ForeachHeadContext>(ctx, 2);
   SourceLoc firstMark;
   auto noteMark = [&](P::SortMarkContext *mark) {
     if (!mark)
@@ -359,167 +593,207 @@ ast::StmtPtr Transformer::transformForeach(P::ForeachStmtContext *ctx) {
     s->valueVar = head->valueVar->getText();
     s->valueLoc = loc(head->valueVar);
   }
-  auto *keys = head->foreachKeys();
-  s->bracketedKeys = keys->getStart()->getText() == "[";
-  for (auto *key : keys->foreachKey()) {
-    ast::ForeachStmt::Key k;
-    k.name = key->Identifier()->getText();
-    k.loc = loc(key);
-    k.sort = transformSortMark(key->sortMark());
-    noteMark(key->sortMark());
-    s->keys.push_back(std::move(k));
+  size_t i = head->valueVar ? 2 : 0;
+  // foreachKey | '[' foreachKey (',' foreachKey)* ']', where foreachKey is
+  // Identifier sortMark?
+  auto *keys = childAs<P::ForeachKeysContext>(head, i);
+  s->bracketedKeys = tokenOf(childAt(keys, 0)) != nullptr;
+  size_t firstKey = s->bracketedKeys ? 1 : 0, endKeys = s->bracketedKeys ? keys->children.size() - 1 : 1;
+  for (size_t k = firstKey; k < endKeys; k += 2) {
+    auto *key = childAs<P::ForeachKeyContext>(keys, k);
+    auto *mark = key->children.size() > 1 ? childAs<P::SortMarkContext>(key, 1) : nullptr;
+    ast::ForeachStmt::Key entry;
+    entry.name = tokenAt(key, 0)->getText();
+    entry.loc = loc(key);
+    entry.sort = transformSortMark(mark);
+    noteMark(mark);
+    s->keys.push_back(std::move(entry));
   }
   s->array = head->array->getText();
   s->arrayLoc = loc(head->array);
-  s->valueSort = transformSortMark(head->sortMark());
-  noteMark(head->sortMark());
-  if (head->expression())
-    s->limit = transformExpression(head->expression());
-  s->body = transformStatement(ctx->statement());
+  i += 3; // foreachKeys 'in' Identifier
+  P::SortMarkContext *valueMark = nullptr;
+  if (i < head->children.size() && !tokenOf(head->children[i]))
+    valueMark = childAs<P::SortMarkContext>(head, i++);
+  s->valueSort = transformSortMark(valueMark);
+  noteMark(valueMark);
+  if (i < head->children.size()) {
+    if (tokenAt(head, i)->getType() != tokenTypes().kwLimit)
+      unexpectedNode(head->children[i]);
+    s->limit = transformExpression(ruleAt(head, i + 1));
+  }
+  s->body = transformStatement(ruleAt(ctx, 4));
   return s;
 }
 
 // ------------------------------------------------------------ expressions
 
-ast::ExprList Transformer::transformExpressions(const std::vector<P::ExpressionContext *> &ctxs) {
+namespace {
+
+enum class ExpressionKind { Primary, Binary, Assign, Unary, Postfix, In, Ternary };
+enum class PrimaryKind { Call, Symbol, Int, String, Index, Target, At, Paren, ArgRef, MultiIn };
+
+const Alternatives<ExpressionKind> &expressionKinds() {
+  static const Alternatives<ExpressionKind> kinds = {
+      {&typeid(P::PrimaryExprContext), ExpressionKind::Primary},
+      {&typeid(P::BinaryExprContext), ExpressionKind::Binary},
+      {&typeid(P::AssignExprContext), ExpressionKind::Assign},
+      {&typeid(P::UnaryExprContext), ExpressionKind::Unary},
+      {&typeid(P::PostfixExprContext), ExpressionKind::Postfix},
+      {&typeid(P::InExprContext), ExpressionKind::In},
+      {&typeid(P::TernaryExprContext), ExpressionKind::Ternary},
+  };
+  return kinds;
+}
+
+const Alternatives<PrimaryKind> &primaryKinds() {
+  static const Alternatives<PrimaryKind> kinds = {
+      {&typeid(P::CallExprContext), PrimaryKind::Call},
+      {&typeid(P::SymbolExprContext), PrimaryKind::Symbol},
+      {&typeid(P::IntLiteralContext), PrimaryKind::Int},
+      {&typeid(P::StringLiteralContext), PrimaryKind::String},
+      {&typeid(P::IndexExprContext), PrimaryKind::Index},
+      {&typeid(P::TargetExprContext), PrimaryKind::Target},
+      {&typeid(P::AtExprContext), PrimaryKind::At},
+      {&typeid(P::ParenExprContext), PrimaryKind::Paren},
+      {&typeid(P::ArgRefExprContext), PrimaryKind::ArgRef},
+      {&typeid(P::MultiInExprContext), PrimaryKind::MultiIn},
+  };
+  return kinds;
+}
+
+} // namespace
+
+ast::ExprList Transformer::transformExpressionList(ParserRuleContext *ctx, size_t from, size_t to) {
   ast::ExprList list;
-  for (auto *ctx : ctxs)
-    list.push_back(transformExpression(ctx));
+  for (size_t i = from; i < to; i += 2)
+    list.push_back(transformExpression(ruleAt(ctx, i)));
   return list;
 }
 
-static ast::BinaryOp binaryOpFor(const std::string &op) {
-  static const std::pair<const char *, ast::BinaryOp> table[] = {
-      {"*", ast::BinaryOp::Mul},     {"/", ast::BinaryOp::Div},     {"%", ast::BinaryOp::Mod},
-      {"+", ast::BinaryOp::Add},     {"-", ast::BinaryOp::Sub},     {".", ast::BinaryOp::Concat},
-      {"<<", ast::BinaryOp::Shl},    {">>", ast::BinaryOp::Shr},    {"==", ast::BinaryOp::Eq},
-      {"!=", ast::BinaryOp::Ne},     {"<", ast::BinaryOp::Lt},      {"<=", ast::BinaryOp::Le},
-      {">", ast::BinaryOp::Gt},      {">=", ast::BinaryOp::Ge},     {"&", ast::BinaryOp::BitAnd},
-      {"^", ast::BinaryOp::BitXor},  {"|", ast::BinaryOp::BitOr},   {"&&", ast::BinaryOp::LogAnd},
-      {"||", ast::BinaryOp::LogOr},
-  };
-  for (const auto &[text, value] : table)
-    if (op == text)
-      return value;
-  return ast::BinaryOp::Add; // unreachable: the grammar admits only the above
-}
-
-static ast::AssignOp assignOpFor(const std::string &op) {
-  static const std::pair<const char *, ast::AssignOp> table[] = {
-      {"=", ast::AssignOp::Assign},   {"+=", ast::AssignOp::Add},      {"-=", ast::AssignOp::Sub},
-      {"*=", ast::AssignOp::Mul},     {"/=", ast::AssignOp::Div},      {"%=", ast::AssignOp::Mod},
-      {"<<=", ast::AssignOp::Shl},    {">>=", ast::AssignOp::Shr},     {"&=", ast::AssignOp::BitAnd},
-      {"^=", ast::AssignOp::BitXor},  {"|=", ast::AssignOp::BitOr},    {".=", ast::AssignOp::Concat},
-      {"<<<", ast::AssignOp::Aggregate},
-  };
-  for (const auto &[text, value] : table)
-    if (op == text)
-      return value;
-  return ast::AssignOp::Assign;
-}
-
-ast::ExprPtr Transformer::transformExpression(P::ExpressionContext *ctx) {
+ast::ExprPtr Transformer::transformExpression(Node *n) {
+  ExpressionKind kind = expressionKinds().of(n);
+  auto *ctx = static_cast<P::ExpressionContext *>(n); // checked by expressionKinds().of
+  if (kind == ExpressionKind::Primary) // primary
+    return transformPrimary(ruleAt(ctx, 0));
   SourceRange r = range(ctx);
-  if (auto *c = dynamic_cast<P::PrimaryExprContext *>(ctx))
-    return transformPrimary(c->primary());
-  if (auto *c = dynamic_cast<P::PostfixExprContext *>(ctx)) {
+  switch (kind) {
+  case ExpressionKind::Primary:
+    break;
+  case ExpressionKind::Postfix: { // expression op=('++' | '--')
+    auto *c = static_cast<P::PostfixExprContext *>(ctx);
     auto e = node<ast::IncDecExpr>(r);
-    e->increment = c->op->getText() == "++";
+    e->increment = c->op->getType() == tokenTypes().plusPlus;
     e->prefix = false;
-    e->operand = transformExpression(c->expression());
+    e->operand = transformExpression(ruleAt(ctx, 0));
     return e;
   }
-  if (auto *c = dynamic_cast<P::UnaryExprContext *>(ctx)) {
-    std::string op = c->op->getText();
-    ast::ExprPtr operand = transformExpression(c->expression());
-    if (op == "++" || op == "--") {
+  case ExpressionKind::Unary: { // op=('++' | '--' | '!' | '~' | '-' | '+') expression
+    const TokenTypes &types = tokenTypes();
+    size_t op = static_cast<P::UnaryExprContext *>(ctx)->op->getType();
+    ast::ExprPtr operand = transformExpression(ruleAt(ctx, 1));
+    if (op == types.plusPlus || op == types.minusMinus) {
       auto e = node<ast::IncDecExpr>(r);
-      e->increment = op == "++";
+      e->increment = op == types.plusPlus;
       e->operand = std::move(operand);
       return e;
     }
     // "-5" is one literal, as in stap: the printer then need not guess.
-    if (op == "-")
+    if (op == types.minus)
       if (auto *lit = dynamic_cast<ast::IntLiteral *>(operand.get())) {
         lit->value = static_cast<int64_t>(0 - static_cast<uint64_t>(lit->value));
         lit->range = r;
         return operand;
       }
     auto e = node<ast::UnaryExpr>(r);
-    e->op = op == "!" ? ast::UnaryOp::Not
-          : op == "~" ? ast::UnaryOp::BitNot
-          : op == "-" ? ast::UnaryOp::Negate
-                      : ast::UnaryOp::Plus;
+    e->op = op == types.bang    ? ast::UnaryOp::Not
+          : op == types.tilde   ? ast::UnaryOp::BitNot
+          : op == types.minus   ? ast::UnaryOp::Negate
+                                : ast::UnaryOp::Plus;
     e->operand = std::move(operand);
     return e;
   }
-  if (auto *c = dynamic_cast<P::BinaryExprContext *>(ctx)) {
+  case ExpressionKind::Binary: { // expression op expression
+    Token *op = static_cast<P::BinaryExprContext *>(ctx)->op;
     auto e = node<ast::BinaryExpr>(r);
-    e->op = binaryOpFor(c->op->getText());
-    e->lhs = transformExpression(c->expression(0));
-    e->rhs = transformExpression(c->expression(1));
-    e->range.begin = loc(c->op); // errors about an operator point at it
+    size_t type = op->getType();
+    if (type >= TokenTypes::maxType || !tokenTypes().binary[type])
+      unexpectedNode(ctx->children.at(1));
+    e->op = *tokenTypes().binary[type];
+    e->lhs = transformExpression(ruleAt(ctx, 0));
+    e->rhs = transformExpression(ruleAt(ctx, 2));
+    e->range.begin = loc(op); // errors about an operator point at it
     return e;
   }
-  if (auto *c = dynamic_cast<P::InExprContext *>(ctx)) {
+  case ExpressionKind::In: { // expression 'in' Identifier
     auto e = node<ast::InExpr>(r);
-    e->keys.push_back(transformExpression(c->expression()));
-    e->array = c->Identifier()->getText();
+    e->keys.push_back(transformExpression(ruleAt(ctx, 0)));
+    e->array = tokenAt(ctx, 2)->getText();
     return e;
   }
-  if (auto *c = dynamic_cast<P::TernaryExprContext *>(ctx)) {
+  case ExpressionKind::Ternary: { // expression '?' expression ':' expression
     auto e = node<ast::TernaryExpr>(r);
-    e->cond = transformExpression(c->expression(0));
-    e->then = transformExpression(c->expression(1));
-    e->otherwise = transformExpression(c->expression(2));
+    e->cond = transformExpression(ruleAt(ctx, 0));
+    e->then = transformExpression(ruleAt(ctx, 2));
+    e->otherwise = transformExpression(ruleAt(ctx, 4));
     return e;
   }
-  auto *c = dynamic_cast<P::AssignExprContext *>(ctx);
-  auto e = node<ast::AssignExpr>(r);
-  e->op = assignOpFor(c->op->getText());
-  e->lhs = transformExpression(c->expression(0));
-  e->rhs = transformExpression(c->expression(1));
-  return e;
+  case ExpressionKind::Assign: { // expression op expression
+    size_t type = static_cast<P::AssignExprContext *>(ctx)->op->getType();
+    if (type >= TokenTypes::maxType || !tokenTypes().assign[type])
+      unexpectedNode(ctx->children.at(1));
+    auto e = node<ast::AssignExpr>(r);
+    e->op = *tokenTypes().assign[type];
+    e->lhs = transformExpression(ruleAt(ctx, 0));
+    e->rhs = transformExpression(ruleAt(ctx, 2));
+    return e;
+  }
+  }
+  unexpectedNode(n);
 }
 
-ast::ExprPtr Transformer::transformPrimary(P::PrimaryContext *ctx) {
-  SourceRange r = range(ctx);
-  if (auto *c = dynamic_cast<P::IntLiteralContext *>(ctx))
-    return integerLiteral(c->IntegerLiteral()->getSymbol(), false);
-  if (auto *c = dynamic_cast<P::StringLiteralContext *>(ctx))
-    return stringLiteral(c->StringLiteral()->getSymbol());
-  if (auto *c = dynamic_cast<P::ArgRefExprContext *>(ctx))
-    return transformArgRef(c->argRef());
-  if (auto *c = dynamic_cast<P::ParenExprContext *>(ctx))
-    return transformExpression(c->expression());
-  if (auto *c = dynamic_cast<P::CallExprContext *>(ctx)) {
-    auto e = node<ast::CallExpr>(r);
-    e->function = c->Identifier()->getText();
-    e->args = transformExpressions(c->expression());
+ast::ExprPtr Transformer::transformPrimary(Node *n) {
+  PrimaryKind kind = primaryKinds().of(n);
+  auto *ctx = static_cast<P::PrimaryContext *>(n); // checked by primaryKinds().of
+  size_t count = ctx->children.size();
+  switch (kind) {
+  case PrimaryKind::Int: // IntegerLiteral
+    return integerLiteral(tokenAt(ctx, 0), false);
+  case PrimaryKind::String: // StringLiteral
+    return stringLiteral(tokenAt(ctx, 0));
+  case PrimaryKind::ArgRef: // argRef
+    return transformArgRef(childAs<P::ArgRefContext>(ctx, 0));
+  case PrimaryKind::Paren: // '(' expression ')'
+    return transformExpression(ruleAt(ctx, 1));
+  case PrimaryKind::Call: { // Identifier '(' (expression (',' expression)*)? ')'
+    auto e = node<ast::CallExpr>(range(ctx));
+    e->function = tokenAt(ctx, 0)->getText();
+    e->args = transformExpressionList(ctx, 2, count - 1);
     return e;
   }
-  if (auto *c = dynamic_cast<P::IndexExprContext *>(ctx)) {
-    auto e = node<ast::IndexExpr>(r);
-    e->array = c->Identifier()->getText();
-    e->keys = transformExpressions(c->expression());
+  case PrimaryKind::Index: { // Identifier '[' expression (',' expression)* ']'
+    auto e = node<ast::IndexExpr>(range(ctx));
+    e->array = tokenAt(ctx, 0)->getText();
+    e->keys = transformExpressionList(ctx, 2, count - 1);
     return e;
   }
-  if (auto *c = dynamic_cast<P::SymbolExprContext *>(ctx)) {
-    auto e = node<ast::SymbolRef>(r);
-    e->name = c->Identifier()->getText();
+  case PrimaryKind::Symbol: { // Identifier
+    auto e = node<ast::SymbolRef>(range(ctx));
+    e->name = tokenAt(ctx, 0)->getText();
     return e;
   }
-  if (auto *c = dynamic_cast<P::TargetExprContext *>(ctx)) {
-    auto e = node<ast::TargetExpr>(r);
-    e->name = c->TargetName()->getText();
-    for (auto *suffix : c->targetSuffix())
-      e->components.push_back(transformTargetSuffix(suffix));
+  case PrimaryKind::Target: { // TargetName targetSuffix*
+    auto e = node<ast::TargetExpr>(range(ctx));
+    e->name = tokenAt(ctx, 0)->getText();
+    for (size_t i = 1; i < count; ++i)
+      e->components.push_back(transformTargetSuffix(childAs<P::TargetSuffixContext>(ctx, i)));
     return e;
   }
-  if (auto *c = dynamic_cast<P::AtExprContext *>(ctx)) {
+  case PrimaryKind::At: { // AtName '(' (expression (',' expression)*)? ')'
+    SourceRange r = range(ctx);
     auto e = node<ast::AtExpr>(r);
-    std::string name = c->AtName()->getText();
-    e->args = transformExpressions(c->expression());
+    std::string name = tokenAt(ctx, 0)->getText();
+    e->args = transformExpressionList(ctx, 2, count - 1);
     auto op = ast::atOpNamed(name);
     if (!op) {
       error(loc(ctx), fmt::format("unknown operator '{}': mstap knows @count, @sum, @min, @max, "
@@ -534,20 +808,24 @@ ast::ExprPtr Transformer::transformPrimary(P::PrimaryContext *ctx) {
                                   e->args.size()));
     return e;
   }
-  auto *c = dynamic_cast<P::MultiInExprContext *>(ctx);
-  auto e = node<ast::InExpr>(r);
-  e->keys = transformExpressions(c->expression());
-  e->array = c->Identifier()->getText();
-  return e;
+  case PrimaryKind::MultiIn: { // '[' expression (',' expression)* ']' 'in' Identifier
+    auto e = node<ast::InExpr>(range(ctx));
+    e->keys = transformExpressionList(ctx, 1, count - 3);
+    e->array = tokenAt(ctx, count - 1)->getText();
+    return e;
+  }
+  }
+  unexpectedNode(n);
 }
 
+// '->' Identifier | '[' expression ']'
 ast::TargetExpr::Component Transformer::transformTargetSuffix(P::TargetSuffixContext *ctx) {
   ast::TargetExpr::Component component;
   component.loc = loc(ctx);
-  if (ctx->Identifier())
-    component.member = ctx->Identifier()->getText();
+  if (tokenAt(ctx, 0)->getType() == tokenTypes().arrow)
+    component.member = tokenAt(ctx, 1)->getText();
   else
-    component.index = transformExpression(ctx->expression());
+    component.index = transformExpression(ruleAt(ctx, 1));
   return component;
 }
 

@@ -3,6 +3,12 @@
 // $N/@N/$#/@# from the command line, folds "-literal", decodes strings and
 // numbers, and reports what the grammar cannot say (bad escapes, numbers out
 // of range, embedded C without -g).
+//
+// It reads the tree by position, as the grammar lays out each rule's
+// children, and finds a labelled alternative (which kind of statement or
+// expression) from the node's dynamic type once; every child is checked to
+// be the node it is taken for. (The generated accessors, ctx->expression(1)
+// or ctx->Identifier(), scan all children with two dynamic_casts each.)
 #pragma once
 
 #include "ast/ast.h"
@@ -15,15 +21,24 @@ namespace mstap {
 
 class Transformer {
   using P = mstap_grammar::StapParser;
+  using Node = antlr4::tree::ParseTree;
 
 public:
   Transformer(const SourceFile &file, const ParseOptions &options, Diagnostics &diags)
       : file_(file), options_(options), diags_(diags) {}
 
-  std::unique_ptr<ast::Script> transformScript(P::ScriptContext *ctx);
+  // An empty script of the file.
+  std::unique_ptr<ast::Script> startScript() const;
+  // Adds the declarations of a whole tree, or of one top-level declaration.
+  void transformScript(P::ScriptContext *ctx, ast::Script &script);
+  void transformTopLevel(P::TopLevelContext *ctx, ast::Script &script);
+
+  // The errors found are held back until flush() reports them, in the
+  // order found, or discard() drops them.
+  void flush();
+  void discard() { errors_.clear(); }
 
 private:
-  void transformTopLevel(P::TopLevelContext *ctx, ast::Script &script);
   std::unique_ptr<ast::GlobalDecl> transformGlobalDecl(P::GlobalDeclContext *ctx);
   ast::GlobalVar transformGlobalVar(P::GlobalVarContext *ctx);
   std::unique_ptr<ast::FunctionDecl> transformFunctionDecl(P::FunctionDeclContext *ctx);
@@ -38,13 +53,15 @@ private:
   std::string transformEmbeddedCode(P::EmbeddedCodeContext *ctx);
 
   std::unique_ptr<ast::BlockStmt> transformBlock(P::BlockContext *ctx);
-  ast::StmtPtr transformStatement(P::StatementContext *ctx);
+  ast::StmtPtr transformStatement(Node *node); // any labelled alternative of statement
   ast::StmtPtr transformForeach(P::ForeachStmtContext *ctx);
   ast::SortOrder transformSortMark(P::SortMarkContext *ctx);
 
-  ast::ExprPtr transformExpression(P::ExpressionContext *ctx);
-  ast::ExprPtr transformPrimary(P::PrimaryContext *ctx);
-  ast::ExprList transformExpressions(const std::vector<P::ExpressionContext *> &ctxs);
+  ast::ExprPtr transformExpression(Node *node); // any labelled alternative of expression
+  ast::ExprPtr transformPrimary(Node *node);    // any labelled alternative of primary
+  // The expressions among children [from, to) of `ctx`, which the grammar
+  // separates by ','.
+  ast::ExprList transformExpressionList(antlr4::ParserRuleContext *ctx, size_t from, size_t to);
   ast::TargetExpr::Component transformTargetSuffix(P::TargetSuffixContext *ctx);
 
   // Leaves.
@@ -54,11 +71,12 @@ private:
   SourceLoc loc(antlr4::Token *token) const;
   SourceLoc loc(antlr4::ParserRuleContext *ctx) const { return loc(ctx->getStart()); }
   SourceRange range(antlr4::ParserRuleContext *ctx) const;
-  void error(SourceLoc at, std::string message) { diags_.error(&file_, at, std::move(message)); }
+  void error(SourceLoc at, std::string message) { errors_.emplace_back(at, std::move(message)); }
 
   const SourceFile &file_;
   const ParseOptions &options_;
   Diagnostics &diags_;
+  std::vector<std::pair<SourceLoc, std::string>> errors_;
 };
 
 } // namespace mstap
