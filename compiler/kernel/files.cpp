@@ -186,4 +186,15 @@ std::string_view nextField(std::string_view &line) {
   return field;
 }
 
+bool nextLine(std::string_view text, size_t &position, std::string_view &line) {
+  if (position >= text.size())
+    return false;
+  size_t end = text.find('\n', position);
+  if (end == std::string_view::npos)
+    end = text.size();
+  line = text.substr(position, end - position);
+  position = end + 1;
+  return true;
+}
+
 } // namespace mstap::kernel

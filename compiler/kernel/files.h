@@ -46,6 +46,10 @@ OrError<FileStamp> fileStamp(const std::string &path);
 
 bool isReadableFile(const std::string &path);
 
+// The line of `text` that starts at `position` (without its '\n'), moving
+// `position` past it; false at the end of the text.
+bool nextLine(std::string_view text, size_t &position, std::string_view &line);
+
 // The next blank-separated field of a text line (kallsyms, System.map, the
 // kprobes blacklist), which it consumes; empty at the end of the line.
 std::string_view nextField(std::string_view &line);

@@ -184,12 +184,8 @@ ProbeBlocklist::ProbeBlocklist() {
 size_t ProbeBlocklist::addKernelBlacklist(std::string_view text, const std::string &origin) {
   size_t added = 0;
   size_t position = 0;
-  while (position < text.size()) {
-    size_t end = text.find('\n', position);
-    if (end == std::string_view::npos)
-      end = text.size();
-    std::string_view line = text.substr(position, end - position);
-    position = end + 1;
+  std::string_view line;
+  while (nextLine(text, position, line)) {
     std::string_view range = nextField(line);
     std::string_view name = nextField(line);
     std::string_view module = nextField(line);

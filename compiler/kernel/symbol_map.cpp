@@ -44,12 +44,8 @@ SymbolMap parseSymbolMap(std::string_view text) {
   SymbolMap map;
   std::map<std::string_view, uint64_t> markers;
   size_t position = 0;
-  while (position < text.size()) {
-    size_t end = text.find('\n', position);
-    if (end == std::string_view::npos)
-      end = text.size();
-    std::string_view line = text.substr(position, end - position);
-    position = end + 1;
+  std::string_view line;
+  while (nextLine(text, position, line)) {
 
     std::string_view addressField = nextField(line);
     std::string_view typeField = nextField(line);
