@@ -255,18 +255,24 @@ static inline void mstap_format_integer(struct mstap_out *out,
 			prefix = " ";
 		}
 		break;
+	/*
+	 * stap's '#' marks every number, zero included (%#x of 0 is "0x0",
+	 * %#o of 0 is "00"), unlike C's printf, which leaves 0 bare.
+	 */
 	case 'o':
 		base = 8;
+		if (d->flags & MSTAP_FLAG_ALTERNATE)
+			prefix = "0";
 		break;
 	case 'x':
 		base = 16;
-		if ((d->flags & MSTAP_FLAG_ALTERNATE) && magnitude != 0)
+		if (d->flags & MSTAP_FLAG_ALTERNATE)
 			prefix = "0x";
 		break;
 	case 'X':
 		base = 16;
 		uppercase = 1;
-		if ((d->flags & MSTAP_FLAG_ALTERNATE) && magnitude != 0)
+		if (d->flags & MSTAP_FLAG_ALTERNATE)
 			prefix = "0X";
 		break;
 	case 'p':
@@ -280,11 +286,6 @@ static inline void mstap_format_integer(struct mstap_out *out,
 	/* C: a precision of 0 prints no digits for 0 ... */
 	if (magnitude == 0 && d->precision == 0)
 		digits = end;
-	/* ... and %#o makes sure the first digit printed is a 0. */
-	if (d->conversion == 'o' && (d->flags & MSTAP_FLAG_ALTERNATE) &&
-	    (digits == end || *digits != '0') &&
-	    (d->precision < 0 || (u32)d->precision <= (u32)(end - digits)))
-		*--digits = '0';
 	mstap_format_integer_field(out, d, prefix, digits, (u32)(end - digits));
 }
 

@@ -116,6 +116,9 @@ struct mstap_map {
 	u32 key_offsets[MSTAP_MAX_KEYS];
 	u32 *buckets; /* bucket_mask + 1 chain heads: entry index plus one */
 	u8 *entries;  /* capacity * entry_size bytes; live: [0, count) */
+	/* The error when full: MSTAP_ARRAY_OVERFLOW, or for an array declared
+	 * with a size stap's "check size limit (N)" (mstap_map_declare_size). */
+	const char *overflow_message;
 };
 
 /* Sizes are rounded to 8 bytes so that every long stays aligned. */
@@ -201,6 +204,14 @@ static inline int mstap_map_create(struct mstap_map *map,
 		return mstap_raise(error, -ENOMEM, "out of memory for an array");
 	}
 	return 0;
+}
+
+/* global a[N]: overflowing it names its size, as stap does; `message` is
+ * a constant string the generated code spells. */
+static inline void mstap_map_declare_size(struct mstap_map *map,
+					  const char *message)
+{
+	map->overflow_message = message;
 }
 
 /* Module exit. */
@@ -363,7 +374,8 @@ static inline struct mstap_entry *mstap_map_insert(struct mstap_map *map,
 	if (link)
 		return mstap_map_entry(map, *link - 1);
 	if (mstap_unlikely(map->count >= map->capacity)) {
-		mstap_raise(error, -ENOSPC, MSTAP_ARRAY_OVERFLOW);
+		mstap_raise(error, -ENOSPC, map->overflow_message ?
+				map->overflow_message : MSTAP_ARRAY_OVERFLOW);
 		return NULL;
 	}
 	entry = mstap_map_entry(map, map->count);
@@ -838,6 +850,17 @@ static inline void mstap_pmap_delete(struct mstap_pmap *pmap,
 }
 
 /* delete a */
+/* global a[N] of statistics: see mstap_map_declare_size. */
+static inline void mstap_pmap_declare_size(struct mstap_pmap *pmap,
+					   const char *message)
+{
+	u32 cpu;
+
+	for (cpu = 0; pmap->per_cpu && cpu < pmap->cpu_count; cpu++)
+		mstap_map_declare_size(&pmap->per_cpu[cpu], message);
+	mstap_map_declare_size(&pmap->merged, message);
+}
+
 static inline void mstap_pmap_clear(struct mstap_pmap *pmap)
 {
 	u32 cpu;

@@ -1,6 +1,11 @@
 #include "driver/session.h"
 
 #include "ast/printer.h"
+#include "build/build.h"
+#include "codegen/codegen.h"
+#include "kernel/files.h"
+#include "run/runner.h"
+#include "run/script_vm.h"
 #include "driver/kernel_probes.h"
 #include "kernel/environment.h"
 #include "parse/parser.h"
@@ -13,7 +18,11 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <algorithm>
+#include <cstdlib>
+#include <string.h>
 #include <iterator>
 #include <map>
 #include <set>
@@ -164,7 +173,8 @@ bool Session::pass2() {
   ElaborateOptions elaborateOptions;
   elaborateOptions.guru = options_.guru;
   elaborateOptions.kernel = &kernelProbes.source();
-  ElaborateResult result = elaborate(*script_, elaborateOptions, diags_);
+  elaborated_ = elaborate(*script_, elaborateOptions, diags_);
+  const ElaborateResult &result = elaborated_;
   printDiagnostics();
   if (options_.verbose > 0)
     for (const std::string &line : kernelProbes.report())
@@ -293,6 +303,20 @@ int Session::run() {
     printDiagnostics();
     return 1;
   }
+  if (options_.cleanCache) {
+    std::string problem;
+    if (!build::cleanCache(kernel::defaultCacheDirectory(), problem)) {
+      diags_.error(fmt::format("cannot clean the cache: {}", problem));
+      printDiagnostics();
+      return 1;
+    }
+    if (!options_.scriptText && options_.scriptFile.empty())
+      return 0;
+  }
+  if (options_.vm && !chooseVmKernel()) {
+    printDiagnostics();
+    return 1;
+  }
   if (!loadScript()) {
     printDiagnostics();
     return 1;
@@ -305,11 +329,242 @@ int Session::run() {
     return 1;
   if (options_.lastPass == 2)
     return 0;
-  diags_.error(fmt::format("pass 3 (translation to C) is not built yet: this mstap stops after pass 2; "
-                           "use -p1 or -p2 (you asked for pass {})",
-                           options_.lastPass));
+  if (!pass3())
+    return 1;
+  if (options_.lastPass == 3)
+    return 0;
+  if (!pass4())
+    return 1;
+  if (options_.lastPass == 4)
+    return 0;
+  return pass5();
+}
+
+// The script's name in messages and in the module's error locations.
+std::string Session::scriptName() const {
+  if (options_.scriptText)
+    return "<input>";
+  if (options_.scriptFile == "-")
+    return "<stdin>";
+  return options_.scriptFile;
+}
+
+// Pass 3: the module's C. -p3 prints it.
+bool Session::pass3() {
+  PassTimer timer;
+  codegen::CodegenResult result = codegen::generateC(*script_, elaborated_, scriptName(), diags_);
   printDiagnostics();
-  return 1;
+  if (!result.ok) {
+    std::fprintf(stderr, "Pass 3: translation failed.\n");
+    return false;
+  }
+  generatedC_ = std::move(result.c);
+  if (options_.verbose > 0)
+    std::fprintf(stderr, "Pass 3: translated to C (%zu bytes) using %s, %s\n", generatedC_.size(),
+                 PassTimer::memoryUse().c_str(), timer.elapsed().c_str());
+  if (options_.lastPass == 3)
+    std::fwrite(generatedC_.data(), 1, generatedC_.size(), stdout);
+  return true;
+}
+
+} // namespace mstap
+
+namespace mstap {
+
+Session::~Session() {
+  if (!scratchDir_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(scratchDir_, ignored);
+  }
+}
+
+// --vm without --sysroot: the kernel tools/fetch-kernel unpacked for -r, or
+// without -r the newest one it unpacked.
+bool Session::chooseVmKernel() {
+  if (!options_.sysroot.empty())
+    return true;
+  namespace fs = std::filesystem;
+  fs::path kernels = fs::path(kernel::defaultCacheDirectory()) / "kernels";
+  std::error_code ec;
+  if (!options_.release.empty() && options_.release.find('/') == std::string::npos) {
+    if (!fs::is_directory(kernels / options_.release / "boot", ec)) {
+      diags_.error(fmt::format("no kernel {} to boot: fetch it with: tools/fetch-kernel {}", options_.release,
+                               options_.release));
+      return false;
+    }
+    options_.sysroot = (kernels / options_.release).string();
+    return true;
+  }
+  std::vector<std::string> found;
+  for (auto it = fs::directory_iterator(kernels, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+    if (fs::is_directory(it->path() / "boot"))
+      found.push_back(it->path().filename().string());
+  if (found.empty()) {
+    diags_.error("no kernel to boot for --vm: fetch Debian's with tools/fetch-kernel [RELEASE] "
+                 "(nothing is installed), or name one with --sysroot and -r");
+    return false;
+  }
+  std::sort(found.begin(), found.end(), [](const std::string &a, const std::string &b) {
+    return strverscmp(a.c_str(), b.c_str()) < 0;
+  });
+  options_.release = found.back();
+  options_.sysroot = (kernels / found.back()).string();
+  return true;
+}
+
+// The runtime headers the module includes: $MSTAP_RUNTIME_DIR, else the
+// source tree's runtime/ this mstap was built from.
+static std::string runtimeDirectory() {
+  if (const char *dir = std::getenv("MSTAP_RUNTIME_DIR"); dir && *dir)
+    return dir;
+  return MSTAP_RUNTIME_DIR;
+}
+
+// Pass 4: the module, built by the kernel's kbuild (or taken from the cache).
+bool Session::pass4() {
+  PassTimer timer;
+  auto target = kernel::resolveKernelTarget(options_.release, options_.sysroot.empty() ? "/" : options_.sysroot);
+  if (!target) {
+    diags_.error(target.error());
+    printDiagnostics();
+    return false;
+  }
+  release_ = target->release;
+  std::ifstream osReleaseFile("/etc/os-release");
+  std::string osRelease((std::istreambuf_iterator<char>(osReleaseFile)), std::istreambuf_iterator<char>());
+  kernel::BuildEnvironment env = kernel::checkBuildEnvironment(*target, osRelease);
+  if (!env.ok()) {
+    for (const auto &check : env.checks)
+      if (!check.ok) {
+        diags_.error(fmt::format("cannot build for kernel {}: {}: {}", target->release, check.what, check.detail));
+        diags_.note(nullptr, {}, "fix: " + check.fix);
+        break;
+      }
+    diags_.note(nullptr, {}, "mstap --check-env -r " + target->release + " shows every check");
+    printDiagnostics();
+    std::fprintf(stderr, "Pass 4: compilation failed.\n");
+    return false;
+  }
+  std::string name = options_.moduleName;
+  if (name.empty()) {
+    name = build::defaultModuleName(generatedC_ + "\n" + target->release);
+  } else if (auto problem = build::validateModuleName(name)) {
+    diags_.error(fmt::format("bad module name '{}' (-m): {}", name, *problem));
+    printDiagnostics();
+    return false;
+  }
+  build::BuildRequest request;
+  request.cSource = generatedC_;
+  request.moduleName = name;
+  request.buildTree = env.buildDir;
+  request.release = target->release;
+  request.runtimeDir = runtimeDirectory();
+  request.defines = options_.defines;
+  request.kbuildSettings = options_.kbuildSettings;
+  request.keepTemporary = options_.keepTemps;
+  request.verbose = options_.verbose > 1 ? options_.verbose - 1 : 0;
+  request.useCache = !options_.disableCache;
+  request.cacheKeyText = "mstap pass 4";
+  if (options_.lastPass == 4) {
+    request.outputDir = ".";
+  } else {
+    // Built only to be run: into a private folder, removed at the end.
+    char templ[] = "/tmp/mstapXXXXXX";
+    if (!mkdtemp(templ)) {
+      diags_.error(fmt::format("cannot make a temporary folder: {}", std::strerror(errno)));
+      printDiagnostics();
+      return false;
+    }
+    scratchDir_ = templ;
+    request.outputDir = scratchDir_;
+  }
+  build::BuildResult result = build::buildModule(request);
+  if (!result.kbuildOutput.empty() && (options_.verbose > 1 || !result.ok))
+    std::fwrite(result.kbuildOutput.data(), 1, result.kbuildOutput.size(), stderr);
+  if (!result.ok) {
+    diags_.error(result.internalError ? "internal error: " + result.message : result.message);
+    printDiagnostics();
+    std::fprintf(stderr, "Pass 4: compilation failed.\n");
+    return false;
+  }
+  if (!result.message.empty() && options_.keepTemps)
+    std::fprintf(stderr, "%s\n", result.message.c_str());
+  modulePath_ = result.koPath;
+  if (options_.verbose > 0) {
+    if (result.cacheHit)
+      std::fprintf(stderr, "Pass 4: using cached %s\n", modulePath_.c_str());
+    else
+      std::fprintf(stderr, "Pass 4: compiled C into \"%s\" using %s, %s\n", modulePath_.c_str(),
+                   PassTimer::memoryUse().c_str(), timer.elapsed().c_str());
+  }
+  if (options_.lastPass == 4)
+    std::printf("%s\n", modulePath_.c_str());
+  return true;
+}
+
+// mstap-runner: beside this mstap, or $MSTAP_RUNNER.
+static std::string runnerBinary() {
+  if (const char *path = std::getenv("MSTAP_RUNNER"); path && *path)
+    return path;
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return (self.parent_path() / "mstap-runner").string();
+}
+
+// Pass 5: load, run, unload; here, or in a throw-away VM with --vm.
+int Session::pass5() {
+  PassTimer timer;
+  if (options_.verbose > 0)
+    std::fprintf(stderr, "Pass 5: starting run.\n");
+  std::fflush(stdout);
+  int status = 1;
+  if (options_.vm) {
+    run::ModuleVmRun vm;
+    vm.modulePath = modulePath_;
+    vm.runnerPath = runnerBinary();
+    vm.release = release_;
+    vm.sysroot = options_.sysroot;
+    vm.timeLimitSeconds = options_.timeoutSeconds ? static_cast<double>(*options_.timeoutSeconds) : 0;
+    vm.verbose = options_.verbose > 1;
+    vm.outputFile = options_.outputFile;
+    vm.command = options_.command;
+    if (!options_.command.empty()) {
+      // The command's program, when it is a file here, goes in at the same path.
+      std::string program = options_.command.substr(0, options_.command.find(' '));
+      if (program.find('/') != std::string::npos && access(program.c_str(), X_OK) == 0)
+        vm.hostFiles.push_back(program);
+    }
+    if (options_.targetPid)
+      vm.moduleParameters.push_back(fmt::format("mstap_target={}", *options_.targetPid));
+    if (options_.timeoutSeconds)
+      vm.timeoutSeconds = static_cast<int>(*options_.timeoutSeconds) + 120;
+    vm.onOutput = [](std::string_view text) {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      std::fflush(stdout);
+    };
+    vm.onErrorOutput = [](std::string_view text) {
+      std::fflush(stdout);
+      std::fwrite(text.data(), 1, text.size(), stderr);
+    };
+    vm.onError = [](const std::string &message) { std::fprintf(stderr, "mstap: error: %s\n", message.c_str()); };
+    status = run::runModuleInVm(vm);
+  } else {
+    run::RunnerOptions runner;
+    runner.modulePath = modulePath_;
+    runner.outputFile = options_.outputFile;
+    runner.timeLimitSeconds = options_.timeoutSeconds ? static_cast<double>(*options_.timeoutSeconds) : 0;
+    runner.command = options_.command;
+    runner.hasCommand = !options_.command.empty();
+    if (options_.targetPid) {
+      runner.targetPid = *options_.targetPid;
+      runner.hasTarget = true;
+    }
+    runner.verbose = options_.verbose > 1;
+    status = run::runModule(runner);
+  }
+  if (options_.verbose > 0)
+    std::fprintf(stderr, "Pass 5: run completed %s\n", timer.elapsed().c_str());
+  return status;
 }
 
 } // namespace mstap

@@ -3,6 +3,7 @@
 
 #include "ast/ast.h"
 #include "driver/options.h"
+#include "sema/elaborate.h"
 #include "support/diagnostics.h"
 
 #include <cstdio>
@@ -13,6 +14,7 @@ namespace mstap {
 class Session {
 public:
   explicit Session(Options options);
+  ~Session();
 
   // Runs the passes up to options.lastPass; returns the process exit status.
   int run();
@@ -21,6 +23,11 @@ private:
   bool loadScript();
   bool pass1();
   bool pass2();
+  bool pass3();
+  bool pass4();
+  int pass5();
+  bool chooseVmKernel();
+  std::string scriptName() const;
   int listProbes();
   int checkEnvironment();
   void printDiagnostics();
@@ -30,6 +37,11 @@ private:
   bool colour_ = false;
   std::unique_ptr<SourceFile> file_;
   std::unique_ptr<ast::Script> script_;
+  ElaborateResult elaborated_;
+  std::string generatedC_; // pass 3
+  std::string modulePath_; // pass 4
+  std::string release_;    // the target kernel's, from pass 4
+  std::string scratchDir_; // a module built only to be run here
 };
 
 // Timing and memory for the "-v" lines, in stap's words:

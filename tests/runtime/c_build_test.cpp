@@ -1,5 +1,6 @@
 // The same runtime compiled as C (c_scenarios.c, gnu11): its results must be
 // those the C++ build gives and stap's testsuite expects.
+#include <cstring>
 #include "c_scenarios.h"
 #include "test_support.h"
 
@@ -22,6 +23,11 @@ TEST(CBuild, SprintfMatchesSnprintf) {
       c_spec.insert(c_spec.find_first_of("diuoxX"), "ll");
       char expected[64];
       std::snprintf(expected, sizeof(expected), c_spec.c_str(), static_cast<long long>(value));
+      // stap's '#' marks 0 too (Format.StapAlternateFormMarksZero); C does not.
+      if (value == 0 && std::string(spec) == "%#o")
+        std::strcpy(expected, "00");
+      if (value == 0 && std::string(spec) == "%#X")
+        std::strcpy(expected, "0X0");
       EXPECT_STREQ(result, expected) << spec << " " << value;
     }
   mstap_arg args[] = {mstap_arg_long(0x12345678abcdef00), mstap_arg_string("s")};

@@ -1,0 +1,606 @@
+#include "build/build.h"
+
+#include "build/process.h"
+#include "build/sha256.h"
+#include "kernel/files.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+#ifndef MSTAP_BUILD_VERSION
+#define MSTAP_BUILD_VERSION "unknown"
+#endif
+
+namespace fs = std::filesystem;
+
+namespace mstap::build {
+
+const char *const kBuildVersion = "mstap " MSTAP_BUILD_VERSION " build-v1";
+
+namespace {
+
+constexpr size_t kMaxModuleName = 55;
+constexpr uint64_t kDefaultCacheLimit = 256ull << 20;
+
+std::string errnoText(const std::string &what, const std::string &path) {
+  return what + " " + path + ": " + std::strerror(errno);
+}
+
+bool readFile(const std::string &path, std::string &out, std::string &error) {
+  auto content = kernel::readWholeFile(path);
+  if (!content) {
+    error = content.error();
+    return false;
+  }
+  out = content.take();
+  return true;
+}
+
+bool writeAll(int fd, const char *data, size_t size) {
+  while (size > 0) {
+    ssize_t put = ::write(fd, data, size);
+    if (put < 0) {
+      if (errno == EINTR)
+        continue;
+      return false;
+    }
+    data += put;
+    size -= static_cast<size_t>(put);
+  }
+  return true;
+}
+
+// Writes `data` to `path` through a unique temporary file beside it and
+// rename(), so that a reader (or another thread or process writing the same
+// path) only ever sees a complete file.
+bool writeAtomically(const std::string &path, const std::string &data, std::string &error) {
+  fs::path target(path);
+  std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
+  std::string pattern = dir + "/." + target.filename().string() + ".XXXXXX";
+  std::vector<char> name(pattern.begin(), pattern.end());
+  name.push_back('\0');
+  int fd = ::mkostemp(name.data(), O_CLOEXEC);
+  if (fd < 0) {
+    error = errnoText("cannot create a file in", dir);
+    return false;
+  }
+  std::string temporary(name.data());
+  bool ok = writeAll(fd, data.data(), data.size()) && ::fchmod(fd, 0644) == 0;
+  if (!ok)
+    error = errnoText("cannot write", temporary);
+  if (::close(fd) != 0 && ok) {
+    error = errnoText("cannot write", temporary);
+    ok = false;
+  }
+  if (ok && ::rename(temporary.c_str(), path.c_str()) != 0) {
+    error = errnoText("cannot rename " + temporary + " to", path);
+    ok = false;
+  }
+  if (!ok)
+    ::unlink(temporary.c_str());
+  return ok;
+}
+
+bool copyAtomically(const std::string &from, const std::string &to, std::string &error) {
+  std::string data;
+  return readFile(from, data, error) && writeAtomically(to, data, error);
+}
+
+// A path that make and the shell it starts take as one word.
+bool plainPath(const std::string &path) {
+  return !path.empty() && path.find_first_of(" \t\n\\$#:'\"%;|&<>()*?[]{}`=") == std::string::npos;
+}
+
+// One argument of a kbuild variable that make expands and the shell splits:
+// single-quoted for the shell, '$' doubled and '#' escaped for make.
+std::string kbuildWord(const std::string &word) {
+  std::string shell = "'";
+  for (char c : word) {
+    if (c == '\'')
+      shell += "'\\''";
+    else
+      shell += c;
+  }
+  shell += "'";
+  std::string out;
+  for (char c : shell) {
+    if (c == '$')
+      out += "$$";
+    else if (c == '#')
+      out += "\\#";
+    else if (c == '\n')
+      out += ' ';
+    else
+      out += c;
+  }
+  return out;
+}
+
+bool validIdentifier(const std::string &name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])))
+    return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+// The compiler line of include/generated/compile.h, else the .config's
+// CONFIG_CC_VERSION_TEXT.
+std::string compilerLine(const std::string &tree, const std::string &config) {
+  std::string text, ignored;
+  if (readFile(tree + "/include/generated/compile.h", text, ignored)) {
+    size_t at = text.find("LINUX_COMPILER");
+    if (at != std::string::npos)
+      return text.substr(at, text.find('\n', at) - at);
+  }
+  const std::string key = "CONFIG_CC_VERSION_TEXT=";
+  size_t at = config.find(key);
+  if (at != std::string::npos)
+    return config.substr(at, config.find('\n', at) - at);
+  return "";
+}
+
+// The program kbuild will call as the C compiler: CC= among the settings,
+// clang under LLVM=1, else the first word of CONFIG_CC_VERSION_TEXT (Debian's
+// trees name gcc-12 there and in their Makefile).
+std::string expectedCompiler(const BuildRequest &request) {
+  for (const std::string &setting : request.kbuildSettings) {
+    if (setting.rfind("CC=", 0) == 0) {
+      std::istringstream words(setting.substr(3));
+      std::string first;
+      words >> first;
+      return first;
+    }
+    if (setting.rfind("LLVM=", 0) == 0 && setting != "LLVM=0" && setting != "LLVM=") {
+      std::string value = setting.substr(5);
+      if (value == "1")
+        return "clang";
+      if (value[0] == '-')
+        return "clang" + value;
+      return value + "clang";
+    }
+  }
+  std::string config, ignored;
+  if (!readFile(request.buildTree + "/.config", config, ignored))
+    return "";
+  const std::string key = "CONFIG_CC_VERSION_TEXT=\"";
+  size_t at = config.find(key);
+  if (at == std::string::npos)
+    return "";
+  std::string text = config.substr(at + key.size());
+  return text.substr(0, text.find_first_of(" \"\n"));
+}
+
+void removeTree(const std::string &path) {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+}
+
+// The last `lines` lines of `text`.
+std::string tail(const std::string &text, size_t lines) {
+  size_t at = text.size();
+  if (at > 0 && text[at - 1] == '\n')
+    --at;
+  for (size_t n = 0; at > 0; --at)
+    if (text[at - 1] == '\n' && ++n == lines)
+      break;
+  return (at > 0 ? "[...]\n" : "") + text.substr(at);
+}
+
+std::string makeTempDir(std::string &error) {
+  std::string base = "/tmp";
+  if (const char *tmp = std::getenv("TMPDIR"); tmp && *tmp && plainPath(tmp) && kernel::isDirectory(tmp))
+    base = tmp;
+  std::string pattern = base + "/mstapXXXXXX";
+  std::vector<char> name(pattern.begin(), pattern.end());
+  name.push_back('\0');
+  if (!::mkdtemp(name.data())) {
+    error = errnoText("cannot create a build folder in", base);
+    return "";
+  }
+  return name.data();
+}
+
+uint64_t treeSize(const fs::path &dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode))
+      total += static_cast<uint64_t>(st.st_size);
+  }
+  return total;
+}
+
+constexpr const char *kTreeFiles[] = {"Module.symvers", "include/generated/utsrelease.h", "Makefile",
+                                     ".kernelvariables"};
+
+std::string fileIdentity(const std::string &path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    return "|absent";
+  return "|" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + ":" +
+         std::to_string(st.st_ctim.tv_sec) + "." + std::to_string(st.st_ctim.tv_nsec);
+}
+
+std::string modulesDir(const std::string &cacheDir) { return cacheDir + "/modules"; }
+
+// Copies a cached module out; true on a hit.
+bool cacheLookup(const std::string &entry, const BuildRequest &request, const std::string &koPath) {
+  std::string data, ignored;
+  if (!readFile(entry + "/" + request.moduleName + ".ko", data, ignored))
+    return false;
+  if (!writeAtomically(koPath, data, ignored))
+    return false;
+  ::utimensat(AT_FDCWD, entry.c_str(), nullptr, 0); // most recently used
+  return true;
+}
+
+// Adds a built module to the cache: a private folder filled, then renamed to
+// its key, so that a concurrent reader sees a whole entry or none. When
+// another run stored the same key first, its entry stays.
+void cacheStore(const std::string &cacheDir, const std::string &hash, const BuildRequest &request,
+                const std::string &builtKo) {
+  std::string modules = modulesDir(cacheDir);
+  std::error_code ec;
+  fs::create_directories(modules, ec);
+  if (ec)
+    return;
+  std::string pattern = modules + "/.new-XXXXXX";
+  std::vector<char> name(pattern.begin(), pattern.end());
+  name.push_back('\0');
+  if (!::mkdtemp(name.data()))
+    return;
+  std::string temporary = name.data();
+  std::string error;
+  std::string about = "module " + request.moduleName + "\nrelease " + request.release + "\nbuild tree " +
+                      request.buildTree + "\nversion " + kBuildVersion + "\n";
+  if (!copyAtomically(builtKo, temporary + "/" + request.moduleName + ".ko", error) ||
+      !writeAtomically(temporary + "/about", about, error) ||
+      ::rename(temporary.c_str(), (modules + "/" + hash).c_str()) != 0)
+    removeTree(temporary);
+  uint64_t limit = request.cacheLimitBytes ? request.cacheLimitBytes : defaultCacheLimitBytes();
+  evictCache(cacheDir, limit, hash);
+}
+
+// The digest of the build tree's content that matters to a module: .config,
+// its compiler line, Module.symvers, utsrelease.h and the top Makefiles.
+std::string hashTree(const std::string &tree, std::string &error) {
+  Sha256 digest;
+  std::string config;
+  if (!readFile(tree + "/.config", config, error))
+    return "";
+  digest.field(sha256Hex(config));
+  digest.field(compilerLine(tree, config));
+  for (const char *file : kTreeFiles) {
+    std::string path = tree + "/" + file, content;
+    if (!kernel::isReadableFile(path)) {
+      digest.field(std::string("absent ") + file);
+      continue;
+    }
+    if (!readFile(path, content, error))
+      return "";
+    digest.field(file);
+    digest.field(sha256Hex(content));
+  }
+  return digest.hexDigest();
+}
+
+// hashTree, remembered under CACHE/modules/.trees by the files' identity
+// (device, inode, size, mtime and ctime, which every write changes): hashing
+// the 2 MB of a Debian tree costs more than the rest of a cache hit.
+std::string treeDigest(const std::string &tree, const std::string &cacheDir, std::string &error) {
+  if (cacheDir.empty())
+    return hashTree(tree, error);
+  std::string stamps = tree;
+  for (const char *file : {".config", "include/generated/compile.h"})
+    stamps += fileIdentity(tree + "/" + file);
+  for (const char *file : kTreeFiles)
+    stamps += fileIdentity(tree + "/" + file);
+  std::string memo = modulesDir(cacheDir) + "/.trees/" + sha256Hex(stamps);
+  std::string remembered, ignored;
+  if (readFile(memo, remembered, ignored) && remembered.size() == 64)
+    return remembered;
+  std::string digest = hashTree(tree, error);
+  if (!digest.empty()) {
+    std::error_code ec;
+    fs::create_directories(fs::path(memo).parent_path(), ec);
+    writeAtomically(memo, digest, ignored);
+  }
+  return digest;
+}
+
+} // namespace
+
+std::string defaultModuleName(const std::string &hashInput) {
+  return "mstap_" + sha256Hex(hashInput).substr(0, 16);
+}
+
+std::optional<std::string> validateModuleName(const std::string &name) {
+  if (name.empty())
+    return std::string("the module name is empty");
+  if (name.size() > kMaxModuleName)
+    return "the module name '" + name + "' is too long: " + std::to_string(name.size()) + " characters, at most " +
+           std::to_string(kMaxModuleName);
+  if (std::isdigit(static_cast<unsigned char>(name[0])))
+    return "the module name '" + name + "' starts with a digit";
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
+      return "the module name '" + name + "' may only hold letters, digits and '_'";
+  return std::nullopt;
+}
+
+bool cleanCache(const std::string &cacheDir, std::string &error) {
+  if (cacheDir.empty()) {
+    error = "no cache folder is known ($XDG_CACHE_HOME and $HOME are unset)";
+    return false;
+  }
+  std::string modules = modulesDir(cacheDir);
+  // Renamed away first, so that a concurrent run never sees half an entry.
+  std::string doomed = cacheDir + "/.modules-removed-" + std::to_string(::getpid());
+  if (::rename(modules.c_str(), doomed.c_str()) != 0) {
+    if (errno == ENOENT)
+      return true;
+    error = errnoText("cannot remove", modules);
+    return false;
+  }
+  std::error_code ec;
+  fs::remove_all(doomed, ec);
+  if (ec) {
+    error = "cannot remove " + doomed + ": " + ec.message();
+    return false;
+  }
+  return true;
+}
+
+uint64_t defaultCacheLimitBytes() {
+  if (const char *mb = std::getenv("MSTAP_CACHE_LIMIT_MB"); mb && *mb) {
+    char *end = nullptr;
+    unsigned long long value = std::strtoull(mb, &end, 10);
+    if (end && *end == '\0')
+      return static_cast<uint64_t>(value) << 20;
+  }
+  return kDefaultCacheLimit;
+}
+
+std::string cacheDirectoryFor(const BuildRequest &request) {
+  return request.cacheDir.empty() ? kernel::defaultCacheDirectory() : request.cacheDir;
+}
+
+std::string cacheKey(const BuildRequest &request, std::string &error) {
+  Sha256 key;
+  key.field("mstap module cache key");
+  key.field(kBuildVersion);
+  key.field(request.moduleName);
+  key.field(request.cacheKeyText);
+  key.field(sha256Hex(request.cSource));
+  key.field("defines " + std::to_string(request.defines.size()));
+  for (const std::string &d : request.defines)
+    key.field(d);
+  key.field("settings " + std::to_string(request.kbuildSettings.size()));
+  for (const std::string &s : request.kbuildSettings)
+    key.field(s);
+
+  // The runtime: every regular file, by relative path, in a stable order.
+  key.field("runtime");
+  if (!request.runtimeDir.empty()) {
+    std::vector<std::string> files;
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(request.runtimeDir, ec), end; !ec && it != end; it.increment(ec))
+      if (it->is_regular_file())
+        files.push_back(fs::relative(it->path(), request.runtimeDir).string());
+    if (ec) {
+      error = "cannot list the runtime folder " + request.runtimeDir + ": " + ec.message();
+      return "";
+    }
+    std::sort(files.begin(), files.end());
+    for (const std::string &file : files) {
+      std::string content;
+      if (!readFile(request.runtimeDir + "/" + file, content, error))
+        return "";
+      key.field(file);
+      key.field(sha256Hex(content));
+    }
+  }
+
+  // The build tree's identity.
+  key.field("tree");
+  key.field(request.release);
+  std::string tree = treeDigest(request.buildTree, cacheDirectoryFor(request), error);
+  if (tree.empty())
+    return "";
+  key.field(tree);
+  return key.hexDigest();
+}
+
+int evictCache(const std::string &cacheDir, uint64_t limitBytes, const std::string &keepHash) {
+  struct Entry {
+    std::string name;
+    int64_t usedNs;
+    uint64_t bytes;
+  };
+  std::vector<Entry> entries;
+  uint64_t total = 0;
+  std::string modules = modulesDir(cacheDir);
+  std::error_code ec;
+  for (fs::directory_iterator it(modules, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.empty() || name[0] == '.')
+      continue; // in the making, or being removed
+    struct stat st;
+    if (::stat(it->path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      continue;
+    Entry entry{name, int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec, treeSize(it->path())};
+    total += entry.bytes;
+    entries.push_back(std::move(entry));
+  }
+  if (total <= limitBytes)
+    return 0;
+  std::sort(entries.begin(), entries.end(), [](const Entry &a, const Entry &b) {
+    return a.usedNs != b.usedNs ? a.usedNs < b.usedNs : a.name < b.name;
+  });
+  int removed = 0;
+  for (const Entry &entry : entries) {
+    if (total <= limitBytes)
+      break;
+    if (entry.name == keepHash)
+      continue;
+    // Renamed away first: a concurrent lookup finds the whole entry or none.
+    std::string from = modules + "/" + entry.name;
+    std::string doomed = modules + "/.old-" + entry.name + "-" + std::to_string(::getpid());
+    if (::rename(from.c_str(), doomed.c_str()) != 0)
+      continue;
+    removeTree(doomed);
+    total -= std::min(total, entry.bytes);
+    ++removed;
+  }
+  return removed;
+}
+
+BuildResult buildModule(const BuildRequest &request) {
+  auto start = std::chrono::steady_clock::now();
+  BuildResult result;
+  auto finish = [&]() -> BuildResult {
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+  };
+  auto fail = [&](std::string message) {
+    result.message = std::move(message);
+    return finish();
+  };
+
+  if (auto bad = validateModuleName(request.moduleName))
+    return fail(*bad);
+  if (request.buildTree.empty() || !kernel::isDirectory(request.buildTree))
+    return fail("the kernel build tree '" + request.buildTree + "' is not a folder");
+  if (!kernel::isReadableFile(request.buildTree + "/Makefile"))
+    return fail("the kernel build tree " + request.buildTree + " has no Makefile");
+  if (!plainPath(request.buildTree))
+    return fail("the kernel build tree's path '" + request.buildTree + "' has characters make cannot take");
+  if (!request.runtimeDir.empty() && !plainPath(request.runtimeDir))
+    return fail("the runtime folder's path '" + request.runtimeDir + "' has characters make cannot take");
+  if (!request.runtimeDir.empty() && !kernel::isDirectory(request.runtimeDir))
+    return fail("the runtime folder '" + request.runtimeDir + "' is not a folder");
+  for (const std::string &define : request.defines)
+    if (!validIdentifier(define.substr(0, define.find('='))))
+      return fail("-D " + define + ": the macro name must be a C identifier");
+  for (const std::string &setting : request.kbuildSettings) {
+    size_t eq = setting.find('=');
+    if (eq == std::string::npos || eq == 0 || setting.find_first_of(" \t", 0) < eq)
+      return fail("-B " + setting + ": expected NAME=VALUE");
+  }
+  std::string outputDir = request.outputDir.empty() ? "." : request.outputDir;
+  if (!kernel::isDirectory(outputDir))
+    return fail("the output folder '" + outputDir + "' is not a folder");
+  std::string koPath = outputDir + "/" + request.moduleName + ".ko";
+
+  // The cache first: a hit costs a key and a copy.
+  std::string cacheDir, hash;
+  if (request.useCache) {
+    cacheDir = cacheDirectoryFor(request);
+    std::string keyError;
+    if (!cacheDir.empty())
+      hash = cacheKey(request, keyError);
+    if (!hash.empty() && cacheLookup(modulesDir(cacheDir) + "/" + hash, request, koPath)) {
+      result.ok = true;
+      result.cacheHit = true;
+      result.koPath = koPath;
+      return finish();
+    }
+  }
+
+  // What kbuild needs to run at all, said plainly.
+  if (findExecutable("make").empty())
+    return fail("cannot build the module: 'make' is not installed (on Debian and Ubuntu: apt-get install make)");
+  std::string compiler = expectedCompiler(request);
+  if (!compiler.empty() && findExecutable(compiler).empty())
+    return fail("cannot build the module: the kernel in " + request.buildTree + " is built with '" + compiler +
+                "', which is not installed (on Debian and Ubuntu: apt-get install " + compiler + ")");
+
+  std::string error;
+  std::string folder = makeTempDir(error);
+  if (folder.empty())
+    return fail(error);
+  std::string kbuild = "# Written by mstap for module " + request.moduleName + "\nobj-m := " + request.moduleName +
+                       ".o\nccflags-y :=";
+  if (!request.runtimeDir.empty()) // kbuild runs the compiler in the tree: an absolute path
+    kbuild += " -I" + fs::absolute(request.runtimeDir).lexically_normal().string();
+  kbuild += " -Werror";
+  for (const std::string &define : request.defines)
+    kbuild += " " + kbuildWord("-D" + define);
+  kbuild += "\n";
+  if (!writeAtomically(folder + "/" + request.moduleName + ".c", request.cSource, error) ||
+      !writeAtomically(folder + "/Kbuild", kbuild, error)) {
+    removeTree(folder);
+    return fail(error);
+  }
+
+  std::vector<std::string> argv = {"make", "-C", request.buildTree, "M=" + folder};
+  if (request.verbose >= 2)
+    argv.push_back("V=1");
+  for (const std::string &setting : request.kbuildSettings)
+    argv.push_back(setting);
+  argv.push_back("modules");
+  // A make that runs mstap must not hand kbuild its own flags and jobserver.
+  ProcessResult make = runProcess(argv, {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"});
+
+  std::string builtKo = folder + "/" + request.moduleName + ".ko";
+  if (!make.started || make.exitCode != 0 || !kernel::isReadableFile(builtKo)) {
+    result.kbuildOutput = make.output;
+    result.keptDir = folder;
+    std::string cFile = request.moduleName + ".c:";
+    // The compiler's errors about the generated file (or a runtime header it
+    // includes), or modpost refusing it (a symbol the kernel does not export).
+    bool compileError = (make.output.find(cFile) != std::string::npos &&
+                         make.output.find("error:") != std::string::npos) ||
+                        make.output.find("ERROR: modpost:") != std::string::npos;
+    std::string where = "the build folder " + folder + " is kept";
+    if (!make.started) {
+      result.message = "cannot run make: " + make.error + "; " + where;
+    } else if (compileError) {
+      result.internalError = true;
+      result.message = "internal error: the C that mstap generated for module " + request.moduleName +
+                       " does not build. This is a bug in mstap; please report it with the files in " + folder +
+                       " (kept). kbuild's output (" + make.describeStatus() + "):\n" + tail(make.output, 200);
+    } else if (make.exitCode == 0) {
+      result.internalError = true;
+      result.message = "internal error: kbuild succeeded but wrote no " + request.moduleName + ".ko; " + where +
+                       ". kbuild's output:\n" + tail(make.output, 200);
+    } else {
+      result.message = "kbuild failed to build module " + request.moduleName + " against " + request.buildTree +
+                       " (" + make.describeStatus() + "); " + where + ". Its output:\n" + tail(make.output, 200);
+    }
+    return finish();
+  }
+
+  if (!copyAtomically(builtKo, koPath, error)) {
+    result.keptDir = folder;
+    return fail(error + "; the build folder " + folder + " is kept");
+  }
+  if (!hash.empty())
+    cacheStore(cacheDir, hash, request, builtKo);
+
+  result.ok = true;
+  result.koPath = koPath;
+  if (request.verbose >= 1)
+    result.kbuildOutput = make.output;
+  if (request.keepTemporary) {
+    result.keptDir = folder;
+    result.message = "Keeping temporary directory \"" + folder + "\"";
+  } else {
+    removeTree(folder);
+  }
+  return finish();
+}
+
+} // namespace mstap::build

@@ -1,0 +1,121 @@
+// Pass 3 units: what the generated C must contain for a few small scripts,
+// and the errors pass 3 itself reports. The whole files are built against
+// real kernel headers by tests/codegen/build-clean.sh and run in the VM by
+// tests/e2e.
+#include "codegen/codegen.h"
+#include "parse/parser.h"
+#include "sema/fold.h"
+
+#include <gtest/gtest.h>
+
+using namespace mstap;
+
+namespace {
+struct Translated {
+  std::unique_ptr<SourceFile> file;
+  std::unique_ptr<ast::Script> script;
+  Diagnostics diags;
+  codegen::CodegenResult result;
+};
+
+std::unique_ptr<Translated> translate(const std::string &text) {
+  auto t = std::make_unique<Translated>();
+  t->file = std::make_unique<SourceFile>("t.stp", text);
+  t->script = parseScript(*t->file, {}, t->diags);
+  if (!t->script)
+    return t;
+  ElaborateResult elaborated = elaborate(*t->script, {}, t->diags);
+  EXPECT_TRUE(elaborated.ok) << t->diags.render();
+  if (!elaborated.ok)
+    return t;
+  foldConstants(*t->script, [](const ast::ProbeDecl &, const ast::TargetExpr &) { return false; });
+  t->result = codegen::generateC(*t->script, elaborated, "t.stp", t->diags);
+  return t;
+}
+
+bool contains(const std::string &text, const std::string &part) { return text.find(part) != std::string::npos; }
+} // namespace
+
+TEST(Codegen, CStringLiteralsHoldExactlyTheBytes) {
+  EXPECT_EQ(codegen::cStringLiteral("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
+  // Three octal digits, so that a digit after the byte cannot join the escape.
+  EXPECT_EQ(codegen::cStringLiteral(std::string("\x01" "7", 2)), "\"\\0017\"");
+  EXPECT_EQ(codegen::cStringLiteral("\xff"), "\"\\377\"");
+  // No trigraph can form.
+  EXPECT_EQ(codegen::cStringLiteral("??="), "\"\\?\\?=\"");
+}
+
+TEST(Codegen, LocksCoverWhatAHandlerTouchesThroughItsCalls) {
+  // The probe reads `a` and, through f, writes `b`: shared lock on a (0),
+  // exclusive on b (1); `c` (2), untouched, is not locked.
+  auto t = translate("global a, b, c\nfunction f() { b = 2 }\n"
+                     "probe begin { x = a + 0; f(); println(x) }\nprobe end { c = 1; println(c) }\n");
+  ASSERT_TRUE(t->result.ok) << t->diags.render();
+  const std::string &c = t->result.c;
+  EXPECT_TRUE(contains(c, "static const struct mstap_lock_use probe_0_begin_locks[] = { { 0, 0 }, { 1, 1 } };")) << c;
+  EXPECT_TRUE(contains(c, "static const struct mstap_lock_use probe_1_end_locks[] = { { 2, 1 } };")) << c;
+}
+
+TEST(Codegen, EveryStatementCountsAnActionAndFailuresUnwind) {
+  auto t = translate("probe begin { x = 10; y = 0; println(x / y) }\n");
+  ASSERT_TRUE(t->result.ok) << t->diags.render();
+  const std::string &c = t->result.c;
+  EXPECT_TRUE(contains(c, "MSTAP_ACTION(\"t.stp:1:15\", out);")) << c;
+  EXPECT_TRUE(contains(c, "= mstap_divide(c, f->l_x, f->l_y);")) << c;
+  EXPECT_TRUE(contains(c, "MSTAP_CHECK(\"t.stp:1:40\", out);")) << c;
+}
+
+TEST(Codegen, ReadsBeforeALaterChangeAreTakenFirst) {
+  // stap evaluates left to right: x is read before x++ changes it.
+  auto t = translate("probe begin { x = 1; println(x + x++) }\n");
+  ASSERT_TRUE(t->result.ok) << t->diags.render();
+  const std::string &c = t->result.c;
+  size_t read = c.find("= f->l_x;\n");
+  size_t increment = c.find("f->l_x = (s64)((u64)");
+  ASSERT_NE(read, std::string::npos) << c;
+  ASSERT_NE(increment, std::string::npos) << c;
+  EXPECT_LT(read, increment);
+}
+
+TEST(Codegen, ArraysStatisticsAndTheirLayouts) {
+  auto t = translate("global a[100], s, h\nprobe begin { a[\"k\", 1] = 5; s <<< 3; h <<< 4;\n"
+                     "println(a[\"k\", 1], @count(s)); print(@hist_linear(h, 0, 100, 10)) }\n");
+  ASSERT_TRUE(t->result.ok) << t->diags.render();
+  const std::string &c = t->result.c;
+  EXPECT_TRUE(contains(c, "static const struct mstap_map_layout mstap_map_layout_g_a = { 2, { MSTAP_TYPE_STRING, "
+                          "MSTAP_TYPE_LONG }, MSTAP_TYPE_LONG, NULL };"))
+      << c;
+  EXPECT_TRUE(contains(c, "mstap_map_create(&mstap_g.g_a, &mstap_map_layout_g_a, 100, error)")) << c;
+  EXPECT_TRUE(contains(c, "mstap_map_declare_size(&mstap_g.g_a, \"Array overflow, check size limit (100)\")")) << c;
+  EXPECT_TRUE(contains(c, "mstap_layout_g_s = MSTAP_STAT_LAYOUT_PLAIN;")) << c;
+  EXPECT_TRUE(contains(c, "mstap_layout_g_h = MSTAP_STAT_LAYOUT_LINEAR(0LL, 100LL, 10LL);")) << c;
+  EXPECT_TRUE(contains(c, "mstap_hist_print(&c->out, mstap_pstat_read(&mstap_g.g_h), &mstap_layout_g_h, &c->error);"))
+      << c;
+}
+
+TEST(Codegen, GlobalsWrittenAndNeverReadAreListedAtTheEnd) {
+  auto t = translate("global n, s, never_written, read_too\nprobe begin { n = 5; s = \"x\"; read_too = 1; "
+                     "println(read_too, never_written + 0) }\n");
+  ASSERT_TRUE(t->result.ok) << t->diags.render();
+  const std::string &c = t->result.c;
+  EXPECT_TRUE(contains(c, "\"n=%#x\\n\"")) << c;
+  EXPECT_TRUE(contains(c, "\"s=\\\"%s\\\"\\n\"")) << c;
+  EXPECT_FALSE(contains(c, "read_too=")) << c;
+  EXPECT_FALSE(contains(c, "never_written=")) << c;
+  EXPECT_TRUE(contains(c, ".handler = probe_dump_globals, .priority = 0LL,")) << c;
+}
+
+TEST(Codegen, RefusesWhatItCannotTranslateWithTheLocation) {
+  auto t = translate("global h\nprobe begin { h <<< 1; print(@hist_log(h)); print(@hist_linear(h, 0, 10, 1)) }\n");
+  EXPECT_FALSE(t->result.ok);
+  std::string text = t->diags.render();
+  EXPECT_TRUE(contains(text, "t.stp:2:51: error: 'h' is printed as two different histograms")) << text;
+
+  auto timer = translate("probe timer.ns(1000) { }\n");
+  EXPECT_FALSE(timer->result.ok);
+  EXPECT_TRUE(contains(timer->diags.render(), "under 100 microseconds")) << timer->diags.render();
+
+  auto never = translate("probe never { println(1) }\n");
+  EXPECT_FALSE(never->result.ok);
+  EXPECT_TRUE(contains(never->diags.render(), "no probes to run")) << never->diags.render();
+}

@@ -1,0 +1,1014 @@
+// mstap-runner's library: see runner.h. Only libc and libstdc++ here.
+#include "run/runner.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <mutex>
+#include <pthread.h>
+#include <sstream>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <thread>
+#include <time.h>
+#include <unistd.h>
+
+namespace mstap::run {
+
+// ============================================================ records
+
+std::string encodeRecord(unsigned stream, std::string_view data) {
+  std::string record;
+  record.reserve(kRecordHeaderBytes + data.size());
+  record.push_back(static_cast<char>(stream & 0xff));
+  record.push_back(static_cast<char>((stream >> 8) & 0xff));
+  record.push_back(static_cast<char>(data.size() & 0xff));
+  record.push_back(static_cast<char>((data.size() >> 8) & 0xff));
+  record.append(data);
+  return record;
+}
+
+namespace {
+unsigned readU16(const char *p) {
+  return static_cast<unsigned>(static_cast<unsigned char>(p[0])) |
+         (static_cast<unsigned>(static_cast<unsigned char>(p[1])) << 8);
+}
+} // namespace
+
+void RecordDecoder::feed(std::string_view bytes, const Sink &sink) {
+  // Finish the record left over from the last feed first.
+  if (!partial_.empty()) {
+    if (partial_.size() < kRecordHeaderBytes) {
+      size_t take = std::min(kRecordHeaderBytes - partial_.size(), bytes.size());
+      partial_.append(bytes.substr(0, take));
+      bytes.remove_prefix(take);
+      if (partial_.size() < kRecordHeaderBytes)
+        return;
+    }
+    size_t want = kRecordHeaderBytes + readU16(partial_.data() + 2);
+    size_t take = std::min(want - partial_.size(), bytes.size());
+    partial_.append(bytes.substr(0, take));
+    bytes.remove_prefix(take);
+    if (partial_.size() < want)
+      return;
+    std::string record = std::move(partial_);
+    partial_.clear();
+    sink(readU16(record.data()), std::string_view(record).substr(kRecordHeaderBytes));
+  }
+  while (bytes.size() >= kRecordHeaderBytes) {
+    size_t length = readU16(bytes.data() + 2);
+    if (bytes.size() < kRecordHeaderBytes + length)
+      break;
+    sink(readU16(bytes.data()), bytes.substr(kRecordHeaderBytes, length));
+    bytes.remove_prefix(kRecordHeaderBytes + length);
+  }
+  partial_.assign(bytes);
+}
+
+// ============================================================ the module file
+
+std::string ModuleInfo::get(std::string_view key) const {
+  for (const auto &[k, v] : fields)
+    if (k == key)
+      return v;
+  return "";
+}
+
+bool ModuleInfo::has(std::string_view key) const {
+  for (const auto &field : fields)
+    if (field.first == key)
+      return true;
+  return false;
+}
+
+namespace {
+
+template <typename T> T readLe(std::string_view bytes, size_t offset) {
+  T value = 0;
+  for (size_t i = 0; i < sizeof(T); ++i)
+    value |= static_cast<T>(static_cast<unsigned char>(bytes[offset + i])) << (8 * i);
+  return value;
+}
+
+} // namespace
+
+ModuleInfo readModuleInfo(std::string_view elf) {
+  ModuleInfo info;
+  auto fail = [&](const std::string &message) {
+    info.error = message;
+    return info;
+  };
+  if (elf.size() < 64 || elf.substr(0, 4) != "\x7f"
+                                             "ELF")
+    return fail("not an ELF file");
+  if (elf[4] != 2)
+    return fail("not a 64-bit ELF file");
+  if (elf[5] != 1)
+    return fail("not a little-endian ELF file");
+  uint16_t type = readLe<uint16_t>(elf, 16);
+  info.machine = readLe<uint16_t>(elf, 18);
+  if (type != 1) // ET_REL
+    return fail("not a kernel module (the ELF file is not relocatable)");
+  uint64_t shoff = readLe<uint64_t>(elf, 40);
+  uint16_t shentsize = readLe<uint16_t>(elf, 58);
+  uint64_t shnum = readLe<uint16_t>(elf, 60);
+  uint32_t shstrndx = readLe<uint16_t>(elf, 62);
+  if (shentsize < 64 || shoff == 0 || shoff > elf.size())
+    return fail("the ELF file has no usable section headers");
+  if (shnum == 0 && shoff + 64 <= elf.size())
+    shnum = readLe<uint64_t>(elf, shoff + 32); // SHN_UNDEF's sh_size holds large counts
+  if (shstrndx == 0xffff && shoff + 64 <= elf.size())
+    shstrndx = readLe<uint32_t>(elf, shoff + 40);
+  if (shnum == 0 || shnum > (elf.size() - shoff) / shentsize)
+    return fail("the ELF file's section headers run past its end");
+  if (shstrndx >= shnum)
+    return fail("the ELF file has no section name table");
+  struct Section {
+    uint32_t name;
+    uint32_t type;
+    uint64_t offset, size;
+  };
+  auto section = [&](uint64_t index) {
+    size_t at = shoff + index * shentsize;
+    return Section{readLe<uint32_t>(elf, at), readLe<uint32_t>(elf, at + 4), readLe<uint64_t>(elf, at + 24),
+                   readLe<uint64_t>(elf, at + 32)};
+  };
+  Section names = section(shstrndx);
+  if (names.offset > elf.size() || names.size > elf.size() - names.offset)
+    return fail("the ELF file's section name table runs past its end");
+  std::string_view nameTable = elf.substr(names.offset, names.size);
+  for (uint64_t i = 1; i < shnum; ++i) {
+    Section s = section(i);
+    if (s.name >= nameTable.size())
+      continue;
+    std::string_view name = nameTable.substr(s.name);
+    name = name.substr(0, name.find('\0'));
+    if (name != ".modinfo")
+      continue;
+    if (s.type == 8 /* SHT_NOBITS */ || s.offset > elf.size() || s.size > elf.size() - s.offset)
+      return fail("the module's .modinfo section runs past the file's end");
+    std::string_view data = elf.substr(s.offset, s.size);
+    while (!data.empty()) {
+      size_t end = data.find('\0');
+      std::string_view entry = data.substr(0, end);
+      data.remove_prefix(end == std::string_view::npos ? data.size() : end + 1);
+      if (entry.empty())
+        continue; // padding between entries
+      size_t equals = entry.find('=');
+      if (equals == std::string_view::npos)
+        info.fields.emplace_back(std::string(entry), "");
+      else
+        info.fields.emplace_back(std::string(entry.substr(0, equals)), std::string(entry.substr(equals + 1)));
+    }
+    return info;
+  }
+  return fail("not a kernel module (the ELF file has no .modinfo section)");
+}
+
+ModuleInfo readModuleInfoFile(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    ModuleInfo info;
+    info.error = std::string("cannot read ") + path + ": " + std::strerror(errno);
+    return info;
+  }
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ModuleInfo info = readModuleInfo(bytes);
+  if (!info.error.empty())
+    info.error = path + ": " + info.error;
+  return info;
+}
+
+std::string moduleName(const ModuleInfo &info, const std::string &path) {
+  std::string name = info.get("name");
+  if (name.empty()) {
+    name = path.substr(path.rfind('/') + 1);
+    if (name.size() > 3 && name.compare(name.size() - 3, 3, ".ko") == 0)
+      name.resize(name.size() - 3);
+  }
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
+}
+
+namespace {
+
+std::vector<std::string> splitWords(std::string_view text) {
+  std::vector<std::string> words;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n'))
+      ++i;
+    size_t start = i;
+    while (i < text.size() && !(text[i] == ' ' || text[i] == '\t' || text[i] == '\n'))
+      ++i;
+    if (i > start)
+      words.emplace_back(text.substr(start, i - start));
+  }
+  return words;
+}
+
+bool hasWord(const std::vector<std::string> &words, std::string_view word) {
+  return std::find(words.begin(), words.end(), word) != words.end();
+}
+
+} // namespace
+
+Vermagic parseVermagic(std::string_view text) {
+  Vermagic magic;
+  magic.words = splitWords(text);
+  if (!magic.words.empty())
+    magic.release = magic.words[0];
+  for (size_t i = 1; i < magic.words.size(); ++i) {
+    const std::string &word = magic.words[i];
+    if (word == "SMP")
+      magic.smp = true;
+    else if (word == "preempt" || word == "preempt_rt")
+      magic.preempt = word;
+  }
+  return magic;
+}
+
+KernelIdentity runningKernel() {
+  KernelIdentity kernel;
+  struct utsname names;
+  if (::uname(&names) == 0) {
+    kernel.release = names.release;
+    kernel.version = names.version;
+    kernel.machine = names.machine;
+  }
+  return kernel;
+}
+
+std::string vermagicMismatch(std::string_view moduleVermagic, const KernelIdentity &kernel) {
+  Vermagic module = parseVermagic(moduleVermagic);
+  if (module.release.empty())
+    return "the module has an empty vermagic";
+  if (!kernel.release.empty() && module.release != kernel.release)
+    return "module built for " + module.release + ", this kernel is " + kernel.release;
+  // uname -v names SMP and the preemption model: "#1 SMP PREEMPT_DYNAMIC ...".
+  std::vector<std::string> version = splitWords(kernel.version);
+  if (version.empty())
+    return "";
+  bool smp = hasWord(version, "SMP");
+  if (module.smp != smp)
+    return module.smp ? "module built for an SMP kernel, this kernel " + kernel.release + " is not SMP (" + kernel.version + ")"
+                      : "module built for a uniprocessor kernel, this kernel " + kernel.release + " is SMP";
+  bool rt = hasWord(version, "PREEMPT_RT");
+  bool preempt = rt || hasWord(version, "PREEMPT") || hasWord(version, "PREEMPT_DYNAMIC") ||
+                 hasWord(version, "PREEMPT_LAZY");
+  std::string moduleModel = module.preempt.empty() ? "a non-preemptible" : "a " + module.preempt;
+  if (module.preempt.empty() && preempt)
+    return "module built for a non-preemptible kernel, this kernel " + kernel.release + " is preemptible (" +
+           kernel.version + ")";
+  if (!module.preempt.empty() && !preempt)
+    return "module built for " + moduleModel + " kernel, this kernel " + kernel.release + " is not preemptible (" +
+           kernel.version + ")";
+  if (module.preempt == "preempt_rt" && !rt)
+    return "module built for a PREEMPT_RT kernel, this kernel " + kernel.release + " is not (" + kernel.version + ")";
+  return "";
+}
+
+unsigned elfMachineOf(std::string_view machine) {
+  if (machine == "x86_64")
+    return 62;
+  if (machine == "aarch64")
+    return 183;
+  if (machine == "ppc64le" || machine == "ppc64")
+    return 21;
+  if (machine == "s390x")
+    return 22;
+  if (machine == "riscv64")
+    return 243;
+  return 0;
+}
+
+// ============================================================ loading
+
+namespace {
+
+std::string readSmallFile(const char *path) {
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+    text.pop_back();
+  return text;
+}
+
+} // namespace
+
+LoadContext currentLoadContext() {
+  LoadContext context;
+  context.root = ::geteuid() == 0;
+  context.lockdown = readSmallFile("/sys/kernel/security/lockdown");
+  context.modulesDisabled = readSmallFile("/proc/sys/kernel/modules_disabled") == "1";
+  return context;
+}
+
+std::string explainLoadError(int error, const std::string &name, const std::string &path, const LoadContext &context) {
+  std::string prefix = "cannot load " + path + ": ";
+  switch (error) {
+  case EPERM:
+    if (!context.root)
+      return prefix + "loading a kernel module needs root (or the CAP_SYS_MODULE capability); run mstap-runner as root";
+    if (context.lockdown.find("[integrity]") != std::string::npos ||
+        context.lockdown.find("[confidentiality]") != std::string::npos) {
+      std::string mode = context.lockdown.find("[integrity]") != std::string::npos ? "integrity" : "confidentiality";
+      return prefix + "the kernel is locked down (" + mode +
+             " mode, see /sys/kernel/security/lockdown; usually from Secure Boot): it loads only modules signed "
+             "with a key it trusts, and " +
+             name + " is not";
+    }
+    if (context.modulesDisabled)
+      return prefix + "module loading is disabled until the next boot (/proc/sys/kernel/modules_disabled is 1)";
+    return prefix + "the kernel refused (EPERM): CAP_SYS_MODULE is missing here (a container?), a security module "
+                    "refused it, or the kernel is locked down (" +
+           (context.lockdown.empty() ? std::string("/sys/kernel/security/lockdown cannot be read; is securityfs mounted?")
+                                     : "lockdown: " + context.lockdown) +
+           ")";
+  case EKEYREJECTED:
+  case ENOKEY:
+    return prefix + "the kernel accepts only signed modules (module signature enforcement), and " + name +
+           " is unsigned or signed with a key the kernel does not trust (" + std::strerror(error) +
+           "); sign it with scripts/sign-file or boot with module.sig_enforce=0";
+  case EEXIST:
+    return prefix + "a module named " + name + " is already loaded (a run still going, or one left behind); " +
+           "unload it with: rmmod " + name;
+  case ENOEXEC:
+    if (!context.vermagicProblem.empty())
+      return prefix + context.vermagicProblem + " (the kernel says: Invalid module format)";
+    return prefix + "the kernel says the module's format is invalid: it was built for another kernel "
+                    "version or configuration, or the file is damaged; dmesg tells more";
+  case ENOENT:
+    return prefix + "the module needs symbols this kernel does not have (dmesg shows 'Unknown symbol'); it was built "
+                    "for another kernel or needs another module loaded first";
+  case EINVAL:
+    return prefix + "the kernel refused the module (EINVAL): a bad parameter, or symbol versions that do not "
+                    "match this kernel; dmesg tells more";
+  case EBUSY:
+    return prefix + "a module named " + name + " is being loaded or unloaded right now; try again";
+  case ENOMEM:
+    return prefix + "the kernel is out of memory for the module";
+  case ENOSYS:
+    return prefix + "this kernel cannot load modules (built without CONFIG_MODULES)";
+  default:
+    return prefix + std::strerror(error);
+  }
+}
+
+// ============================================================ control status
+
+ControlStatus parseControlStatus(std::string_view line) {
+  ControlStatus status;
+  bool sawState = false, sawErrors = false;
+  for (const std::string &word : splitWords(line)) {
+    size_t equals = word.find('=');
+    if (equals == std::string::npos)
+      continue;
+    std::string key = word.substr(0, equals), value = word.substr(equals + 1);
+    char *end = nullptr;
+    long long number = std::strtoll(value.c_str(), &end, 10);
+    bool numeric = !value.empty() && *end == '\0';
+    if (key == "state") {
+      status.state = value;
+      sawState = true;
+    } else if (key == "errors" && numeric) {
+      status.errors = number;
+      sawErrors = true;
+    } else if (key == "skipped" && numeric) {
+      status.skipped = number;
+    } else if (key == "overruns" && numeric) {
+      status.overruns = number;
+    } else if (key == "exit" && numeric) {
+      status.exit = static_cast<int>(number);
+    }
+  }
+  status.parsed = sawState && sawErrors;
+  return status;
+}
+
+// ============================================================ options
+
+const char *const kRunnerUsage =
+    "usage: mstap-runner [-o FILE] [-T SECONDS] [-c CMD] [-x PID] [-v] MODULE.ko [PARAM=VALUE...]\n"
+    "Loads a module built by mstap, runs its session and unloads it.\n"
+    "\n"
+    "  -o FILE     write the script's standard output to FILE\n"
+    "  -T SECONDS  stop the run after SECONDS (decimals allowed)\n"
+    "  -c CMD      run `sh -c CMD` once the session has started; stop when it ends; its pid is target()\n"
+    "  -x PID      target() is PID\n"
+    "  -v          say what happens, on standard error\n"
+    "  -h          this help\n"
+    "\n"
+    "Exit status: 0 when the run ended without errors, 1 otherwise.\n";
+
+ParsedRunnerOptions parseRunnerOptions(const std::vector<std::string> &arguments) {
+  ParsedRunnerOptions parsed;
+  RunnerOptions &options = parsed.options;
+  auto fail = [&](const std::string &message) {
+    parsed.error = message;
+    return parsed;
+  };
+  size_t i = 0;
+  for (; i < arguments.size(); ++i) {
+    const std::string &arg = arguments[i];
+    if (arg == "--") {
+      ++i;
+      break;
+    }
+    if (arg.size() < 2 || arg[0] != '-')
+      break;
+    if (arg == "-h" || arg == "--help") {
+      parsed.help = true;
+      return parsed;
+    }
+    if (arg == "-v") {
+      options.verbose = true;
+      continue;
+    }
+    char letter = arg[1];
+    if (letter != 'o' && letter != 'T' && letter != 'c' && letter != 'x')
+      return fail("unknown option '" + arg + "'");
+    std::string value;
+    if (arg.size() > 2) {
+      value = arg.substr(2); // -T5, -ofile
+    } else {
+      if (i + 1 >= arguments.size())
+        return fail(std::string("-") + letter + " needs a value");
+      value = arguments[++i];
+    }
+    switch (letter) {
+    case 'o':
+      if (value.empty())
+        return fail("-o needs a file name");
+      options.outputFile = value;
+      break;
+    case 'T': {
+      char *end = nullptr;
+      errno = 0;
+      double seconds = std::strtod(value.c_str(), &end);
+      if (value.empty() || *end != '\0' || errno != 0 || !(seconds > 0) || !std::isfinite(seconds) ||
+          seconds > 1e9)
+        return fail("-T needs a positive number of seconds, not '" + value + "'");
+      options.timeLimitSeconds = seconds;
+      break;
+    }
+    case 'c':
+      if (options.hasTarget)
+        return fail("-c and -x cannot be used together");
+      options.command = value;
+      options.hasCommand = true;
+      break;
+    case 'x': {
+      if (options.hasCommand)
+        return fail("-c and -x cannot be used together");
+      char *end = nullptr;
+      errno = 0;
+      long long pid = std::strtoll(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || errno != 0 || pid <= 0 || pid > 0x7fffffff)
+        return fail("-x needs a process id, not '" + value + "'");
+      options.targetPid = pid;
+      options.hasTarget = true;
+      break;
+    }
+    }
+  }
+  if (i >= arguments.size())
+    return fail("no module given");
+  options.modulePath = arguments[i++];
+  for (; i < arguments.size(); ++i) {
+    const std::string &parameter = arguments[i];
+    size_t equals = parameter.find('=');
+    if (equals == 0 || equals == std::string::npos)
+      return fail("'" + parameter + "' is not PARAM=VALUE");
+    options.parameters.push_back(parameter);
+  }
+  return parsed;
+}
+
+std::string moduleParameters(const RunnerOptions &options, long long targetPid) {
+  std::string text;
+  for (const std::string &parameter : options.parameters)
+    text += (text.empty() ? "" : " ") + parameter;
+  if (targetPid > 0)
+    text += (text.empty() ? "" : " ") + std::string("mstap_target=") + std::to_string(targetPid);
+  return text;
+}
+
+// ============================================================ the run
+
+namespace {
+
+void say(const std::string &message) {
+  std::string line = "mstap-runner: " + message + "\n";
+  ssize_t ignored = ::write(2, line.data(), line.size());
+  (void)ignored;
+}
+
+// Writes all of `data`; false (errno set) on failure.
+bool writeAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return false;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+double monotonicSeconds() {
+  struct timespec now;
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+}
+
+// The signals the control thread waits for; blocked in every thread.
+sigset_t watchedSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGALRM})
+    sigaddset(&set, signal);
+  return set;
+}
+
+int unloadModule(const std::string &name, bool verbose) {
+  // O_NONBLOCK: fail at once rather than wait while something holds it.
+  for (int attempt = 0;; ++attempt) {
+    if (::syscall(SYS_delete_module, name.c_str(), O_NONBLOCK) == 0) {
+      if (verbose)
+        say("unloaded " + name);
+      return 0;
+    }
+    int error = errno;
+    if (error == EINTR)
+      continue;
+    if ((error == EAGAIN || error == EBUSY || error == EWOULDBLOCK) && attempt < 100) {
+      ::usleep(50 * 1000);
+      continue;
+    }
+    if (error == ENOENT)
+      say("the module " + name + " was already unloaded");
+    else
+      say("cannot unload " + name + ": " + std::strerror(error) + "; unload it with: rmmod " + name);
+    return error;
+  }
+}
+
+// The session: what the control thread and the main thread share.
+class Session {
+public:
+  Session(const RunnerOptions &options, std::string name) : options_(options), name_(std::move(name)) {}
+
+  int run();
+
+private:
+  // ---- the control thread's side
+  void controlLoop();
+  // Asks the module to stop once it has started; before, only remembers it.
+  void requestStop(const std::string &why);
+
+  int runLoaded();
+  bool loadModule(const std::string &parameters);
+  bool startCommandChild();
+  void releaseCommandChild();
+  void finishCommandChild();
+  void readRecords();
+  ControlStatus readStatus();
+
+  const RunnerOptions &options_;
+  std::string name_;
+  int controlFd_ = -1, outputFd_ = -1, sinkFd_ = 1;
+  std::mutex mutex_;           // guards started_, stopWanted_, stopWritten_
+  bool started_ = false, stopWanted_ = false, stopWritten_ = false;
+  std::string stopReason_;
+  std::atomic<bool> finished_{false};
+  std::atomic<bool> failed_{false};
+  pid_t child_ = -1;     // the -c command
+  int childGate_ = -1;   // its end of the pipe that holds it
+  std::atomic<bool> childReaped_{false};
+  int childStatus_ = 0;
+};
+
+void Session::requestStop(const std::string &why) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (stopWanted_)
+    return;
+  stopWanted_ = true;
+  stopReason_ = why;
+  if (!started_)
+    return; // the main thread sees stopWanted_ before it starts
+  stopWritten_ = true;
+  lock.unlock();
+  if (options_.verbose)
+    say("stopping: " + why);
+  if (!writeAll(controlFd_, "stop\n")) {
+    say("cannot write 'stop' to /proc/" + name_ + "/control: " + std::strerror(errno));
+    failed_ = true;
+  }
+}
+
+void Session::controlLoop() {
+  sigset_t set = watchedSignals();
+  double deadline = options_.timeLimitSeconds > 0 ? monotonicSeconds() + options_.timeLimitSeconds : 0;
+  while (!finished_) {
+    siginfo_t info;
+    int signal;
+    if (deadline > 0) {
+      double left = std::max(0.0, deadline - monotonicSeconds());
+      struct timespec wait;
+      wait.tv_sec = static_cast<time_t>(left);
+      wait.tv_nsec = static_cast<long>((left - static_cast<double>(wait.tv_sec)) * 1e9);
+      signal = ::sigtimedwait(&set, &info, &wait);
+    } else {
+      signal = ::sigwaitinfo(&set, &info);
+    }
+    if (signal < 0) {
+      if (errno == EAGAIN) {
+        deadline = 0;
+        std::ostringstream why;
+        why << "the time limit of " << options_.timeLimitSeconds << " s is reached";
+        requestStop(why.str());
+      }
+      continue;
+    }
+    switch (signal) {
+    case SIGUSR1:
+    case SIGALRM:
+      break; // finished_ is looked at above
+    case SIGCHLD:
+      if (child_ > 0 && !childReaped_) {
+        int status = 0;
+        pid_t reaped = ::waitpid(child_, &status, WNOHANG);
+        if (reaped == child_) {
+          childStatus_ = status;
+          childReaped_ = true;
+          std::string how = WIFEXITED(status) ? "with status " + std::to_string(WEXITSTATUS(status))
+                            : WIFSIGNALED(status) ? std::string("by signal ") + ::strsignal(WTERMSIG(status))
+                                                  : "";
+          requestStop("the command ended " + how);
+        }
+      }
+      break;
+    default:
+    {
+      const char *abbreviation = ::sigabbrev_np(signal);
+      requestStop(abbreviation ? std::string("interrupted by SIG") + abbreviation
+                               : "interrupted by signal " + std::to_string(signal));
+      break;
+    }
+    }
+  }
+}
+
+bool Session::startCommandChild() {
+  int gate[2];
+  if (::pipe2(gate, O_CLOEXEC) != 0) {
+    say(std::string("cannot make a pipe for -c: ") + std::strerror(errno));
+    return false;
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    say(std::string("cannot start the -c command: ") + std::strerror(errno));
+    ::close(gate[0]);
+    ::close(gate[1]);
+    return false;
+  }
+  if (pid == 0) {
+    // The child: wait until the session has started, then become the command.
+    ::close(gate[1]);
+    char go = 0;
+    ssize_t n;
+    do
+      n = ::read(gate[0], &go, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1)
+      ::_exit(127); // the run never started
+    ::close(gate[0]);
+    for (int signal = 1; signal < NSIG; ++signal)
+      if (signal != SIGKILL && signal != SIGSTOP)
+        ::signal(signal, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execl("/bin/sh", "sh", "-c", options_.command.c_str(), static_cast<char *>(nullptr));
+    std::string message = std::string("mstap-runner: cannot run /bin/sh: ") + std::strerror(errno) + "\n";
+    ssize_t ignored = ::write(2, message.data(), message.size());
+    (void)ignored;
+    ::_exit(127);
+  }
+  ::close(gate[0]);
+  child_ = pid;
+  childGate_ = gate[1];
+  return true;
+}
+
+void Session::releaseCommandChild() {
+  if (childGate_ < 0)
+    return;
+  if (!writeAll(childGate_, "g"))
+    say(std::string("cannot release the -c command: ") + std::strerror(errno));
+  ::close(childGate_);
+  childGate_ = -1;
+}
+
+void Session::finishCommandChild() {
+  if (childGate_ >= 0) { // never released: closing the pipe ends it
+    ::close(childGate_);
+    childGate_ = -1;
+  }
+  if (child_ <= 0 || childReaped_)
+    return;
+  int status = 0;
+  if (::waitpid(child_, &status, WNOHANG) == child_) {
+    childReaped_ = true;
+    return;
+  }
+  // The run ended before the command: end it as well, politely first.
+  ::kill(child_, SIGTERM);
+  for (int i = 0; i < 40; ++i) {
+    if (::waitpid(child_, &status, WNOHANG) == child_) {
+      childReaped_ = true;
+      return;
+    }
+    ::usleep(25 * 1000);
+  }
+  ::kill(child_, SIGKILL);
+  while (::waitpid(child_, &status, 0) < 0 && errno == EINTR) {
+  }
+  childReaped_ = true;
+}
+
+bool Session::loadModule(const std::string &parameters) {
+  int fd = ::open(options_.modulePath.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    say("cannot open " + options_.modulePath + ": " + std::strerror(errno));
+    return false;
+  }
+  long result = ::syscall(SYS_finit_module, fd, parameters.c_str(), 0);
+  int error = errno;
+  if (result != 0 && error == ENOSYS) {
+    // A kernel older than finit_module: init_module with the bytes.
+    std::ifstream in(options_.modulePath, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    result = ::syscall(SYS_init_module, bytes.data(), bytes.size(), parameters.c_str());
+    error = errno;
+  }
+  ::close(fd);
+  if (result == 0)
+    return true;
+  LoadContext context = currentLoadContext();
+  ModuleInfo info = readModuleInfoFile(options_.modulePath);
+  if (info.error.empty() && info.has("vermagic"))
+    context.vermagicProblem = vermagicMismatch(info.get("vermagic"), runningKernel());
+  say(explainLoadError(error, name_, options_.modulePath, context));
+  return false;
+}
+
+void Session::readRecords() {
+  std::vector<char> buffer(4 * kMinimumReadBytes);
+  RecordDecoder decoder;
+  bool sinkBroken = false, unknownStreamSaid = false;
+  auto deliver = [&](unsigned stream, std::string_view data) {
+    if (stream == 2) {
+      writeAll(2, data); // nowhere to report a failure of standard error
+      return;
+    }
+    if (stream != 1 && !unknownStreamSaid) {
+      unknownStreamSaid = true;
+      say("the module wrote to an unknown stream " + std::to_string(stream) + "; shown as standard output");
+    }
+    if (sinkBroken)
+      return;
+    if (!writeAll(sinkFd_, data)) {
+      sinkBroken = true;
+      failed_ = true;
+      say(std::string("cannot write the output") + (options_.outputFile.empty() ? "" : " to " + options_.outputFile) +
+          ": " + std::strerror(errno) + "; stopping");
+      requestStop("the output cannot be written");
+    }
+  };
+  for (;;) {
+    ssize_t n = ::read(outputFd_, buffer.data(), buffer.size());
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN) {
+        ::usleep(10 * 1000);
+        continue;
+      }
+      say("cannot read /proc/" + name_ + "/output: " + std::strerror(errno));
+      failed_ = true;
+      requestStop("the output cannot be read");
+      return;
+    }
+    if (n == 0)
+      break;
+    decoder.feed(std::string_view(buffer.data(), static_cast<size_t>(n)), deliver);
+  }
+  if (decoder.pendingBytes() != 0) {
+    say("the output ended inside a record (" + std::to_string(decoder.pendingBytes()) + " bytes left over)");
+    failed_ = true;
+  }
+}
+
+ControlStatus Session::readStatus() {
+  // A fresh descriptor: the file need not be seekable.
+  char text[512];
+  ssize_t n = -1;
+  int fd = ::open(("/proc/" + name_ + "/control").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    do
+      n = ::read(fd, text, sizeof text - 1);
+    while (n < 0 && errno == EINTR);
+    int error = errno;
+    ::close(fd);
+    errno = error;
+  }
+  if (n < 0) {
+    say("cannot read /proc/" + name_ + "/control: " + std::strerror(errno));
+    return ControlStatus();
+  }
+  text[n] = '\0';
+  ControlStatus status = parseControlStatus(text);
+  if (!status.parsed) {
+    std::string line(text);
+    while (!line.empty() && line.back() == '\n')
+      line.pop_back();
+    say("cannot understand the status line of /proc/" + name_ + "/control: '" + line + "'");
+  } else if (options_.verbose) {
+    std::string line(text);
+    while (!line.empty() && line.back() == '\n')
+      line.pop_back();
+    say("status: " + line);
+  }
+  return status;
+}
+
+// The part of the run while the module is loaded; the caller unloads it.
+int Session::runLoaded() {
+  const RunnerOptions &o = options_;
+  std::string procDir = "/proc/" + name_;
+  controlFd_ = ::open((procDir + "/control").c_str(), O_RDWR | O_CLOEXEC);
+  if (controlFd_ < 0) {
+    say("cannot open " + procDir + "/control: " + std::strerror(errno) + " (is " + o.modulePath +
+        " an mstap module?)");
+    return 1;
+  }
+  outputFd_ = ::open((procDir + "/output").c_str(), O_RDONLY | O_CLOEXEC);
+  if (outputFd_ < 0) {
+    say("cannot open " + procDir + "/output: " + std::strerror(errno));
+    return 1;
+  }
+  bool startedNow = false;
+  {
+    std::thread control([this] { controlLoop(); });
+    // Whatever happens in this block, the control thread ends when it does.
+    struct Joiner {
+      Session &session;
+      std::thread &thread;
+      ~Joiner() {
+        session.finished_ = true;
+        ::pthread_kill(thread.native_handle(), SIGUSR1);
+        thread.join();
+      }
+    } joiner{*this, control};
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!stopWanted_) {
+        if (o.verbose)
+          std::fputs("Pass 5: starting run.\n", stderr);
+        if (writeAll(controlFd_, "start\n")) {
+          started_ = true;
+          startedNow = true;
+        } else {
+          say("cannot write 'start' to " + procDir + "/control: " + std::strerror(errno));
+          failed_ = true;
+        }
+      } else if (o.verbose) {
+        say("not starting: " + stopReason_);
+      }
+    }
+    if (startedNow) {
+      releaseCommandChild();
+      readRecords();
+    }
+  }
+  if (!startedNow)
+    return 1;
+  ControlStatus controlStatus = readStatus();
+  return !controlStatus.parsed || controlStatus.errors > 0 ? 1 : 0;
+}
+
+int Session::run() {
+  double startReal = monotonicSeconds();
+  const RunnerOptions &o = options_;
+
+  // Signals wait for the control thread from here on (also across the fork).
+  sigset_t set = watchedSignals(), previous;
+  ::pthread_sigmask(SIG_BLOCK, &set, &previous);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  if (!o.outputFile.empty()) {
+    sinkFd_ = ::open(o.outputFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (sinkFd_ < 0) {
+      say("cannot write " + o.outputFile + ": " + std::strerror(errno));
+      return 1;
+    }
+  }
+  long long target = 0;
+  if (o.hasTarget) {
+    if (::kill(static_cast<pid_t>(o.targetPid), 0) != 0 && errno == ESRCH) {
+      say("no process " + std::to_string(o.targetPid) + " (-x)");
+      return 1;
+    }
+    target = o.targetPid;
+  }
+  if (o.hasCommand) {
+    if (!startCommandChild())
+      return 1;
+    target = child_;
+  }
+  std::string parameters = moduleParameters(o, target);
+  if (o.verbose)
+    say("loading " + name_ + " from " + o.modulePath + (parameters.empty() ? "" : " with '" + parameters + "'"));
+  if (!loadModule(parameters)) {
+    finishCommandChild();
+    return 1;
+  }
+
+  // Loaded: from here every way out unloads.
+  int status = 0;
+  try {
+    status = runLoaded();
+  } catch (const std::exception &error) {
+    say(std::string("the run failed: ") + error.what());
+    failed_ = true;
+  }
+  if (outputFd_ >= 0)
+    ::close(outputFd_);
+  if (controlFd_ >= 0)
+    ::close(controlFd_);
+  if (unloadModule(name_, o.verbose) != 0)
+    failed_ = true;
+  finishCommandChild();
+  if (sinkFd_ > 2 && ::close(sinkFd_) != 0) {
+    say("cannot write " + o.outputFile + ": " + std::strerror(errno));
+    failed_ = true;
+  }
+  if (failed_)
+    status = 1;
+  if (o.verbose) {
+    struct rusage usage;
+    ::getrusage(RUSAGE_SELF, &usage);
+    auto ms = [](const struct timeval &t) { return static_cast<long>(t.tv_sec * 1000 + t.tv_usec / 1000); };
+    std::fprintf(stderr, "Pass 5: run completed in %ldusr/%ldsys/%ldreal ms.\n", ms(usage.ru_utime),
+                 ms(usage.ru_stime), static_cast<long>((monotonicSeconds() - startReal) * 1000));
+  }
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return status;
+}
+
+} // namespace
+
+int runModule(const RunnerOptions &options) {
+  ModuleInfo info = readModuleInfoFile(options.modulePath);
+  if (!info.error.empty()) {
+    say(info.error);
+    return 1;
+  }
+  std::string name = moduleName(info, options.modulePath);
+  KernelIdentity kernel = runningKernel();
+  unsigned machine = elfMachineOf(kernel.machine);
+  if (machine != 0 && info.machine != machine) {
+    say("cannot load " + options.modulePath + ": it is built for another processor (ELF machine " +
+        std::to_string(info.machine) + "), this kernel runs on " + kernel.machine);
+    return 1;
+  }
+  if (info.has("vermagic")) {
+    std::string problem = vermagicMismatch(info.get("vermagic"), kernel);
+    if (!problem.empty()) {
+      say("cannot load " + options.modulePath + ": " + problem);
+      return 1;
+    }
+    if (options.verbose)
+      say("module " + name + ": vermagic '" + info.get("vermagic") + "' suits this kernel " + kernel.release);
+  } else {
+    say("warning: " + options.modulePath + " has no vermagic; the kernel may refuse it");
+  }
+  Session session(options, name);
+  return session.run();
+}
+
+} // namespace mstap::run

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mstap_context.h - the types of MODULE.md section 2 (probes, scripts, the
+ * per-CPU context), the limits of section 4, the runtime's reader/writer
+ * lock, and the one runtime-wide state record every other module-core
+ * header shares.
+ *
+ * Kernel only (gnu11): included by mstap_module.h, never by the user-space
+ * tests.
+ */
+#ifndef MSTAP_CONTEXT_H
+#define MSTAP_CONTEXT_H
+
+#ifndef __KERNEL__
+#error "mstap_context.h is kernel code: include mstap_module.h from a module"
+#endif
+
+#include <linux/atomic.h>
+#include <linux/mutex.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/hrtimer.h>
+#include <linux/kprobes.h>
+#include <linux/tracepoint.h>
+#include <linux/proc_fs.h>
+#include <linux/preempt.h>
+#include <linux/processor.h>
+
+#include "mstap_compat.h"
+#include "mstap_string.h"
+#include "mstap_format.h"
+#include "mstap_stat.h"
+#include "mstap_map.h"
+
+/* ------------------------------------------------------------- limits */
+
+/* Each limit is also accepted under stap's name, which users pass to -D. */
+#if !defined(MSTAP_MAXACTION) && defined(MAXACTION)
+#define MSTAP_MAXACTION MAXACTION
+#endif
+#ifndef MSTAP_MAXACTION
+#define MSTAP_MAXACTION 1000
+#endif
+#if !defined(MSTAP_MAXNESTING) && defined(MAXNESTING)
+#define MSTAP_MAXNESTING MAXNESTING
+#endif
+#ifndef MSTAP_MAXNESTING
+#define MSTAP_MAXNESTING 10
+#endif
+#if !defined(MSTAP_MAXERRORS) && defined(MAXERRORS)
+#define MSTAP_MAXERRORS MAXERRORS
+#endif
+#ifndef MSTAP_MAXERRORS
+#define MSTAP_MAXERRORS 0
+#endif
+#if !defined(MSTAP_MAXSKIPPED) && defined(MAXSKIPPED)
+#define MSTAP_MAXSKIPPED MAXSKIPPED
+#endif
+#ifndef MSTAP_MAXSKIPPED
+#define MSTAP_MAXSKIPPED 100
+#endif
+#if !defined(MSTAP_MAXTRYLOCK) && defined(MAXTRYLOCK)
+#define MSTAP_MAXTRYLOCK MAXTRYLOCK
+#endif
+#ifndef MSTAP_MAXTRYLOCK
+#define MSTAP_MAXTRYLOCK 1000
+#endif
+#ifndef MSTAP_BUFFER_BYTES
+#define MSTAP_BUFFER_BYTES (1024 * 1024)
+#endif
+#ifndef MSTAP_OUT_BYTES
+#define MSTAP_OUT_BYTES 8192
+#endif
+
+#if (MSTAP_BUFFER_BYTES & (MSTAP_BUFFER_BYTES - 1)) != 0 || MSTAP_BUFFER_BYTES < 16384
+#error "MSTAP_BUFFER_BYTES must be a power of two of at least 16384"
+#endif
+#if MSTAP_OUT_BYTES < 256 || MSTAP_OUT_BYTES > 65535 || MSTAP_OUT_BYTES * 2 > MSTAP_BUFFER_BYTES
+#error "MSTAP_OUT_BYTES must lie in 256..65535 and be at most half of MSTAP_BUFFER_BYTES"
+#endif
+#if MSTAP_MAXTRYLOCK < 1 || MSTAP_MAXNESTING < 1 || MSTAP_MAXACTION < 1
+#error "MSTAP_MAXTRYLOCK, MSTAP_MAXNESTING and MSTAP_MAXACTION must be positive"
+#endif
+
+/* A read of `output` needs room for the largest record: header + 65535. */
+#define MSTAP_RECORD_HEADER 4
+#define MSTAP_RECORD_MAX_DATA 65535u
+#define MSTAP_READ_MIN (MSTAP_RECORD_HEADER + MSTAP_RECORD_MAX_DATA)
+/* Room in a context for one ERROR/WARNING line built on the probe path. */
+#define MSTAP_LINE_BYTES (MSTAP_MAXSTRINGLEN + 512)
+
+#define MSTAP_STREAM_STDOUT 1
+#define MSTAP_STREAM_STDERR 2
+
+/* ------------------------------------------------------------- types */
+
+enum mstap_probe_kind {
+	MSTAP_PROBE_BEGIN,
+	MSTAP_PROBE_END,
+	MSTAP_PROBE_ERROR,
+	MSTAP_PROBE_TIMER,
+	MSTAP_PROBE_PROFILE,
+	MSTAP_PROBE_KPROBE,
+	MSTAP_PROBE_KRETPROBE,
+	MSTAP_PROBE_TRACEPOINT,
+};
+
+struct mstap_lock_use {
+	u16 global;
+	u16 write;
+};
+
+struct mstap_context;
+
+struct mstap_probe {
+	enum mstap_probe_kind kind;
+	const char *point;
+	const char *function;
+	const char *location;
+	void (*handler)(struct mstap_context *c);
+	s64 priority;
+	const char *symbol;
+	u64 interval_ns;
+	u64 randomize_ns;
+	u8 optional;
+	u16 lock_count;
+	const struct mstap_lock_use *locks;
+};
+
+/*
+ * The runtime's reader/writer lock: `state` is 0 when free, the number of
+ * readers when positive, -1 while a writer holds it. Only ever tried a
+ * bounded number of times, so it never sleeps and never spins for long:
+ * correct in any context, PREEMPT_RT included. Zero-initialised storage is
+ * an unlocked lock.
+ */
+struct mstap_rwlock {
+	atomic_t state;
+};
+
+struct mstap_script {
+	const char *name;
+	const struct mstap_probe *probes;
+	u32 probe_count;
+	struct mstap_rwlock *locks;
+	u32 lock_count;
+	int (*init_globals)(struct mstap_error *error);
+	void (*free_globals)(void);
+	u32 frame_bytes;
+};
+
+struct mstap_context {
+	/* Used by generated code (MODULE.md section 2), in this order. */
+	struct mstap_error error;
+	const char *error_location;
+	const struct mstap_probe *probe;
+	struct pt_regs *regs;
+	u64 actions;
+	u32 nesting;
+	u32 frame_top;
+	char *frames;
+	struct mstap_out out;
+	/* Private to the runtime. */
+	atomic_t busy;             /* 1 while a probe runs on this context */
+	u32 frame_bytes;           /* the length of `frames` */
+	u32 exit_called;           /* exit() ran in this hit */
+	u32 locks_held;            /* how many of probe->locks are taken */
+	char *out_data;            /* MSTAP_OUT_BYTES: the print buffer */
+	char error_text[MSTAP_MAXSTRINGLEN]; /* error()'s message, kept */
+	char line[MSTAP_LINE_BYTES];         /* an ERROR or WARNING line */
+};
+
+/* ---------------------------------------------------- runtime's state */
+
+/* Session phases. STARTING shows as "running" in `control`. */
+enum mstap_phase {
+	MSTAP_PHASE_LOADED,
+	MSTAP_PHASE_STARTING, /* begin probes run, then registration */
+	MSTAP_PHASE_RUNNING,
+	MSTAP_PHASE_STOPPING, /* unregistered; error and end probes run */
+	MSTAP_PHASE_STOPPED,
+};
+
+/* The output ring: MSTAP_BUFFER_BYTES of records (see mstap_transport.h). */
+struct mstap_ring {
+	char *data;
+	u64 head;        /* bytes ever written; under `lock` */
+	u64 tail;        /* bytes ever consumed; under `lock` */
+	atomic_t lock;   /* 0 free, 1 held: bounded trylock on the probe path */
+	atomic64_t overruns;   /* records dropped */
+	atomic64_t lost_bytes; /* their bytes */
+};
+
+struct mstap_timer {
+	struct hrtimer timer;
+	const struct mstap_probe *probe;
+	u64 random_state;    /* xorshift64 state, only touched by the callback */
+	u32 started;
+};
+
+/* What the runtime registered for one probe of the script. */
+struct mstap_registration {
+	const struct mstap_probe *probe;
+	u32 registered;
+	struct kprobe kprobe;
+	struct kretprobe kretprobe;
+	struct mstap_timer timer;
+	struct tracepoint *tracepoint;
+	struct mstap_timer *profile; /* timer.profile: one per possible CPU */
+};
+
+struct mstap_runtime {
+	const struct mstap_script *script;
+	atomic_t phase;
+	atomic_t stop_requested; /* exit(), too many errors or skips: stop soon */
+	atomic_t exit_flag;      /* `exit=1` in control */
+	atomic_t errors;
+	atomic_t skipped;
+	atomic_t skip_reported;  /* "Skipped too many probes" said once */
+	atomic_t end_aborted;    /* an end/error probe's error stops the others */
+	struct mstap_context **contexts; /* [nr_cpu_ids], possible CPUs only */
+	struct mstap_ring ring;
+	struct mutex session_lock; /* phase changes: start, stop, exit */
+	struct mutex read_lock;    /* one reader of `output` at a time */
+	wait_queue_head_t wait;    /* readers and pollers of `output` */
+	struct delayed_work waker; /* wakes pollers every few ms while running */
+	u32 waker_live;
+	struct proc_dir_entry *dir;
+	char *read_bounce;         /* MSTAP_READ_BYTES, under read_lock */
+	struct mstap_registration *registrations; /* [probe_count] */
+	struct kprobe **kprobe_list;              /* for unregister_kprobes */
+	struct kretprobe **kretprobe_list;
+	char *message;             /* MSTAP_LINE_BYTES for process-context lines */
+};
+
+static struct mstap_runtime mstap_rt;
+
+/* The `mstap_target` module parameter (registered by MSTAP_MODULE_MAIN). */
+static long mstap_target;
+
+/* --------------------------------------------------------------- locks */
+
+static inline bool mstap_rwlock_try_read(struct mstap_rwlock *lock)
+{
+	u32 attempt;
+
+	for (attempt = 0; attempt < MSTAP_MAXTRYLOCK; attempt++) {
+		int state = atomic_read(&lock->state);
+
+		if (state >= 0 &&
+		    atomic_cmpxchg_acquire(&lock->state, state, state + 1) == state)
+			return true;
+		cpu_relax();
+	}
+	return false;
+}
+
+static inline bool mstap_rwlock_try_write(struct mstap_rwlock *lock)
+{
+	u32 attempt;
+
+	for (attempt = 0; attempt < MSTAP_MAXTRYLOCK; attempt++) {
+		if (atomic_read(&lock->state) == 0 &&
+		    atomic_cmpxchg_acquire(&lock->state, 0, -1) == 0)
+			return true;
+		cpu_relax();
+	}
+	return false;
+}
+
+static inline void mstap_rwlock_read_unlock(struct mstap_rwlock *lock)
+{
+	atomic_dec_return_release(&lock->state);
+}
+
+static inline void mstap_rwlock_write_unlock(struct mstap_rwlock *lock)
+{
+	atomic_set_release(&lock->state, 0);
+}
+
+#endif /* MSTAP_CONTEXT_H */

@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mstap_probes.h - running a probe handler (MODULE.md section 4) and the
+ * kernel hooks that call it: kprobes, kretprobes, hrtimers, the per-CPU
+ * profile timer and tracepoints, with their registration and removal.
+ */
+#ifndef MSTAP_PROBES_H
+#define MSTAP_PROBES_H
+
+#include "mstap_context.h"
+#include "mstap_transport.h"
+#include "mstap_builtins.h"
+
+#include <linux/smp.h>
+#include <linux/cpu.h>
+#include <linux/random.h>
+#include <linux/version.h>
+#include <asm/irq_regs.h>
+
+/* Which phase a run of a probe belongs to. */
+enum mstap_run_kind {
+	MSTAP_RUN_EVENT, /* kprobes, timers, tracepoints: only while running */
+	MSTAP_RUN_BEGIN,
+	MSTAP_RUN_END,   /* end and error probes, while stopping */
+};
+
+/* Asks for the run to stop; the reader of `output` does it (section 5). */
+static inline void mstap_request_stop(bool exit_flag)
+{
+	if (exit_flag)
+		atomic_set(&mstap_rt.exit_flag, 1);
+	atomic_set(&mstap_rt.stop_requested, 1);
+}
+
+/* A hit that did not run: counted, and past MSTAP_MAXSKIPPED the run stops. */
+static inline void mstap_count_skip(void)
+{
+	static const char message[] =
+		"ERROR: Skipped too many probes, check MAXSKIPPED\n";
+
+	if (atomic_inc_return(&mstap_rt.skipped) <= MSTAP_MAXSKIPPED)
+		return;
+	if (atomic_cmpxchg(&mstap_rt.skip_reported, 0, 1) != 0)
+		return;
+	mstap_commit(MSTAP_STREAM_STDERR, message, sizeof(message) - 1);
+	mstap_request_stop(true);
+}
+
+static inline void mstap_release_locks(const struct mstap_probe *probe,
+				       u32 count)
+{
+	struct mstap_rwlock *locks = mstap_rt.script->locks;
+
+	while (count > 0) {
+		const struct mstap_lock_use *use = &probe->locks[--count];
+
+		if (use->write)
+			mstap_rwlock_write_unlock(&locks[use->global]);
+		else
+			mstap_rwlock_read_unlock(&locks[use->global]);
+	}
+}
+
+/* Takes the probe's locks in array order; all or none. */
+static inline bool mstap_take_locks(const struct mstap_probe *probe)
+{
+	struct mstap_rwlock *locks = mstap_rt.script->locks;
+	u32 i;
+
+	for (i = 0; i < probe->lock_count; i++) {
+		const struct mstap_lock_use *use = &probe->locks[i];
+		bool taken;
+
+		if (unlikely(use->global >= mstap_rt.script->lock_count))
+			taken = false;
+		else if (use->write)
+			taken = mstap_rwlock_try_write(&locks[use->global]);
+		else
+			taken = mstap_rwlock_try_read(&locks[use->global]);
+		if (!taken) {
+			mstap_release_locks(probe, i);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* `ERROR: MESSAGE near LOCATION in probe POINT` for the hit's error. */
+static noinline void mstap_report_error(struct mstap_context *c)
+{
+	const struct mstap_probe *probe = c->probe;
+	const char *location = c->error_location ? c->error_location :
+						   probe->location;
+	u32 size = sizeof(c->line) - 1; /* room for the newline */
+	u32 used;
+
+	used = mstap_line_add(c->line, 0, size, "ERROR: ");
+	used = mstap_line_add(c->line, used, size, c->error.message);
+	used = mstap_line_add(c->line, used, size, " near ");
+	used = mstap_line_add(c->line, used, size, location ? location : "");
+	used = mstap_line_add(c->line, used, size, " in probe ");
+	used = mstap_line_add(c->line, used, size, probe->point ? probe->point : "");
+	c->line[used++] = '\n';
+	mstap_commit(MSTAP_STREAM_STDERR, c->line, used);
+	if (atomic_inc_return(&mstap_rt.errors) > MSTAP_MAXERRORS) {
+		if (atomic_read(&mstap_rt.phase) == MSTAP_PHASE_STOPPING)
+			atomic_set(&mstap_rt.end_aborted, 1);
+		mstap_request_stop(true);
+	}
+}
+
+/*
+ * Runs one hit of `probe` on this CPU's context: the whole of section 4.
+ * Callable from any context; preemption is disabled around it.
+ */
+static noinline void mstap_run_probe(const struct mstap_probe *probe,
+				     struct pt_regs *regs,
+				     enum mstap_run_kind kind)
+{
+	struct mstap_context *c;
+	int phase = atomic_read(&mstap_rt.phase);
+
+	if (kind == MSTAP_RUN_EVENT) {
+		if (phase != MSTAP_PHASE_RUNNING ||
+		    atomic_read(&mstap_rt.stop_requested))
+			return;
+	} else if (kind == MSTAP_RUN_BEGIN) {
+		if (phase != MSTAP_PHASE_STARTING ||
+		    atomic_read(&mstap_rt.stop_requested))
+			return;
+	} else if (phase != MSTAP_PHASE_STOPPING ||
+		   atomic_read(&mstap_rt.end_aborted)) {
+		return;
+	}
+
+	preempt_disable();
+	c = mstap_rt.contexts[smp_processor_id()];
+	if (unlikely(!c || atomic_cmpxchg(&c->busy, 0, 1) != 0)) {
+		preempt_enable();
+		mstap_count_skip();
+		return;
+	}
+	if (unlikely(!mstap_take_locks(probe))) {
+		atomic_set_release(&c->busy, 0);
+		preempt_enable();
+		mstap_count_skip();
+		return;
+	}
+	mstap_error_clear(&c->error);
+	c->error_location = NULL;
+	c->probe = probe;
+	c->regs = regs;
+	c->actions = 0;
+	c->nesting = 0;
+	c->frame_top = 0;
+	c->exit_called = 0;
+	mstap_out_init(&c->out, c->out_data, MSTAP_OUT_BYTES);
+	c->out.flush = mstap_out_flush_to_ring;
+	c->out.flush_context = c;
+
+	probe->handler(c);
+
+	mstap_release_locks(probe, probe->lock_count);
+	mstap_out_commit_all(&c->out);
+	if (c->error.message)
+		mstap_report_error(c);
+	if (c->exit_called)
+		mstap_request_stop(true);
+	c->probe = NULL;
+	c->regs = NULL;
+	atomic_set_release(&c->busy, 0);
+	preempt_enable();
+}
+
+/* ------------------------------------------------------- kernel hooks */
+
+static int mstap_kprobe_handler(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct mstap_registration *r =
+		container_of(kp, struct mstap_registration, kprobe);
+
+	mstap_run_probe(r->probe, regs, MSTAP_RUN_EVENT);
+	return 0;
+}
+NOKPROBE_SYMBOL(mstap_kprobe_handler);
+
+static int mstap_kretprobe_handler(struct kretprobe_instance *ri,
+				   struct pt_regs *regs)
+{
+	struct kretprobe *rp = get_kretprobe(ri);
+	struct mstap_registration *r;
+
+	if (unlikely(!rp))
+		return 0;
+	r = container_of(rp, struct mstap_registration, kretprobe);
+	mstap_run_probe(r->probe, regs, MSTAP_RUN_EVENT);
+	return 0;
+}
+NOKPROBE_SYMBOL(mstap_kretprobe_handler);
+
+/*
+ * Tracepoints call their probes as probe(data, args...). The handler takes
+ * only `data` and ignores the arguments: on x86-64 (System V ABI) the
+ * caller passes `data` in %rdi and the arguments in the following
+ * registers (or on its own stack, which the caller also pops), so a callee
+ * that declares fewer parameters simply never reads them; the return type
+ * is void on both sides. This holds for every caller-cleans-up ABI the
+ * kernel uses, but not under clang's kCFI, which checks the pointer type
+ * at the call: Debian's kernels are built with gcc and have no kCFI.
+ */
+static void mstap_tracepoint_handler(void *data)
+{
+	mstap_run_probe((const struct mstap_probe *)data, NULL, MSTAP_RUN_EVENT);
+}
+
+/* A period, moved by up to ±randomize_ns, at least MSTAP_TIMER_MIN_NS. */
+#define MSTAP_TIMER_MIN_NS 10000ull
+
+static inline u64 mstap_timer_period(struct mstap_timer *t)
+{
+	const struct mstap_probe *probe = t->probe;
+	u64 period = probe->interval_ns;
+
+	if (probe->randomize_ns) {
+		u64 x = t->random_state;
+		u64 span = 2 * probe->randomize_ns + 1;
+		u64 offset;
+
+		/* xorshift64: a few instructions, no shared state. */
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		t->random_state = x;
+		div64_u64_rem(x, span, &offset);
+		period = period + offset - probe->randomize_ns;
+		if ((s64)period < (s64)MSTAP_TIMER_MIN_NS)
+			period = MSTAP_TIMER_MIN_NS;
+	}
+	return period < MSTAP_TIMER_MIN_NS ? MSTAP_TIMER_MIN_NS : period;
+}
+
+static enum hrtimer_restart mstap_timer_handler(struct hrtimer *timer)
+{
+	struct mstap_timer *t = container_of(timer, struct mstap_timer, timer);
+
+	mstap_run_probe(t->probe, NULL, MSTAP_RUN_EVENT);
+	hrtimer_forward_now(timer, ns_to_ktime(mstap_timer_period(t)));
+	return HRTIMER_RESTART;
+}
+
+/* timer.profile: the probe's interval when given, else one tick (1/HZ). */
+static inline u64 mstap_profile_period(const struct mstap_probe *probe)
+{
+	u64 period = probe->interval_ns ? probe->interval_ns : TICK_NSEC;
+
+	return period < MSTAP_TIMER_MIN_NS ? MSTAP_TIMER_MIN_NS : period;
+}
+
+static enum hrtimer_restart mstap_profile_handler(struct hrtimer *timer)
+{
+	struct mstap_timer *t = container_of(timer, struct mstap_timer, timer);
+
+	/* The interrupted code's registers, as the tick interrupt saved them. */
+	mstap_run_probe(t->probe, get_irq_regs(), MSTAP_RUN_EVENT);
+	hrtimer_forward_now(timer, ns_to_ktime(mstap_profile_period(t->probe)));
+	return HRTIMER_RESTART;
+}
+
+static void mstap_timer_setup(struct mstap_timer *t,
+			      const struct mstap_probe *probe,
+			      enum hrtimer_restart (*function)(struct hrtimer *),
+			      enum hrtimer_mode mode)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+	hrtimer_setup(&t->timer, function, CLOCK_MONOTONIC, mode);
+#else
+	hrtimer_init(&t->timer, CLOCK_MONOTONIC, mode);
+	t->timer.function = function;
+#endif
+	t->probe = probe;
+	t->random_state = get_random_u64() | 1;
+	t->started = 0;
+}
+
+/* Runs on the CPU whose profile timer it starts (an IPI, or that CPU). */
+static void mstap_profile_start_here(void *info)
+{
+	struct mstap_timer *t = (struct mstap_timer *)info;
+
+	hrtimer_start(&t->timer, ns_to_ktime(mstap_profile_period(t->probe)),
+		      HRTIMER_MODE_REL_PINNED_HARD);
+	t->started = 1;
+}
+
+struct mstap_tracepoint_search {
+	const char *name;
+	struct tracepoint *found;
+};
+
+static void mstap_tracepoint_match(struct tracepoint *tp, void *priv)
+{
+	struct mstap_tracepoint_search *search =
+		(struct mstap_tracepoint_search *)priv;
+
+	if (!search->found && strcmp(tp->name, search->name) == 0)
+		search->found = tp;
+}
+
+/* Registers one probe (process context); 0 or a negative errno. */
+static int mstap_register_probe(struct mstap_registration *r)
+{
+	const struct mstap_probe *probe = r->probe;
+	int status;
+	int cpu;
+
+	switch (probe->kind) {
+	case MSTAP_PROBE_KPROBE:
+		if (!probe->symbol || !probe->symbol[0])
+			return -EINVAL;
+		memset(&r->kprobe, 0, sizeof(r->kprobe));
+		r->kprobe.symbol_name = probe->symbol;
+		r->kprobe.pre_handler = mstap_kprobe_handler;
+		return register_kprobe(&r->kprobe);
+	case MSTAP_PROBE_KRETPROBE:
+		if (!probe->symbol || !probe->symbol[0])
+			return -EINVAL;
+		memset(&r->kretprobe, 0, sizeof(r->kretprobe));
+		r->kretprobe.kp.symbol_name = probe->symbol;
+		r->kretprobe.handler = mstap_kretprobe_handler;
+		r->kretprobe.maxactive = max_t(int, 20, 2 * num_possible_cpus());
+		return register_kretprobe(&r->kretprobe);
+	case MSTAP_PROBE_TIMER:
+		if (probe->interval_ns == 0)
+			return -EINVAL;
+		mstap_timer_setup(&r->timer, probe, mstap_timer_handler,
+				  HRTIMER_MODE_REL_HARD);
+		hrtimer_start(&r->timer.timer,
+			      ns_to_ktime(mstap_timer_period(&r->timer)),
+			      HRTIMER_MODE_REL_HARD);
+		r->timer.started = 1;
+		return 0;
+	case MSTAP_PROBE_PROFILE:
+		if (!r->profile)
+			return -EINVAL;
+		for_each_possible_cpu(cpu)
+			mstap_timer_setup(&r->profile[cpu], probe,
+					  mstap_profile_handler,
+					  HRTIMER_MODE_REL_PINNED_HARD);
+		cpus_read_lock();
+		status = 0;
+		for_each_online_cpu(cpu) {
+			status = smp_call_function_single(cpu, mstap_profile_start_here,
+							  &r->profile[cpu], 1);
+			if (status)
+				break;
+		}
+		cpus_read_unlock();
+		if (status) {
+			for_each_possible_cpu(cpu)
+				hrtimer_cancel(&r->profile[cpu].timer);
+		}
+		return status;
+	case MSTAP_PROBE_TRACEPOINT: {
+		struct mstap_tracepoint_search search = { probe->symbol, NULL };
+
+		if (!probe->symbol)
+			return -EINVAL;
+		for_each_kernel_tracepoint(mstap_tracepoint_match, &search);
+		if (!search.found)
+			return -ENOENT;
+		status = tracepoint_probe_register(search.found,
+						   (void *)mstap_tracepoint_handler,
+						   (void *)probe);
+		if (status == 0)
+			r->tracepoint = search.found;
+		return status;
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * Unregisters everything registered and waits until no handler runs
+ * (process context). Kprobe and kretprobe misses become skips.
+ */
+static void mstap_unregister_all(void)
+{
+	const struct mstap_script *script = mstap_rt.script;
+	u32 kprobes = 0, kretprobes = 0, tracepoints = 0, i;
+	int cpu;
+
+	for (i = 0; i < script->probe_count; i++) {
+		struct mstap_registration *r = &mstap_rt.registrations[i];
+
+		if (!r->registered)
+			continue;
+		switch (r->probe->kind) {
+		case MSTAP_PROBE_KPROBE:
+			mstap_rt.kprobe_list[kprobes++] = &r->kprobe;
+			break;
+		case MSTAP_PROBE_KRETPROBE:
+			mstap_rt.kretprobe_list[kretprobes++] = &r->kretprobe;
+			break;
+		case MSTAP_PROBE_TIMER:
+			hrtimer_cancel(&r->timer.timer);
+			r->registered = 0;
+			break;
+		case MSTAP_PROBE_PROFILE:
+			for_each_possible_cpu(cpu)
+				hrtimer_cancel(&r->profile[cpu].timer);
+			r->registered = 0;
+			break;
+		case MSTAP_PROBE_TRACEPOINT:
+			tracepoint_probe_unregister(r->tracepoint,
+						    (void *)mstap_tracepoint_handler,
+						    (void *)r->probe);
+			tracepoints++;
+			r->registered = 0;
+			break;
+		default:
+			break;
+		}
+	}
+	/* One grace period for all of them. */
+	if (kprobes)
+		unregister_kprobes(mstap_rt.kprobe_list, kprobes);
+	if (kretprobes)
+		unregister_kretprobes(mstap_rt.kretprobe_list, kretprobes);
+	if (tracepoints)
+		tracepoint_synchronize_unregister();
+	for (i = 0; i < script->probe_count; i++) {
+		struct mstap_registration *r = &mstap_rt.registrations[i];
+
+		if (!r->registered)
+			continue;
+		if (r->probe->kind == MSTAP_PROBE_KPROBE)
+			atomic_add((int)r->kprobe.nmissed, &mstap_rt.skipped);
+		else if (r->probe->kind == MSTAP_PROBE_KRETPROBE)
+			atomic_add(r->kretprobe.nmissed + (int)r->kretprobe.kp.nmissed,
+				   &mstap_rt.skipped);
+		r->registered = 0;
+	}
+}
+
+#endif /* MSTAP_PROBES_H */
