@@ -462,7 +462,7 @@ bool Session::pass4() {
   request.defines = options_.defines;
   request.kbuildSettings = options_.kbuildSettings;
   request.keepTemporary = options_.keepTemps;
-  request.verbose = options_.verbose > 1 ? options_.verbose - 1 : 0;
+  request.verbose = options_.verbose; // -v: kbuild's output; -vv: its commands (V=1)
   request.useCache = !options_.disableCache;
   request.cacheKeyText = "mstap pass 4";
   if (options_.lastPass == 4) {
@@ -479,7 +479,7 @@ bool Session::pass4() {
     request.outputDir = scratchDir_;
   }
   build::BuildResult result = build::buildModule(request);
-  if (!result.kbuildOutput.empty() && (options_.verbose > 1 || !result.ok))
+  if (!result.kbuildOutput.empty() && (options_.verbose > 0 || !result.ok))
     std::fwrite(result.kbuildOutput.data(), 1, result.kbuildOutput.size(), stderr);
   if (!result.ok) {
     diags_.error(result.internalError ? "internal error: " + result.message : result.message);

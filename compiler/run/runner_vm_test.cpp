@@ -380,6 +380,11 @@ TEST(RunnerVm, ExplainsLockdownAndSignatureEnforcement) {
 
 // ------------------------------------------------------------ runModuleInVm
 
+// The guest command's check that the module is gone after the run.
+#define kStillLoaded(name)                                                                                  \
+  "if grep -q '^" name " ' /proc/modules; then echo 'mstap: error: the module " name                         \
+  " is still loaded after the run' >&2; status=1; fi\n"
+
 TEST(RunnerVm, GuestCommandQuotesEverything) {
   ModuleVmRun run;
   run.verbose = true;
@@ -389,12 +394,12 @@ TEST(RunnerVm, GuestCommandQuotesEverything) {
   run.moduleParameters = {"a=1", "b=x y"};
   EXPECT_EQ(moduleVmGuestCommand(run, "/root/mstap-runner", "/root/m.ko", "MARK"),
             "'/root/mstap-runner' -v -T 2.5 -o /tmp/mstap-runner.out -c 'echo '\\''it'\\'' $HOME' "
-            "'/root/m.ko' 'a=1' 'b=x y'\nstatus=$?\necho MARK-out\ncat /tmp/mstap-runner.out\nexit $status\n");
+            "'/root/m.ko' 'a=1' 'b=x y'\nstatus=$?\n" kStillLoaded("m") "echo MARK-out\ncat /tmp/mstap-runner.out\nexit $status\n");
   // Standard error kept apart: into a file, shown after its own marker, first.
   run.onErrorOutput = [](std::string_view) {};
   EXPECT_EQ(moduleVmGuestCommand(run, "/root/mstap-runner", "/root/m.ko", "MARK"),
             "'/root/mstap-runner' -v -T 2.5 -o /tmp/mstap-runner.out -c 'echo '\\''it'\\'' $HOME' "
-            "'/root/m.ko' 'a=1' 'b=x y' 2>/tmp/mstap-runner.err\nstatus=$?\necho MARK-err\ncat /tmp/mstap-runner.err\n"
+            "'/root/m.ko' 'a=1' 'b=x y' 2>/tmp/mstap-runner.err\nstatus=$?\n" kStillLoaded("m") "echo MARK-err\ncat /tmp/mstap-runner.err\n"
             "echo MARK-out\ncat /tmp/mstap-runner.out\nexit $status\n");
   run.onErrorOutput = nullptr;
   run.outputFile.clear();
@@ -402,7 +407,7 @@ TEST(RunnerVm, GuestCommandQuotesEverything) {
   run.verbose = false;
   run.timeLimitSeconds = 0;
   run.moduleParameters.clear();
-  EXPECT_EQ(moduleVmGuestCommand(run, "/r", "/m.ko", "MARK"), "'/r' '/m.ko'\nstatus=$?\nexit $status\n");
+  EXPECT_EQ(moduleVmGuestCommand(run, "/r", "/m.ko", "MARK"), "'/r' '/m.ko'\nstatus=$?\n" kStillLoaded("m") "exit $status\n");
 }
 
 TEST(RunnerVm, RunModuleInVmStreamsTheOutputAndReturnsTheStatus) {

@@ -1,4 +1,5 @@
 // runModuleInVm: see script_vm.h.
+#include <algorithm>
 #include "run/script_vm.h"
 
 #include "run/vm.h"
@@ -110,6 +111,13 @@ std::string moduleVmGuestCommand(const ModuleVmRun &run, const std::string &gues
   if (run.onErrorOutput)
     command += std::string(" 2>") + kGuestErrorFile;
   command += "\nstatus=$?\n";
+  // Whatever ended the run, the module must be gone.
+  std::string name = baseName(guestModule);
+  if (name.size() > 3 && name.compare(name.size() - 3, 3, ".ko") == 0)
+    name.resize(name.size() - 3);
+  std::replace(name.begin(), name.end(), '-', '_');
+  command += "if grep -q '^" + name + " ' /proc/modules; then echo 'mstap: error: the module " + name +
+             " is still loaded after the run' >&2; status=1; fi\n";
   // What was kept in files follows the markers, standard error first.
   if (run.onErrorOutput)
     command += "echo " + marker + "-err\ncat " + kGuestErrorFile + "\n";
