@@ -42,7 +42,7 @@ TEST(Codegen, CStringLiteralsHoldExactlyTheBytes) {
   EXPECT_EQ(codegen::cStringLiteral(std::string("\x01" "7", 2)), "\"\\0017\"");
   EXPECT_EQ(codegen::cStringLiteral("\xff"), "\"\\377\"");
   // No trigraph can form.
-  EXPECT_EQ(codegen::cStringLiteral("??="), "\"\\?\\?=\"");
+  EXPECT_EQ(codegen::cStringLiteral("?\?="), "\"\\?\\?=\"");
 }
 
 TEST(Codegen, LocksCoverWhatAHandlerTouchesThroughItsCalls) {

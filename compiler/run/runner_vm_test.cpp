@@ -8,6 +8,7 @@
 //
 // Skips without the two variables; fails when they are set and anything is
 // missing. MSTAP_TEST_VM_ACCEL=kvm uses KVM.
+#include "run/vm_test_support.h"
 #include "run/runner.h"
 #include "run/script_vm.h"
 #include "run/vm.h"
@@ -25,37 +26,9 @@
 namespace mstap::run {
 namespace {
 
+using namespace mstap::run::testing;
+
 namespace fs = std::filesystem;
-
-std::string environment(const char *name) {
-  const char *value = std::getenv(name);
-  return value ? value : "";
-}
-
-std::string readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-struct Target {
-  bool wanted = false;
-  std::string setupError;
-  std::string sysroot, release;
-};
-
-Target target() {
-  Target t;
-  t.sysroot = environment("MSTAP_TEST_SYSROOT");
-  t.release = environment("MSTAP_TEST_RELEASE");
-  if (t.sysroot.empty() && t.release.empty())
-    return t;
-  t.wanted = true;
-  if (t.sysroot.empty() || t.release.empty())
-    t.setupError = "set both MSTAP_TEST_SYSROOT and MSTAP_TEST_RELEASE, or neither";
-  else if (std::string image = t.sysroot + "/boot/vmlinuz-" + t.release; !fs::exists(image))
-    t.setupError = "no kernel image " + image + " (run tools/fetch-kernel " + t.release + ")";
-  return t;
-}
 
 // The protocol module built once per test program, in a folder removed at exit.
 struct BuiltModule {

@@ -6,6 +6,7 @@
 // (tests/vm/mstap_read_output.c) decoding the records. Same variables as
 // vm_test.cpp: MSTAP_TEST_SYSROOT, MSTAP_TEST_RELEASE (skips without them);
 // MSTAP_TEST_VM_VERBOSE=1 prints what the guest printed.
+#include "run/vm_test_support.h"
 #include "run/vm.h"
 
 #include <cstdio>
@@ -20,31 +21,9 @@
 namespace mstap::run {
 namespace {
 
+using namespace mstap::run::testing;
+
 namespace fs = std::filesystem;
-
-std::string environment(const char *name) {
-  const char *value = std::getenv(name);
-  return value ? value : "";
-}
-
-std::string readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-struct Scratch {
-  std::string path;
-  Scratch() {
-    path = (fs::temp_directory_path() / "mstap-rt-vm-test.XXXXXX").string();
-    if (!::mkdtemp(path.data()))
-      path.clear();
-  }
-  ~Scratch() {
-    std::error_code ignored;
-    if (!path.empty())
-      fs::remove_all(path, ignored);
-  }
-};
 
 std::string headersFor(const std::string &sysroot, const std::string &release) {
   std::vector<std::string> candidates;

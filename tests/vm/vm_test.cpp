@@ -9,6 +9,7 @@
 // Without those variables the tests skip; with them set but anything missing
 // (the image, qemu, busybox-static, the headers) they fail, so that a CI
 // set-up mistake cannot pass quietly.
+#include "run/vm_test_support.h"
 #include "run/vm.h"
 
 #include <cstdio>
@@ -24,39 +25,9 @@
 namespace mstap::run {
 namespace {
 
+using namespace mstap::run::testing;
+
 namespace fs = std::filesystem;
-
-std::string environment(const char *name) {
-  const char *value = std::getenv(name);
-  return value ? value : "";
-}
-
-// The kernel under test, or why there is none.
-struct Target {
-  bool wanted = false; // the variables are set
-  std::string setupError;
-  std::string sysroot, release;
-};
-
-Target target() {
-  Target t;
-  t.sysroot = environment("MSTAP_TEST_SYSROOT");
-  t.release = environment("MSTAP_TEST_RELEASE");
-  if (t.sysroot.empty() && t.release.empty())
-    return t;
-  t.wanted = true;
-  if (t.sysroot.empty() || t.release.empty())
-    t.setupError = "set both MSTAP_TEST_SYSROOT and MSTAP_TEST_RELEASE, or neither";
-  else if (std::string image = t.sysroot + "/boot/vmlinuz-" + t.release; !fs::exists(image))
-    t.setupError = "no kernel image " + image + " (run tools/fetch-kernel " + t.release + ")";
-  return t;
-}
-
-#define REQUIRE_TARGET(t)                                                                                              \
-  Target t = target();                                                                                                 \
-  if (!t.wanted)                                                                                                       \
-    GTEST_SKIP() << "MSTAP_TEST_SYSROOT and MSTAP_TEST_RELEASE are unset; see tests/vm/vm_test.cpp";                   \
-  ASSERT_TRUE(t.setupError.empty()) << t.setupError
 
 VmRequest baseRequest(const Target &t) {
   VmRequest request;
@@ -128,26 +99,6 @@ TEST(Vm, AKernelCrashEndsTheRunWithTheConsoleAsKernelLog) {
   EXPECT_EQ(result.output, "before\n");
   EXPECT_NE(problemsOf(result).find("panic: Kernel panic - not syncing: sysrq triggered crash"), std::string::npos)
       << describe(result);
-}
-
-// A scratch folder, removed at the end.
-struct Scratch {
-  std::string path;
-  Scratch() {
-    path = (fs::temp_directory_path() / "mstap-vm-test.XXXXXX").string();
-    if (!::mkdtemp(path.data()))
-      path.clear();
-  }
-  ~Scratch() {
-    std::error_code ignored;
-    if (!path.empty())
-      fs::remove_all(path, ignored);
-  }
-};
-
-std::string readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 // The kernel build tree for `release`: linux-headers-RELEASE as Debian
