@@ -1458,8 +1458,6 @@ CodegenResult Generator::run() {
       d.handler = handler;
       d.optional = pp->optional;
       const std::string &head = c[0].name;
-      if (pp->condition)
-        error(pp->condition->loc(), "conditional probes (if (...) after the point) cannot be translated yet");
       if (head == "begin" || head == "end" || head == "error") {
         d.kind = head == "begin" ? "MSTAP_PROBE_BEGIN" : head == "end" ? "MSTAP_PROBE_END" : "MSTAP_PROBE_ERROR";
         d.priority = c[0].number.value_or(0);
@@ -1506,6 +1504,24 @@ CodegenResult Generator::run() {
     if (mine.empty())
       continue;
     BodyEmitter b(*this, handler);
+    // "probe PP if (cond)": the handler does nothing while cond is false.
+    // One handler serves all the points of a declaration, so they must
+    // agree on the condition.
+    const ast::Expr *condition = nullptr;
+    std::string conditionText;
+    for (const ProbePoint &pp : p.points) {
+      std::string text = pp.condition ? printExpr(*pp.condition) : "";
+      if (&pp != &p.points.front() && text != conditionText)
+        error(pp.loc(), "the points of one probe must share their 'if' condition: write two probes");
+      conditionText = text;
+      if (pp.condition && !condition)
+        condition = pp.condition.get();
+    }
+    if (condition) {
+      Value cond = b.expr(*const_cast<ast::Expr *>(condition));
+      b.line(fmt::format("if (!({}))", cond.code));
+      b.line("\tgoto out;");
+    }
     b.block(*p.body);
     std::string frame = handler + "_frame";
     framesText += frameStruct(frame, b, p.locals);

@@ -115,6 +115,12 @@ TEST(Codegen, RefusesWhatItCannotTranslateWithTheLocation) {
   EXPECT_FALSE(timer->result.ok);
   EXPECT_TRUE(contains(timer->diags.render(), "under 100 microseconds")) << timer->diags.render();
 
+  auto conditions = translate("global a, b\nprobe begin if (a), end if (b) { println(1) }\n"
+                               "probe begin { a = 1; b = 1 }\n");
+  EXPECT_FALSE(conditions->result.ok);
+  EXPECT_TRUE(contains(conditions->diags.render(), "t.stp:2:21: error: the points of one probe must share"))
+      << conditions->diags.render();
+
   auto never = translate("probe never { println(1) }\n");
   EXPECT_FALSE(never->result.ok);
   EXPECT_TRUE(contains(never->diags.render(), "no probes to run")) << never->diags.render();
