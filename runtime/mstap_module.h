@@ -7,6 +7,7 @@
  *   mstap_context.h    probe, script and context types, limits, rwlock
  *   mstap_transport.h  the output ring and its records
  *   mstap_builtins.h   mstap_actions, frames, division, mstap_fn_*
+ *   mstap_target.h     target variables: arguments, $return, member reads
  *   mstap_probes.h     running a handler; kprobes, timers, tracepoints
  *   mstap_session.h    start/stop, /proc/MODULE/{output,control},
  *                      MSTAP_MODULE_MAIN
@@ -24,6 +25,7 @@
 #include "mstap_context.h"
 #include "mstap_transport.h"
 #include "mstap_builtins.h"
+#include "mstap_target.h"
 #include "mstap_probes.h"
 #include "mstap_session.h"
 

@@ -190,6 +190,7 @@ private:
   Value builtinCall(CallExpr &e);
   Value binary(BinaryExpr &e);
   Value at(AtExpr &e);
+  Value target(TargetExpr &e);
   std::string statOf(Expr &statExpr, SourceLoc at, const GlobalInfo **info);
   void print(CallExpr &e, const std::string &out, bool toString);
   void foreach(ForeachStmt &s);
@@ -208,6 +209,10 @@ public:
 
   CodegenResult run();
   void error(SourceLoc at, std::string message) { diags_.error(script_.file, at, std::move(message)); }
+  const TargetAccess *targetAccess(const TargetExpr &e) const {
+    auto it = elaborated_.targets.find(&e);
+    return it == elaborated_.targets.end() ? nullptr : &it->second;
+  }
 
   std::map<const Variable *, GlobalInfo> globals_;
   std::vector<const GlobalInfo *> globalOrder_;
@@ -531,6 +536,78 @@ void BodyEmitter::foreach(ForeachStmt &s) {
   line("}");
 }
 
+// ------------------------------------------------------ target variables
+
+// `raw` (a u64 C expression) as a long, with C's conversion from an integer
+// of `size` bytes and the given signedness.
+static std::string convertInteger(const std::string &raw, uint32_t size, bool isSigned) {
+  switch (size) {
+  case 1: return fmt::format("(s64)({})({})", isSigned ? "s8" : "u8", raw);
+  case 2: return fmt::format("(s64)({})({})", isSigned ? "s16" : "u16", raw);
+  case 4: return fmt::format("(s64)({})({})", isSigned ? "s32" : "u32", raw);
+  case 8: return fmt::format("(s64)({})", raw);
+  default: return fmt::format("mstap_target_bits((s64)({}), 0, {}, {})", raw, size * 8, isSigned ? 1 : 0);
+  }
+}
+
+// A target variable, as pass 2 resolved it: an argument register (or stack
+// slot) or the return value, converted to its declared type, then each
+// member read through faulting-safe copies.
+Value BodyEmitter::target(TargetExpr &e) {
+  const TargetAccess *access = gen_.targetAccess(e);
+  if (!access) {
+    gen_.error(e.loc(), fmt::format("internal error: target variable '{}' was not resolved in pass 2", e.name));
+    return {"0", Type::Long};
+  }
+  if (!access->error.empty()) {
+    gen_.error(e.loc(), access->error);
+    return {"0", Type::Long};
+  }
+  if (access->base == TargetAccess::Base::Parms) {
+    Value out = stringTemp();
+    if (access->parms.empty()) {
+      line(fmt::format("{}[0] = '\\0';", out.code));
+      return out;
+    }
+    std::string format, args;
+    for (const auto &p : access->parms) {
+      format += (format.empty() ? "" : " ") + p.name + "=%#x";
+      args += (args.empty() ? "" : ", ") +
+              fmt::format("mstap_arg_long({})",
+                          convertInteger(fmt::format("mstap_reg_arg(c, {})", p.argument), p.size, p.isSigned));
+    }
+    std::string a = fmt::format("a{}", longTemps_++);
+    line(fmt::format("struct mstap_arg {}[] = {{ {} }};", a, args));
+    check(e.loc());
+    line(fmt::format("mstap_sprintf({}, {}, {}, {}, &c->error);", out.code, cStringLiteral(format), a,
+                     access->parms.size()));
+    check(e.loc());
+    return out;
+  }
+  std::string raw = access->base == TargetAccess::Base::Return
+                        ? std::string("mstap_reg_return(c)")
+                        : fmt::format("mstap_reg_arg(c, {})", access->argument);
+  std::string t = longTemp();
+  line(fmt::format("s64 {} = {}; /* {} */", t, convertInteger(raw, access->size, access->isSigned),
+                   e.name));
+  check(e.loc());
+  for (const auto &step : access->steps) {
+    if (step.size == 0) {
+      line(fmt::format("{} = (s64)((u64){} + {}ULL);", t, t, step.offset));
+      continue;
+    }
+    if (step.bitSize) {
+      line(fmt::format("{} = mstap_target_bits(mstap_target_read(c, (u64){} + {}ULL, {}, 0), {}, {}, {});", t, t,
+                       step.offset, step.size, step.bitOffset, step.bitSize, step.isSigned ? 1 : 0));
+    } else {
+      line(fmt::format("{} = mstap_target_read(c, (u64){} + {}ULL, {}, {});", t, t, step.offset, step.size,
+                       step.isSigned ? 1 : 0));
+    }
+    check(e.loc());
+  }
+  return {t, Type::Long};
+}
+
 // ----------------------------------------------------------- expressions
 
 Value BodyEmitter::expr(Expr &e) {
@@ -566,11 +643,8 @@ Value BodyEmitter::expr(Expr &e) {
   }
   if (auto *c = dynamic_cast<CallExpr *>(&e))
     return call(*c);
-  if (dynamic_cast<TargetExpr *>(&e)) {
-    gen_.error(e.loc(), "target variables ($name) cannot be translated yet: reading a probed function's "
-                        "arguments from BTF is not built");
-    return {"0", Type::Long};
-  }
+  if (auto *te = dynamic_cast<TargetExpr *>(&e))
+    return target(*te);
   if (auto *u = dynamic_cast<UnaryExpr *>(&e)) {
     Value v = expr(*u->operand);
     switch (u->op) {
@@ -802,8 +876,8 @@ Value BodyEmitter::assign(AssignExpr &e) {
     return {t, Type::Long};
   }
   if (dynamic_cast<TargetExpr *>(e.lhs.get())) {
-    gen_.error(e.loc(), "target variables ($name) cannot be translated yet: reading a probed function's "
-                        "arguments from BTF is not built");
+    gen_.error(e.loc(), "writing to target variables is not supported, even with -g: mstap only reads a "
+                        "probed function's arguments");
     return {"0", Type::Long};
   }
   gen_.error(e.loc(), "this cannot be assigned to");

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 using namespace mstap;
 
 namespace {
@@ -124,4 +126,100 @@ TEST(Codegen, RefusesWhatItCannotTranslateWithTheLocation) {
   auto never = translate("probe never { println(1) }\n");
   EXPECT_FALSE(never->result.ok);
   EXPECT_TRUE(contains(never->diags.render(), "no probes to run")) << never->diags.render();
+}
+
+namespace {
+// vfs_read(struct file *file, char *buf, size_t count, loff_t *pos) and
+// do_thing(short flag), with struct file { ...; unsigned int f_flags at 32 }.
+std::unique_ptr<Translated> translateWithKernel(const std::string &text) {
+  static KernelFunctionSource source;
+  static std::map<uint32_t, KernelType> types;
+  using K = KernelType::Kind;
+  auto type = [](uint32_t id, K kind, const char *spelling, uint32_t size, bool isSigned) {
+    KernelType t;
+    t.kind = kind;
+    t.spelling = spelling;
+    t.size = size;
+    t.isSigned = isSigned;
+    t.id = id;
+    return types[id] = t;
+  };
+  KernelType filePtr = type(1, K::Pointer, "struct file*", 8, false);
+  type(2, K::Struct, "struct file", 232, false);
+  KernelType u32 = type(3, K::Integer, "unsigned int", 4, false);
+  KernelType charPtr = type(4, K::Pointer, "char*", 8, false);
+  KernelType sizeT = type(5, K::Integer, "size_t", 8, false);
+  KernelType loffPtr = type(6, K::Pointer, "loff_t*", 8, false);
+  KernelType ssizeT = type(7, K::Integer, "ssize_t", 8, true);
+  KernelType i16 = type(8, K::Integer, "short", 2, true);
+  source.match = [](const std::string &, const std::string &, const std::string &pattern,
+                    std::vector<KernelMatch> &out, std::string &) {
+    out.push_back({"", pattern, nullptr});
+    return true;
+  };
+  source.prototype = [=](const KernelMatch &m) -> std::optional<KernelPrototype> {
+    KernelPrototype p;
+    if (m.function == "do_thing") {
+      p.params = {{"flag", "short"}};
+      p.paramTypes = {i16};
+      p.returnType = "ssize_t";
+      p.returnInfo = ssizeT;
+      return p;
+    }
+    p.params = {{"file", "struct file*"}, {"buf", "char*"}, {"count", "size_t"}, {"pos", "loff_t*"}};
+    p.paramTypes = {filePtr, charPtr, sizeT, loffPtr};
+    p.returnType = "ssize_t";
+    p.returnInfo = ssizeT;
+    return p;
+  };
+  source.pointee = [](const KernelType &t) -> std::optional<KernelType> {
+    if (t.id == 1)
+      return types.at(2);
+    return std::nullopt;
+  };
+  source.members = [=](const KernelType &t) {
+    return t.id == 2 ? std::vector<KernelMember>{{"f_flags", 256, 0, u32}} : std::vector<KernelMember>{};
+  };
+  auto t = std::make_unique<Translated>();
+  t->file = std::make_unique<SourceFile>("t.stp", text);
+  t->script = parseScript(*t->file, {}, t->diags);
+  if (!t->script)
+    return t;
+  ElaborateOptions options;
+  options.kernel = &source;
+  options.guru = true;
+  ElaborateResult elaborated = elaborate(*t->script, options, t->diags);
+  EXPECT_TRUE(elaborated.ok) << t->diags.render();
+  if (!elaborated.ok)
+    return t;
+  foldConstants(*t->script, [](const ast::ProbeDecl &, const ast::TargetExpr &target) {
+    return target.name == "$count";
+  });
+  t->result = codegen::generateC(*t->script, elaborated, "t.stp", t->diags);
+  return t;
+}
+} // namespace
+
+TEST(Codegen, TargetVariablesReadRegistersAndMembers) {
+  auto t = translateWithKernel("probe kernel.function(\"vfs_read\") {\n"
+                               "  println($count, $file->f_flags, $$parms)\n"
+                               "  if (@defined($nope)) println($nope)\n}\n"
+                               "probe kernel.function(\"do_thing\") { println($flag) }\n"
+                               "probe kernel.function(\"vfs_read\").return { println($return) }\n");
+  ASSERT_TRUE(t->result.ok) << t->diags.render();
+  const std::string &c = t->result.c;
+  EXPECT_TRUE(contains(c, "s64 t0 = (s64)(mstap_reg_arg(c, 2)); /* $count */")) << c;
+  EXPECT_TRUE(contains(c, "s64 t1 = (s64)(mstap_reg_arg(c, 0)); /* $file */")) << c;
+  EXPECT_TRUE(contains(c, "t1 = mstap_target_read(c, (u64)t1 + 32ULL, 4, 0);")) << c;
+  EXPECT_TRUE(contains(c, "\"file=%#x buf=%#x count=%#x pos=%#x\"")) << c;
+  EXPECT_TRUE(contains(c, "(s64)(s16)(mstap_reg_arg(c, 0)); /* $flag */")) << c;
+  EXPECT_TRUE(contains(c, "(s64)(mstap_reg_return(c)); /* $return */")) << c;
+  EXPECT_FALSE(contains(c, "$nope")) << c; // @defined folded to 0: the branch is gone
+}
+
+TEST(Codegen, WritingTargetVariablesIsRefusedEvenInGuruMode) {
+  auto t = translateWithKernel("probe kernel.function(\"vfs_read\") { $count = 1 }\n");
+  EXPECT_FALSE(t->result.ok);
+  EXPECT_TRUE(contains(t->diags.render(), "writing to target variables is not supported, even with -g"))
+      << t->diags.render();
 }

@@ -56,10 +56,51 @@ struct KernelProbes::State {
     if (!function || !function->prototype)
       return std::nullopt;
     KernelPrototype prototype;
-    for (const auto &p : function->prototype->parameters)
+    const kernel::Btf *btf = function->prototype.btf();
+    for (const auto &p : function->prototype->parameters) {
       prototype.params.emplace_back(p.name, p.type);
+      if (btf)
+        prototype.paramTypes.push_back(typeOf(*btf, p.typeId, p.type));
+    }
     prototype.returnType = function->prototype->returnType;
+    if (btf)
+      prototype.returnInfo = typeOf(*btf, function->prototype->returnTypeId, prototype.returnType);
     return prototype;
+  }
+
+  static_assert(static_cast<int>(KernelType::Kind::Other) == static_cast<int>(kernel::TypeInfo::Kind::Other),
+                "KernelType::Kind mirrors kernel::TypeInfo::Kind");
+  static KernelType typeOf(const kernel::Btf &btf, uint32_t id, std::string spelling) {
+    kernel::TypeInfo info = btf.describe(id);
+    KernelType type;
+    type.kind = static_cast<KernelType::Kind>(static_cast<int>(info.kind));
+    type.spelling = spelling.empty() ? btf.typeName(id) : std::move(spelling);
+    type.size = info.size;
+    type.isSigned = info.isSigned;
+    type.scope = &btf;
+    type.id = id;
+    return type;
+  }
+
+  static std::optional<KernelType> pointeeOf(const KernelType &type) {
+    if (!type.scope)
+      return std::nullopt;
+    auto &btf = *static_cast<const kernel::Btf *>(type.scope);
+    kernel::TypeInfo info = btf.describe(type.id);
+    if (info.kind != kernel::TypeInfo::Kind::Pointer && info.kind != kernel::TypeInfo::Kind::Array)
+      return std::nullopt;
+    return typeOf(btf, info.target, "");
+  }
+
+  static std::vector<KernelMember> membersOf(const KernelType &type) {
+    std::vector<KernelMember> out;
+    if (!type.scope)
+      return out;
+    auto &btf = *static_cast<const kernel::Btf *>(type.scope);
+    kernel::TypeInfo info = btf.describe(type.id);
+    for (const auto &m : btf.members(info.id))
+      out.push_back({m.name, m.bitOffset, m.bitSize, typeOf(btf, m.typeId, "")});
+    return out;
   }
 
   // Tracepoints, from the "btf_trace_NAME" typedefs the kernel's BTF holds
@@ -133,6 +174,8 @@ KernelProbes::KernelProbes(const Options &options) : state_(std::make_unique<Sta
                                          const std::string &pattern, std::vector<KernelMatch> &out,
                                          std::string &error) { return state->match(what, module, pattern, out, error); };
   source_.prototype = &State::prototypeOf;
+  source_.pointee = &State::pointeeOf;
+  source_.members = &State::membersOf;
 }
 
 KernelProbes::~KernelProbes() = default;

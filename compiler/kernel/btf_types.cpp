@@ -112,6 +112,7 @@ static std::optional<Prototype> spellPrototype(const Btf &btf, const struct btf 
   };
   Prototype prototype;
   prototype.returnType = spelling(proto->type);
+  prototype.returnTypeId = proto->type;
   std::string parameterList;
   const btf_param *params = btf_params(proto);
   uint16_t count = btf_vlen(proto);
@@ -127,7 +128,7 @@ static std::optional<Prototype> spellPrototype(const Btf &btf, const struct btf 
     const char *paramName = btf__name_by_offset(handle, params[i].name_off);
     if (!paramName)
       paramName = "";
-    prototype.parameters.push_back({paramName, spelling(params[i].type)});
+    prototype.parameters.push_back({paramName, spelling(params[i].type), params[i].type});
     parameterList += declare(params[i].type, paramName);
   }
   if (prototype.returnType.find_first_of("([") != std::string::npos)
@@ -179,6 +180,103 @@ std::optional<Prototype> Btf::prototypeOf(uint32_t funcId) const {
   return spellPrototype(*this, btf_, funcId, nameOf(btf_, type), [&](uint32_t id) -> const std::string & {
     return spelled = typeName(id);
   });
+}
+
+TypeInfo Btf::describe(uint32_t id) const {
+  TypeInfo info;
+  for (int depth = 0; depth <= kMaxTypeDepth; ++depth) {
+    info.id = id;
+    if (id == 0) {
+      info.kind = TypeInfo::Kind::Void;
+      return info;
+    }
+    const btf_type *type = btf__type_by_id(btf_, id);
+    if (!type)
+      return info;
+    switch (btf_kind(type)) {
+    case BTF_KIND_TYPEDEF:
+    case BTF_KIND_CONST:
+    case BTF_KIND_VOLATILE:
+    case BTF_KIND_RESTRICT:
+    case BTF_KIND_TYPE_TAG:
+      id = type->type;
+      continue;
+    case BTF_KIND_INT:
+      info.kind = TypeInfo::Kind::Integer;
+      info.size = type->size;
+      info.isSigned = (btf_int_encoding(type) & BTF_INT_SIGNED) != 0;
+      return info;
+    case BTF_KIND_ENUM:
+    case BTF_KIND_ENUM64:
+      info.kind = TypeInfo::Kind::Enum;
+      info.size = type->size;
+      info.isSigned = btf_kflag(type); // libbpf sets kflag for signed enums
+      return info;
+    case BTF_KIND_PTR:
+      info.kind = TypeInfo::Kind::Pointer;
+      info.size = 8;
+      info.target = type->type;
+      return info;
+    case BTF_KIND_STRUCT:
+      info.kind = TypeInfo::Kind::Struct;
+      info.size = type->size;
+      return info;
+    case BTF_KIND_UNION:
+      info.kind = TypeInfo::Kind::Union;
+      info.size = type->size;
+      return info;
+    case BTF_KIND_FWD:
+      info.kind = btf_kflag(type) ? TypeInfo::Kind::Union : TypeInfo::Kind::Struct;
+      return info;
+    case BTF_KIND_ARRAY: {
+      const struct btf_array *array = btf_array(type);
+      info.kind = TypeInfo::Kind::Array;
+      info.target = array->type;
+      info.elements = array->nelems;
+      TypeInfo element = describe(array->type);
+      info.id = id;
+      info.size = element.size * array->nelems;
+      return info;
+    }
+    case BTF_KIND_FUNC_PROTO:
+    case BTF_KIND_FUNC:
+      info.kind = TypeInfo::Kind::Function;
+      return info;
+    case BTF_KIND_FLOAT:
+      info.kind = TypeInfo::Kind::Float;
+      info.size = type->size;
+      return info;
+    default:
+      return info;
+    }
+  }
+  return info;
+}
+
+std::vector<MemberInfo> Btf::members(uint32_t id) const {
+  std::vector<MemberInfo> out;
+  // Depth first, in declaration order.
+  auto walk = [&](auto &self, uint32_t structId, uint64_t base, int depth) -> void {
+    if (depth > kMaxTypeDepth)
+      return;
+    const btf_type *type = btf__type_by_id(btf_, structId);
+    if (!type || !(btf_is_struct(type) || btf_is_union(type)))
+      return;
+    const btf_member *members = btf_members(type);
+    for (uint16_t i = 0; i < btf_vlen(type); ++i) {
+      const char *name = btf__name_by_offset(btf_, members[i].name_off);
+      uint64_t offset = base + btf_member_bit_offset(type, i);
+      if (!name || !*name) {
+        TypeInfo inner = describe(members[i].type);
+        if (inner.kind == TypeInfo::Kind::Struct || inner.kind == TypeInfo::Kind::Union)
+          self(self, inner.id, offset, depth + 1);
+        continue;
+      }
+      out.push_back({name, offset, btf_member_bitfield_size(type, i), members[i].type});
+    }
+  };
+  walk(walk, id, 0, 0);
+  return out;
 }
 
 std::string Btf::typeName(uint32_t id) const { return declare(id, "", 0); }

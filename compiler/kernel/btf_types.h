@@ -19,10 +19,12 @@ namespace mstap::kernel {
 struct Parameter {
   std::string name; // empty when the BTF does not name it
   std::string type; // C spelling, e.g. "struct file*", "const char*", "size_t"
+  uint32_t typeId = 0; // in the BTF the prototype came from
 };
 
 struct Prototype {
   std::string returnType;
+  uint32_t returnTypeId = 0; // 0: void
   std::vector<Parameter> parameters;
   bool variadic = false;
   // The whole C declaration, e.g. "ssize_t vfs_read(struct file* file, char* buf,
@@ -35,6 +37,27 @@ struct BtfFunction {
   uint32_t typeId = 0; // of the BTF_KIND_FUNC entry
   bool isStatic = false;
   Prototype prototype;
+};
+
+// What reading a value of a type needs: the type with its typedefs and
+// qualifiers looked through.
+struct TypeInfo {
+  enum class Kind { Void, Integer, Enum, Pointer, Struct, Union, Array, Function, Float, Other };
+  Kind kind = Kind::Other;
+  uint32_t id = 0;       // the resolved type (typedefs and qualifiers skipped)
+  uint32_t size = 0;     // bytes; 8 for a pointer, 0 for void and functions
+  bool isSigned = false; // integers and enums
+  uint32_t target = 0;   // a pointer's pointee, an array's element
+  uint32_t elements = 0; // an array's length
+};
+
+// A member of a struct or union. Members of anonymous structs and unions
+// inside it are listed as its own, with their offsets added.
+struct MemberInfo {
+  std::string name;
+  uint64_t bitOffset = 0;
+  uint32_t bitSize = 0; // non-zero for a bitfield
+  uint32_t typeId = 0;
 };
 
 class Btf {
@@ -60,6 +83,12 @@ public:
   // The C declaration of `name` with type `id`, e.g. "char* buf",
   // "int (*callback)(void*)".
   std::string declaration(uint32_t id, std::string_view name) const;
+
+  // Type `id` with its typedefs and qualifiers looked through.
+  TypeInfo describe(uint32_t id) const;
+  // The named members of struct or union `id` (after describe()), anonymous
+  // members flattened; empty for any other kind.
+  std::vector<MemberInfo> members(uint32_t id) const;
 
   // How many type ids this BTF defines, its base's included, plus one for void.
   uint32_t typeCount() const;

@@ -37,6 +37,8 @@ public:
     return *spelled_;
   }
   const Prototype *operator->() const { return &**this; }
+  // The BTF the prototype's type ids belong to.
+  const Btf *btf() const { return btf_; }
   friend bool operator==(const LazyPrototype &p, std::nullopt_t) { return !p.has_value(); }
 
 private:

@@ -324,6 +324,10 @@ public:
   }
 
   void visit(TargetExpr &e) override {
+    if (function_)
+      error(e.loc(), fmt::format("target variable '{}' in function '{}': target variables exist only in the "
+                                 "handlers of kernel function probes",
+                                 e.name, function_->name));
     for (auto &c : e.components)
       if (c.index) {
         visitExpr(*c.index);
@@ -879,6 +883,395 @@ private:
 
 } // namespace
 
+namespace {
+
+// Resolves the target variables of each probe against the kernel functions
+// its points expanded to, from their BTF prototypes.
+class TargetResolver {
+public:
+  TargetResolver(const SourceFile *file, Diagnostics &diags, const ElaborateOptions &options,
+                 std::map<const TargetExpr *, TargetAccess> &out)
+      : file_(file), diags_(diags), options_(options), out_(out) {}
+
+  void probe(ProbeDecl &probe, const std::vector<ResolvedProbe> &points) {
+    points_ = &points;
+    guards_.clear();
+    for (auto &pp : probe.points)
+      if (pp.condition)
+        expr(*pp.condition);
+    stmt(*probe.body);
+  }
+
+private:
+  // ------------------------------------------------------------- walk
+  // Names whose @defined() guards the code being walked.
+  std::vector<std::string> guards_;
+
+  static void definedNames(const Expr &e, std::vector<std::string> &names) {
+    if (auto *at = dynamic_cast<const AtExpr *>(&e); at && at->op == AtOp::Defined) {
+      if (!at->args.empty())
+        if (auto *t = dynamic_cast<const TargetExpr *>(at->args[0].get()))
+          names.push_back(t->name);
+      return;
+    }
+    if (auto *u = dynamic_cast<const UnaryExpr *>(&e))
+      definedNames(*u->operand, names);
+    else if (auto *b = dynamic_cast<const BinaryExpr *>(&e)) {
+      definedNames(*b->lhs, names);
+      definedNames(*b->rhs, names);
+    } else if (auto *t = dynamic_cast<const TernaryExpr *>(&e))
+      definedNames(*t->cond, names);
+  }
+
+  template <typename F> void guarded(const Expr &cond, F &&walk) {
+    size_t before = guards_.size();
+    definedNames(cond, guards_);
+    walk();
+    guards_.resize(before);
+  }
+
+  void exprs(ExprList &list) {
+    for (auto &e : list)
+      if (e)
+        expr(*e);
+  }
+
+  void expr(Expr &e) {
+    if (auto *t = dynamic_cast<TargetExpr *>(&e)) {
+      for (auto &c : t->components)
+        if (c.index)
+          expr(*c.index);
+      resolve(*t);
+    } else if (auto *at = dynamic_cast<AtExpr *>(&e)) {
+      if (at->op == AtOp::Defined)
+        return; // folded to 0 or 1 after pass 2
+      exprs(at->args);
+    } else if (auto *c = dynamic_cast<CallExpr *>(&e)) {
+      exprs(c->args);
+    } else if (auto *i = dynamic_cast<IndexExpr *>(&e)) {
+      exprs(i->keys);
+    } else if (auto *in = dynamic_cast<InExpr *>(&e)) {
+      exprs(in->keys);
+    } else if (auto *u = dynamic_cast<UnaryExpr *>(&e)) {
+      expr(*u->operand);
+    } else if (auto *id = dynamic_cast<IncDecExpr *>(&e)) {
+      expr(*id->operand);
+    } else if (auto *b = dynamic_cast<BinaryExpr *>(&e)) {
+      expr(*b->lhs);
+      if (b->op == BinaryOp::LogAnd)
+        guarded(*b->lhs, [&] { expr(*b->rhs); });
+      else
+        expr(*b->rhs);
+    } else if (auto *t = dynamic_cast<TernaryExpr *>(&e)) {
+      expr(*t->cond);
+      guarded(*t->cond, [&] {
+        expr(*t->then);
+        expr(*t->otherwise);
+      });
+    } else if (auto *a = dynamic_cast<AssignExpr *>(&e)) {
+      expr(*a->lhs);
+      expr(*a->rhs);
+    }
+  }
+
+  void stmt(Stmt &s) {
+    if (auto *b = dynamic_cast<BlockStmt *>(&s)) {
+      for (auto &x : b->statements)
+        stmt(*x);
+    } else if (auto *e = dynamic_cast<ExprStmt *>(&s)) {
+      expr(*e->expr);
+    } else if (auto *i = dynamic_cast<IfStmt *>(&s)) {
+      expr(*i->cond);
+      guarded(*i->cond, [&] {
+        stmt(*i->then);
+        if (i->otherwise)
+          stmt(*i->otherwise);
+      });
+    } else if (auto *w = dynamic_cast<WhileStmt *>(&s)) {
+      expr(*w->cond);
+      stmt(*w->body);
+    } else if (auto *f = dynamic_cast<ForStmt *>(&s)) {
+      if (f->init)
+        expr(*f->init);
+      if (f->cond)
+        expr(*f->cond);
+      if (f->step)
+        expr(*f->step);
+      stmt(*f->body);
+    } else if (auto *fe = dynamic_cast<ForeachStmt *>(&s)) {
+      if (fe->limit)
+        expr(*fe->limit);
+      stmt(*fe->body);
+    } else if (auto *r = dynamic_cast<ReturnStmt *>(&s)) {
+      if (r->value)
+        expr(*r->value);
+    } else if (auto *d = dynamic_cast<DeleteStmt *>(&s)) {
+      expr(*d->target);
+    } else if (auto *t = dynamic_cast<TryStmt *>(&s)) {
+      stmt(*t->body);
+      stmt(*t->handler);
+    }
+  }
+
+  // ---------------------------------------------------------- resolve
+
+  static bool scalar(const KernelType &t) {
+    return (t.kind == KernelType::Kind::Integer || t.kind == KernelType::Kind::Enum ||
+            t.kind == KernelType::Kind::Pointer) &&
+           t.size >= 1 && t.size <= 8;
+  }
+
+  static std::string describeAccess(const TargetAccess &a) {
+    std::string text = fmt::format("{}:{}:{}:{}", static_cast<int>(a.base), a.argument, a.size, a.isSigned);
+    for (const auto &s : a.steps)
+      text += fmt::format("|{}:{}:{}:{}:{}", s.offset, s.size, s.isSigned, s.bitOffset, s.bitSize);
+    for (const auto &p : a.parms)
+      text += fmt::format("|{}={}:{}:{}", p.name, p.argument, p.size, p.isSigned);
+    return text;
+  }
+
+  // The calling-convention slot of parameter `index`, when every parameter
+  // up to it takes exactly one register or stack slot.
+  static std::optional<int> slotOf(const KernelPrototype &proto, size_t index) {
+    for (size_t i = 0; i <= index; ++i)
+      if (i >= proto.paramTypes.size() || !scalar(proto.paramTypes[i]))
+        return std::nullopt;
+    return static_cast<int>(index);
+  }
+
+  // One point: fills `access` or returns the error.
+  std::string resolveAt(const TargetExpr &e, const ResolvedProbe &point, TargetAccess &access) {
+    const std::string &name = e.name;
+    if (!point.kernel || point.point.rfind("kernel.trace(", 0) == 0)
+      return fmt::format("target variable '{}' is not available in probe point '{}': only kernel function "
+                         "probes have them",
+                         name, point.point);
+    const std::string &function = point.kernel->function;
+    std::optional<KernelPrototype> proto;
+    if (options_.kernel && options_.kernel->prototype)
+      proto = options_.kernel->prototype(*point.kernel);
+    if (!proto)
+      return fmt::format("cannot read '{}' in '{}': the kernel's BTF has no prototype for '{}' (mstap reads "
+                         "target variables from BTF, not from debuginfo)",
+                         name, point.point, function);
+    if (proto->paramTypes.size() != proto->params.size())
+      return fmt::format("cannot read '{}' in '{}': the types of the parameters of '{}' are unknown", name,
+                         point.point, function);
+    auto paramList = [&] {
+      std::string list;
+      for (const auto &[n, t] : proto->params)
+        list += (list.empty() ? "" : ", ") + ("$" + n) + ":" + t;
+      return list.empty() ? std::string("none") : list;
+    };
+    if (name.rfind("$$", 0) == 0) {
+      std::string what = name.substr(2);
+      if (what != "parms" && what != "vars")
+        return fmt::format("'{}' is not supported: mstap knows $$parms and $$vars (the parameters; without "
+                           "debuginfo there are no locals)",
+                           name);
+      if (!e.components.empty())
+        return fmt::format("'{}' takes no members or indexes", name);
+      if (point.isReturn)
+        return fmt::format("'{}' in a .return probe would read registers the function has overwritten; "
+                           "@entry is not supported yet",
+                           name);
+      access.base = TargetAccess::Base::Parms;
+      for (size_t i = 0; i < proto->params.size(); ++i) {
+        auto slot = slotOf(*proto, i);
+        if (!slot)
+          return fmt::format("cannot print '{}' for '{}': its parameter '{}' ({}) is not passed as one "
+                             "integer or pointer, which mstap cannot locate yet",
+                             name, function, proto->params[i].first, proto->params[i].second);
+        const KernelType &t = proto->paramTypes[i];
+        access.parms.push_back({proto->params[i].first, *slot, t.size, t.isSigned});
+      }
+      return {};
+    }
+    std::string plain = name.substr(1);
+    KernelType type;
+    if (plain == "return") {
+      if (!point.isReturn)
+        return fmt::format("'$return' is only available in .return probes, not in '{}'", point.point);
+      if (!proto->returnInfo || proto->returnInfo->kind == KernelType::Kind::Void)
+        return fmt::format("'$return' does not exist in '{}': '{}' returns void", point.point, function);
+      if (!scalar(*proto->returnInfo))
+        return fmt::format("'$return' of '{}' is a {}, which mstap cannot read yet", function,
+                           proto->returnInfo->spelling);
+      type = *proto->returnInfo;
+      access.base = TargetAccess::Base::Return;
+    } else {
+      size_t index = proto->params.size();
+      for (size_t i = 0; i < proto->params.size(); ++i)
+        if (proto->params[i].first == plain)
+          index = i;
+      if (index == proto->params.size()) {
+        std::vector<std::string> names;
+        for (const auto &[n, t] : proto->params)
+          names.push_back(n);
+        std::string similar = similarNames(plain, names);
+        return fmt::format("'{}' is not a parameter of '{}'{} (its parameters: {})", name, function,
+                           similar.empty() ? "" : " (similar: $" + similar + ")", paramList());
+      }
+      if (point.isReturn)
+        return fmt::format("'{}' in a .return probe would read a register the function has overwritten; "
+                           "@entry({}) is not supported yet",
+                           name, name);
+      auto slot = slotOf(*proto, index);
+      if (!slot)
+        return fmt::format("cannot read '{}' of '{}': it or an earlier parameter is not passed as one integer "
+                           "or pointer ({}), which mstap cannot locate yet",
+                           name, function, paramList());
+      type = proto->paramTypes[index];
+      access.base = TargetAccess::Base::Argument;
+      access.argument = *slot;
+    }
+    access.size = type.size;
+    access.isSigned = type.isSigned && type.kind != KernelType::Kind::Pointer;
+    return members(e, function, type, access);
+  }
+
+  // Follows e's ->member components from a value of type `type`.
+  std::string members(const TargetExpr &e, const std::string &function, KernelType type, TargetAccess &access) {
+    // `type` is a value in hand (a pointer, an integer) until a member of an
+    // embedded struct is named: then `inMemory` holds, and `pending` is
+    // the offset from the last address read.
+    bool inMemory = false;
+    uint64_t pending = 0;
+    std::string path = e.name;
+    for (const auto &c : e.components) {
+      if (c.index)
+        return fmt::format("'{}': indexing target variables with [...] is not supported yet", path);
+      KernelType container = type;
+      if (!inMemory) {
+        if (type.kind != KernelType::Kind::Pointer)
+          return fmt::format("'{}' is a {}, not a pointer to a struct: it has no member '{}'", path,
+                             type.spelling, c.member);
+        std::optional<KernelType> pointee =
+            options_.kernel->pointee ? options_.kernel->pointee(type) : std::nullopt;
+        if (!pointee)
+          return fmt::format("cannot follow '{}' (a {}): its pointee is unknown", path, type.spelling);
+        container = *pointee;
+        pending = 0;
+      } else if (type.kind == KernelType::Kind::Pointer) {
+        // A pointer member: read it, then follow it.
+        access.steps.push_back({pending, 8, false, 0, 0});
+        std::optional<KernelType> pointee =
+            options_.kernel->pointee ? options_.kernel->pointee(type) : std::nullopt;
+        if (!pointee)
+          return fmt::format("cannot follow '{}' (a {}): its pointee is unknown", path, type.spelling);
+        container = *pointee;
+        pending = 0;
+      }
+      if (container.kind != KernelType::Kind::Struct && container.kind != KernelType::Kind::Union)
+        return fmt::format("'{}' points to a {}, not a struct or union: it has no member '{}'", path,
+                           container.spelling, c.member);
+      std::vector<KernelMember> list =
+          options_.kernel->members ? options_.kernel->members(container) : std::vector<KernelMember>{};
+      const KernelMember *found = nullptr;
+      for (const auto &m : list)
+        if (m.name == c.member) {
+          found = &m;
+          break;
+        }
+      if (!found) {
+        std::vector<std::string> names;
+        for (const auto &m : list)
+          names.push_back(m.name);
+        std::string similar = similarNames(c.member, names);
+        if (list.empty())
+          return fmt::format("'{}' is a {} whose members the kernel's BTF does not describe: no member '{}'",
+                             path, container.spelling, c.member);
+        return fmt::format("{} has no member '{}' (in '{}->{}'){}", container.spelling, c.member, path,
+                           c.member, similar.empty() ? "" : " (similar: " + similar + ")");
+      }
+      path += "->" + c.member;
+      if (found->bitSize) {
+        if (&c != &e.components.back())
+          return fmt::format("'{}' is a bitfield: it has no members", path);
+        uint64_t firstByte = found->bitOffset / 8;
+        uint32_t shift = static_cast<uint32_t>(found->bitOffset % 8);
+        uint32_t bytes = (shift + found->bitSize + 7) / 8;
+        if (bytes > 8)
+          return fmt::format("'{}' is a bitfield too wide to read", path);
+        access.steps.push_back({pending + firstByte, bytes, false, shift, found->bitSize});
+        access.steps.back().isSigned = found->type.isSigned;
+        return {};
+      }
+      if (found->bitOffset % 8)
+        return fmt::format("'{}' is not at a whole byte", path);
+      pending += found->bitOffset / 8;
+      type = found->type;
+      inMemory = true;
+    }
+    if (!inMemory)
+      return {};
+    switch (type.kind) {
+    case KernelType::Kind::Integer:
+    case KernelType::Kind::Enum:
+    case KernelType::Kind::Pointer:
+      if (!scalar(type))
+        return fmt::format("'{}' is a {} of {} bytes, which mstap cannot read", path, type.spelling, type.size);
+      access.steps.push_back({pending, type.size, type.isSigned && type.kind != KernelType::Kind::Pointer, 0, 0});
+      return {};
+    case KernelType::Kind::Array:
+      // An array reads as its address, as stap does: kernel_string() takes it.
+      access.steps.push_back({pending, 0, false, 0, 0});
+      return {};
+    case KernelType::Kind::Struct:
+    case KernelType::Kind::Union:
+      return fmt::format("'{}' is a {}: name one of its members with '->'", path, type.spelling);
+    default:
+      return fmt::format("'{}' is a {}, which mstap cannot read", path, type.spelling);
+    }
+  }
+
+  void resolve(TargetExpr &e) {
+    TargetAccess first;
+    std::string firstKey, error, firstFunction;
+    bool pretty = e.name.size() > 1 && e.name.back() == '$' && e.name != "$$";
+    if (pretty)
+      error = fmt::format("pretty-printing target variables ('{}') is not supported yet", e.name);
+    if (error.empty() && !options_.kernel)
+      error = fmt::format("target variable '{}' needs a target kernel", e.name);
+    for (size_t i = 0; error.empty() && i < points_->size(); ++i) {
+      const ResolvedProbe &point = (*points_)[i];
+      TargetAccess access;
+      error = resolveAt(e, point, access);
+      if (!error.empty())
+        break;
+      std::string key = describeAccess(access);
+      std::string function = point.kernel ? point.kernel->function : point.point;
+      if (i == 0) {
+        first = std::move(access);
+        firstKey = key;
+        firstFunction = function;
+      } else if (key != firstKey) {
+        error = fmt::format("'{}' is not the same in every function this probe matched: '{}' and '{}' "
+                            "differ in its position or type",
+                            e.name, firstFunction, function);
+      }
+    }
+    if (!error.empty()) {
+      bool isGuarded = std::find(guards_.begin(), guards_.end(), e.name) != guards_.end();
+      if (!isGuarded)
+        diags_.error(file_, e.loc(), error);
+      TargetAccess failed;
+      failed.error = error;
+      out_[&e] = std::move(failed);
+      return;
+    }
+    out_[&e] = std::move(first);
+  }
+
+  const SourceFile *file_;
+  Diagnostics &diags_;
+  const ElaborateOptions &options_;
+  std::map<const TargetExpr *, TargetAccess> &out_;
+  const std::vector<ResolvedProbe> *points_ = nullptr;
+};
+
+} // namespace
+
 ElaborateResult elaborate(Script &script, const ElaborateOptions &options, Diagnostics &diags) {
   ElaborateResult result;
   const SourceFile *file = script.file;
@@ -1010,6 +1403,7 @@ ElaborateResult elaborate(Script &script, const ElaborateOptions &options, Diagn
     }
   };
   ProbeResolver resolver(file, diags, options);
+  TargetResolver targets(file, diags, options, result.targets);
   for (Decl &decl : script.decls) {
     if (decl.kind == Decl::Kind::Function)
       checkLocals(decl.function->locals, "function '" + decl.function->name + "'");
@@ -1017,8 +1411,11 @@ ElaborateResult elaborate(Script &script, const ElaborateOptions &options, Diagn
       continue;
     checkLocals(decl.probe->locals, "a probe");
     std::vector<ResolvedProbe> resolved;
+    unsigned pointErrors = diags.errorCount();
     for (const ProbePoint &pp : decl.probe->points)
       resolver.resolve(pp, resolved);
+    if (diags.errorCount() == pointErrors && !resolved.empty())
+      targets.probe(*decl.probe, resolved);
     result.probes.push_back(std::move(resolved));
   }
   diags.sortFrom(firstDiagnostic);

@@ -7,6 +7,7 @@
 #include "support/diagnostics.h"
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,10 +21,34 @@ struct KernelMatch {
   const void *handle = nullptr; // the source's own record, for prototype()
 };
 
+// A C type of the target kernel, as far as reading a value of it needs:
+// typedefs and qualifiers looked through.
+struct KernelType {
+  enum class Kind { Void, Integer, Enum, Pointer, Struct, Union, Array, Function, Float, Other };
+  Kind kind = Kind::Other;
+  std::string spelling;  // C text as declared, e.g. "size_t", "struct file*"
+  uint32_t size = 0;     // bytes (a pointer: 8)
+  bool isSigned = false; // integers and enums
+  // The source's own handle on the type, for pointee() and members().
+  const void *scope = nullptr;
+  uint32_t id = 0;
+};
+
+// A member of a struct or union (members of anonymous ones included).
+struct KernelMember {
+  std::string name;
+  uint64_t bitOffset = 0;
+  uint32_t bitSize = 0; // non-zero for a bitfield
+  KernelType type;
+};
+
 // A function's prototype, as far as pass 2 needs it.
 struct KernelPrototype {
   std::vector<std::pair<std::string, std::string>> params; // name, C type
   std::string returnType;                                  // "void" for none
+  // Parallel to params, when the source knows the types (fakes may not).
+  std::vector<KernelType> paramTypes;
+  std::optional<KernelType> returnInfo;
 };
 
 // Expands kernel probe points against the target kernel. `what` is
@@ -36,6 +61,40 @@ struct KernelFunctionSource {
   // The prototype of a match, spelled on demand (most are never asked for);
   // nullopt when the kernel's BTF does not describe it.
   std::function<std::optional<KernelPrototype>(const KernelMatch &match)> prototype;
+  // What a pointer points to, or an array's element type; nullopt otherwise.
+  std::function<std::optional<KernelType>(const KernelType &type)> pointee;
+  // The members of a struct or union; empty for other types.
+  std::function<std::vector<KernelMember>(const KernelType &type)> members;
+};
+
+// How pass 3 reads a target variable ($name, $return, $$parms, and member
+// chains), as pass 2 resolved it against every point of its probe.
+struct TargetAccess {
+  enum class Base { Argument, Return, Parms } base = Base::Argument;
+  int argument = 0; // Argument: its index in the calling convention (0 = first)
+  // Each step: the value so far is an address (a pointer's value, or an
+  // embedded struct's address); read `size` bytes at value + offset.
+  struct Step {
+    uint64_t offset = 0; // bytes
+    uint32_t size = 0;   // bytes read at the end; 0 when this step only adds the offset
+    bool isSigned = false;
+    uint32_t bitOffset = 0, bitSize = 0; // bitfields: within the bytes read
+  };
+  // Base value conversion (Argument, Return): width and signedness.
+  uint32_t size = 8;
+  bool isSigned = false;
+  std::vector<Step> steps;
+  // Parms: the names and conversions of the parameters printed.
+  struct Parm {
+    std::string name;
+    int argument = 0;
+    uint32_t size = 8;
+    bool isSigned = false;
+  };
+  std::vector<Parm> parms;
+  // When set, the access cannot be translated (a use guarded by @defined
+  // that pass 2 let through): pass 3 reports this if the use survives.
+  std::string error;
 };
 
 struct ElaborateOptions {
@@ -54,6 +113,7 @@ struct ResolvedProbe {
 struct ElaborateResult {
   bool ok = false;
   std::vector<std::vector<ResolvedProbe>> probes; // one list a probe declaration
+  std::map<const ast::TargetExpr *, TargetAccess> targets; // every target variable in a probe
 };
 
 ElaborateResult elaborate(ast::Script &script, const ElaborateOptions &options, Diagnostics &diags);

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+
 using namespace mstap;
 
 namespace {
@@ -123,4 +126,237 @@ TEST(Format, Directives) {
   EXPECT_FALSE(parseFormat("abc %", d, error, at));
   EXPECT_EQ(at, 4u);
   EXPECT_FALSE(parseFormat("%q", d, error, at));
+}
+
+// ------------------------------------------------------ target variables
+
+namespace {
+// A small kernel: vfs_read and vfs_write as in 6.1, do_thing with $file in
+// another position and no $buf, and no_btf without a prototype.
+struct FakeKernel {
+  std::map<uint32_t, KernelType> types;
+  std::map<uint32_t, uint32_t> pointees;
+  std::map<uint32_t, std::vector<KernelMember>> members;
+  std::map<std::string, KernelPrototype> prototypes;
+  KernelFunctionSource source;
+
+  KernelType add(uint32_t id, KernelType::Kind kind, const std::string &spelling, uint32_t size, bool isSigned = false,
+                 uint32_t pointee = 0) {
+    KernelType t;
+    t.kind = kind;
+    t.spelling = spelling;
+    t.size = size;
+    t.isSigned = isSigned;
+    t.scope = this;
+    t.id = id;
+    types[id] = t;
+    if (pointee)
+      pointees[id] = pointee;
+    return t;
+  }
+
+  FakeKernel() {
+    using K = KernelType::Kind;
+    KernelType filePtr = add(1, K::Pointer, "struct file*", 8, false, 2);
+    add(2, K::Struct, "struct file", 232);
+    add(3, K::Struct, "struct path", 16);
+    add(4, K::Pointer, "struct dentry*", 8, false, 5);
+    add(5, K::Struct, "struct dentry", 192);
+    add(6, K::Struct, "struct qstr", 16);
+    add(7, K::Pointer, "const unsigned char*", 8, false, 8);
+    add(8, K::Integer, "unsigned char", 1);
+    KernelType i32 = add(9, K::Integer, "int", 4, true);
+    KernelType sizeT = add(10, K::Integer, "size_t", 8);
+    KernelType loffPtr = add(11, K::Pointer, "loff_t*", 8, false, 12);
+    add(12, K::Integer, "loff_t", 8, true);
+    KernelType charPtr = add(13, K::Pointer, "char*", 8, false, 14);
+    add(14, K::Integer, "char", 1, true);
+    KernelType ssizeT = add(15, K::Integer, "ssize_t", 8, true);
+    add(16, K::Integer, "unsigned int", 4);
+    KernelType voidT = add(17, K::Void, "void", 0);
+    members[2] = {{"f_path", 128, 0, types[3]}, {"f_flags", 256, 0, types[16]}, {"f_mode", 288, 0, types[16]},
+                  {"f_pos_bits", 320, 3, types[9]}};
+    members[3] = {{"mnt", 0, 0, types[13]}, {"dentry", 64, 0, types[4]}};
+    members[5] = {{"d_flags", 0, 0, types[16]}, {"d_name", 256, 0, types[6]}};
+    members[6] = {{"len", 32, 0, types[16]}, {"name", 64, 0, types[7]}};
+    auto proto = [&](std::vector<std::pair<std::string, KernelType>> params, KernelType ret) {
+      KernelPrototype p;
+      for (auto &[n, t] : params) {
+        p.params.emplace_back(n, t.spelling);
+        p.paramTypes.push_back(t);
+      }
+      p.returnType = ret.spelling;
+      p.returnInfo = ret;
+      return p;
+    };
+    prototypes["vfs_read"] = proto({{"file", filePtr}, {"buf", charPtr}, {"count", sizeT}, {"pos", loffPtr}}, ssizeT);
+    prototypes["vfs_write"] = proto({{"file", filePtr}, {"buf", charPtr}, {"count", sizeT}, {"pos", loffPtr}}, ssizeT);
+    prototypes["do_thing"] = proto({{"flag", i32}, {"file", filePtr}}, voidT);
+    source.match = [](const std::string &what, const std::string &, const std::string &pattern,
+                      std::vector<KernelMatch> &out, std::string &) {
+      if (what != "function")
+        return true;
+      for (const char *name : {"vfs_read", "vfs_write", "do_thing", "no_btf"})
+        if (pattern == name || (pattern == "vfs_*" && std::string(name).rfind("vfs_", 0) == 0) ||
+            (pattern == "*" ))
+          out.push_back({"", name, nullptr});
+      return true;
+    };
+    source.prototype = [this](const KernelMatch &m) -> std::optional<KernelPrototype> {
+      auto it = prototypes.find(m.function);
+      if (it == prototypes.end())
+        return std::nullopt;
+      return it->second;
+    };
+    source.pointee = [this](const KernelType &t) -> std::optional<KernelType> {
+      auto it = pointees.find(t.id);
+      if (it == pointees.end())
+        return std::nullopt;
+      return types.at(it->second);
+    };
+    source.members = [this](const KernelType &t) {
+      auto it = members.find(t.id);
+      return it == members.end() ? std::vector<KernelMember>{} : it->second;
+    };
+  }
+};
+
+struct TargetRun {
+  FakeKernel kernel;
+  std::unique_ptr<SourceFile> file;
+  std::unique_ptr<ast::Script> script;
+  Diagnostics diags;
+  ElaborateResult result;
+
+  // The access of the n-th target expression, in source order.
+  const TargetAccess &nth(size_t n) {
+    std::vector<std::pair<SourceLoc, const TargetAccess *>> all;
+    for (auto &[e, a] : result.targets)
+      all.emplace_back(e->loc(), &a);
+    std::sort(all.begin(), all.end(), [](auto &x, auto &y) {
+      return x.first.line != y.first.line ? x.first.line < y.first.line : x.first.column < y.first.column;
+    });
+    return *all.at(n).second;
+  }
+};
+
+std::unique_ptr<TargetRun> elaborateTargets(const std::string &text, bool guru = false) {
+  auto r = std::make_unique<TargetRun>();
+  r->file = std::make_unique<SourceFile>("t.stp", text);
+  r->script = parseScript(*r->file, {}, r->diags);
+  EXPECT_NE(r->script, nullptr) << r->diags.render();
+  if (!r->script)
+    return r;
+  ElaborateOptions options;
+  options.kernel = &r->kernel.source;
+  options.guru = guru;
+  r->result = elaborate(*r->script, options, r->diags);
+  return r;
+}
+
+bool has(const std::string &text, const std::string &part) { return text.find(part) != std::string::npos; }
+} // namespace
+
+TEST(Targets, ParametersByPositionWidthAndSign) {
+  auto r = elaborateTargets("probe kernel.function(\"vfs_read\") { println($count + $file) }\n"
+                            "probe kernel.function(\"do_thing\") { println($flag) }\n");
+  ASSERT_TRUE(r->result.ok) << r->diags.render();
+  ASSERT_EQ(r->result.targets.size(), 3u);
+  const TargetAccess &count = r->nth(0);
+  EXPECT_EQ(count.base, TargetAccess::Base::Argument);
+  EXPECT_EQ(count.argument, 2);
+  EXPECT_EQ(count.size, 8u);
+  EXPECT_FALSE(count.isSigned);
+  EXPECT_EQ(r->nth(1).argument, 0);
+  const TargetAccess &flag = r->nth(2);
+  EXPECT_EQ(flag.argument, 0);
+  EXPECT_EQ(flag.size, 4u);
+  EXPECT_TRUE(flag.isSigned);
+}
+
+TEST(Targets, MemberChainsFollowOffsetsThroughPointersAndEmbeddedStructs) {
+  // f_path (at 16) and d_name (at 32) are embedded; dentry (at 8 in path)
+  // and name (at 8 in qstr) are read.
+  auto r = elaborateTargets("probe kernel.function(\"vfs_read\") {\n"
+                            "  println(kernel_string($file->f_path->dentry->d_name->name))\n"
+                            "  println($file->f_flags, $file->f_pos_bits)\n}\n");
+  ASSERT_TRUE(r->result.ok) << r->diags.render();
+  const TargetAccess &name = r->nth(0);
+  ASSERT_EQ(name.steps.size(), 2u);
+  EXPECT_EQ(name.steps[0].offset, 24u);
+  EXPECT_EQ(name.steps[0].size, 8u);
+  EXPECT_EQ(name.steps[1].offset, 40u);
+  EXPECT_EQ(name.steps[1].size, 8u);
+  const TargetAccess &flags = r->nth(1);
+  ASSERT_EQ(flags.steps.size(), 1u);
+  EXPECT_EQ(flags.steps[0].offset, 32u);
+  EXPECT_EQ(flags.steps[0].size, 4u);
+  const TargetAccess &bits = r->nth(2);
+  ASSERT_EQ(bits.steps.size(), 1u);
+  EXPECT_EQ(bits.steps[0].offset, 40u);
+  EXPECT_EQ(bits.steps[0].bitSize, 3u);
+  EXPECT_TRUE(bits.steps[0].isSigned);
+}
+
+TEST(Targets, ReturnAndParms) {
+  auto r = elaborateTargets("probe kernel.function(\"vfs_read\").return { println($return) }\n"
+                            "probe kernel.function(\"vfs_read\") { println($$parms) }\n");
+  ASSERT_TRUE(r->result.ok) << r->diags.render();
+  EXPECT_EQ(r->nth(0).base, TargetAccess::Base::Return);
+  EXPECT_TRUE(r->nth(0).isSigned);
+  const TargetAccess &parms = r->nth(1);
+  ASSERT_EQ(parms.parms.size(), 4u);
+  EXPECT_EQ(parms.parms[2].name, "count");
+  EXPECT_EQ(parms.parms[2].argument, 2);
+}
+
+TEST(Targets, ErrorsNameWhatIsMissing) {
+  auto r = elaborateTargets("probe kernel.function(\"vfs_read\") { println($cont) }\n"
+                            "probe kernel.function(\"vfs_read\") { println($file->f_pth) }\n"
+                            "probe kernel.function(\"vfs_read\") { println($return) }\n"
+                            "probe kernel.function(\"vfs_read\").return { println($count) }\n"
+                            "probe kernel.function(\"no_btf\") { println($x) }\n"
+                            "probe kernel.function(\"do_thing\").return { println($return) }\n"
+                            "probe begin { println($x) }\n"
+                            "function f() { return $x }\nprobe end { println(f()) }\n"
+                            "probe kernel.function(\"vfs_read\") { println($file->f_path) }\n");
+  EXPECT_FALSE(r->result.ok);
+  std::string text = r->diags.render();
+  EXPECT_TRUE(has(text, "'$cont' is not a parameter of 'vfs_read' (similar: $count) (its parameters: "
+                        "$file:struct file*, $buf:char*, $count:size_t, $pos:loff_t*)"))
+      << text;
+  EXPECT_TRUE(has(text, "struct file has no member 'f_pth' (in '$file->f_pth') (similar: f_path)")) << text;
+  EXPECT_TRUE(has(text, "'$return' is only available in .return probes")) << text;
+  EXPECT_TRUE(has(text, "@entry($count) is not supported yet")) << text;
+  EXPECT_TRUE(has(text, "the kernel's BTF has no prototype for 'no_btf'")) << text;
+  EXPECT_TRUE(has(text, "'do_thing' returns void")) << text;
+  EXPECT_TRUE(has(text, "not available in probe point 'begin'")) << text;
+  EXPECT_TRUE(has(text, "target variable '$x' in function 'f'")) << text;
+  EXPECT_TRUE(has(text, "'$file->f_path' is a struct path: name one of its members")) << text;
+}
+
+TEST(Targets, WildcardsNeedTheSameParameterEverywhereUnlessGuarded) {
+  auto same = elaborateTargets("probe kernel.function(\"vfs_*\") { println($count) }\n");
+  EXPECT_TRUE(same.get()->result.ok) << same->diags.render();
+  auto lacking = elaborateTargets("probe kernel.function(\"vfs_read\"), kernel.function(\"do_thing\") "
+                                  "{ println($buf) }\n");
+  EXPECT_FALSE(lacking->result.ok);
+  EXPECT_TRUE(has(lacking->diags.render(), "'$buf' is not a parameter of 'do_thing'")) << lacking->diags.render();
+  auto moved = elaborateTargets("probe kernel.function(\"vfs_read\"), kernel.function(\"do_thing\") "
+                                "{ println($file) }\n");
+  EXPECT_FALSE(moved->result.ok);
+  EXPECT_TRUE(has(moved->diags.render(), "'vfs_read' and 'do_thing' differ")) << moved->diags.render();
+  auto guarded = elaborateTargets("probe kernel.function(\"vfs_read\"), kernel.function(\"do_thing\") {\n"
+                                  "  if (@defined($buf)) println($buf)\n"
+                                  "  println(@defined($count) ? $count : 0)\n}\n");
+  EXPECT_TRUE(guarded->result.ok) << guarded->diags.render();
+  EXPECT_FALSE(guarded->nth(0).error.empty()); // pass 3 reports it if it survives folding
+}
+
+TEST(Targets, WritingNeedsGuruMode) {
+  auto r = elaborateTargets("probe kernel.function(\"vfs_read\") { $count = 1 }\n");
+  EXPECT_FALSE(r->result.ok);
+  EXPECT_TRUE(has(r->diags.render(), "needs guru mode")) << r->diags.render();
+  auto g = elaborateTargets("probe kernel.function(\"vfs_read\") { $count = 1 }\n", true);
+  EXPECT_TRUE(g->result.ok) << g->diags.render();
 }

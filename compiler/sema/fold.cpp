@@ -23,6 +23,17 @@ public:
       expr(i->cond);
       stmt(i->then);
       stmt(i->otherwise);
+      // A constant condition (@defined's, mostly) keeps only the branch it
+      // takes: the other may use target variables that do not exist here.
+      if (auto *c = dynamic_cast<IntLiteral *>(i->cond.get())) {
+        StmtPtr chosen = std::move(c->value ? i->then : i->otherwise);
+        if (!chosen) {
+          auto empty = std::make_unique<NullStmt>();
+          empty->range = st.range;
+          chosen = std::move(empty);
+        }
+        s = std::move(chosen);
+      }
     } else if (auto *w = dynamic_cast<WhileStmt *>(&st)) {
       expr(w->cond);
       stmt(w->body);

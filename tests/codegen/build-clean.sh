@@ -35,6 +35,8 @@ for script in "$source_dir"/examples/*.stp "$source_dir"/tests/e2e/*.stp "$sourc
   # Cases that expect pass 3 to refuse them say so (XFAIL), as do those
   # that need script arguments (the first RUN line's words after %s).
   grep -q '^# XFAIL:' "$script" && continue
+  # Cases that only run other scripts (tests/e2e/examples.stp) hold no probe.
+  grep -q '^ *probe ' "$script" || continue
   args=$(grep -m1 -o '%s .*' "$script" | sed -E 's/^%s//; s/[>|].*//')
   # examples name their arguments on their first line: "mstap NAME.stp WORDS"
   [ -z "$args" ] && args=$(head -n1 "$script" | sed -nE 's/.*mstap [^ ]+\.stp (.*)$/\1/p')

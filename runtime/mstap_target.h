@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mstap_target.h - target variables: a probed function's arguments and
+ * return value from the registers of the hit, and the faulting-safe reads
+ * that follow struct members from them (MODULE.md, "Target variables").
+ *
+ * Pass 2 resolves every $name from the kernel's BTF to an argument
+ * position and a chain of (offset, size) reads; generated code calls these
+ * helpers with constants only, and converts the result to the declared
+ * width and signedness itself.
+ */
+#ifndef MSTAP_TARGET_H
+#define MSTAP_TARGET_H
+
+#include "mstap_compat.h"
+#include "mstap_context.h"
+
+#include <linux/ptrace.h>
+
+/*
+ * Argument `n` (0 = first) of the probed function, at its first
+ * instruction: x86-64 passes the first six in di, si, dx, cx, r8, r9 and
+ * the rest on the stack, where sp points at the return address, so
+ * argument n (n >= 6) is at sp + 8 * (n - 5).
+ */
+static inline u64 mstap_reg_arg(struct mstap_context *c, unsigned int n)
+{
+	struct pt_regs *regs = c->regs;
+	u64 value = 0, address;
+
+	if (unlikely(!regs)) {
+		mstap_raise(&c->error, -EINVAL,
+			    "target variables need the registers of a function probe");
+		return 0;
+	}
+#ifdef CONFIG_X86_64
+	switch (n) {
+	case 0: return regs->di;
+	case 1: return regs->si;
+	case 2: return regs->dx;
+	case 3: return regs->cx;
+	case 4: return regs->r8;
+	case 5: return regs->r9;
+	default: break;
+	}
+	address = (u64)regs->sp + 8 * (u64)(n - 5);
+	if (mstap_read_kernel_memory(&value, address, sizeof(value)))
+		mstap_raise_address(&c->error, -EFAULT, "kernel read fault at ",
+				    address);
+	return value;
+#else
+	(void)address;
+	(void)n;
+	mstap_raise(&c->error, -EINVAL,
+		    "target variables are read on x86-64 kernels only");
+	return value;
+#endif
+}
+
+/* The probed function's return value, in a return probe. */
+static inline u64 mstap_reg_return(struct mstap_context *c)
+{
+	if (unlikely(!c->regs)) {
+		mstap_raise(&c->error, -EINVAL,
+			    "$return needs the registers of a return probe");
+		return 0;
+	}
+	return (u64)regs_return_value(c->regs);
+}
+
+/*
+ * `size` (1..8) bytes of kernel memory at `address`, little-endian, zero-
+ * or sign-extended to 64 bits. A fault is the error "kernel read fault at
+ * 0x...".
+ */
+static inline s64 mstap_target_read(struct mstap_context *c, u64 address,
+				    unsigned int size, int is_signed)
+{
+	u64 value = 0;
+	unsigned int bits = size * 8;
+
+	if (size == 0 || size > sizeof(value)) {
+		mstap_raise(&c->error, -EINVAL, "target variable of an unreadable size");
+		return 0;
+	}
+	if (mstap_read_kernel_memory(&value, address, size)) {
+		mstap_raise_address(&c->error, -EFAULT, "kernel read fault at ",
+				    address);
+		return 0;
+	}
+	if (is_signed && bits < 64)
+		return (s64)(value << (64 - bits)) >> (64 - bits);
+	return (s64)value;
+}
+
+/* Bits [shift, shift + bits) of `value`, zero- or sign-extended. */
+static inline s64 mstap_target_bits(s64 value, unsigned int shift,
+				    unsigned int bits, int is_signed)
+{
+	u64 v = (u64)value >> shift;
+
+	if (bits == 0 || bits >= 64)
+		return (s64)v;
+	v <<= 64 - bits;
+	return is_signed ? (s64)v >> (64 - bits) : (s64)(v >> (64 - bits));
+}
+
+#endif /* MSTAP_TARGET_H */
