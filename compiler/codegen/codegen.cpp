@@ -1324,6 +1324,15 @@ std::string Generator::dumpHandler(std::vector<int> &locks) {
   bool any = false;
   int arrays = 0;
   auto line = [&](const std::string &text) { body += "\t" + text + "\n"; };
+  // " @count=.. @min=.. @max=.. @sum=.. @avg=..", after `prefix`, of the
+  // statistic `s` in scope: the same for a scalar and an array element.
+  auto statFields = [&](const std::string &indent, const std::string &prefix) {
+    line(indent + "struct mstap_arg a[] = { mstap_arg_long(mstap_stat_count(s)), mstap_arg_long(s->min),");
+    line(indent + "\tmstap_arg_long(s->max), mstap_arg_long(mstap_stat_sum(s)),");
+    line(indent + "\tmstap_arg_long(mstap_stat_avg(s, &c->error)) };");
+    line(fmt::format("{}mstap_format(&c->out, {}, a, 5, &c->error);", indent,
+                     cStringLiteral(prefix + " @count=%d @min=%d @max=%d @sum=%d @avg=%d\n")));
+  };
   for (const GlobalInfo *g : globalOrder_) {
     if (!g->dumped)
       continue;
@@ -1351,11 +1360,7 @@ std::string Generator::dumpHandler(std::vector<int> &locks) {
       line("\tif (mstap_stat_count(s) == 0) {");
       line(fmt::format("\t\tmstap_out_string(&c->out, {});", cStringLiteral(name + " @count=0x0\n")));
       line("\t} else {");
-      line("\t\tstruct mstap_arg a[] = { mstap_arg_long(mstap_stat_count(s)), mstap_arg_long(s->min),");
-      line("\t\t\tmstap_arg_long(s->max), mstap_arg_long(mstap_stat_sum(s)),");
-      line("\t\t\tmstap_arg_long(mstap_stat_avg(s, &c->error)) };");
-      line(fmt::format("\t\tmstap_format(&c->out, {}, a, 5, &c->error);",
-                       cStringLiteral(name + " @count=%d @min=%d @max=%d @sum=%d @avg=%d\n")));
+      statFields("\t\t", name);
       line("\t}");
       line("}");
       break;
@@ -1389,11 +1394,8 @@ std::string Generator::dumpHandler(std::vector<int> &locks) {
       line("\t\tmstap_out_char(&c->out, ']');");
       if (pmap) {
         line(fmt::format("\t\t{{ const struct mstap_stat *s = mstap_map_entry_stat(&{}, e);", map));
-        line("\t\t  struct mstap_arg a[] = { mstap_arg_long(mstap_stat_count(s)), mstap_arg_long(s->min),");
-        line("\t\t\tmstap_arg_long(s->max), mstap_arg_long(mstap_stat_sum(s)),");
-        line("\t\t\tmstap_arg_long(mstap_stat_avg(s, &c->error)) };");
-        line(fmt::format("\t\t  mstap_format(&c->out, {}, a, 5, &c->error); }}",
-                         cStringLiteral(" @count=%d @min=%d @max=%d @sum=%d @avg=%d\n")));
+        statFields("\t\t  ", "");
+        line("\t\t}");
       } else if (g->var->type == Type::String) {
         line(fmt::format("\t\tmstap_string_text_str(f->text, mstap_map_entry_string(&{}, e));", map));
         line("\t\t{ struct mstap_arg a[] = { mstap_arg_string(f->text) };");

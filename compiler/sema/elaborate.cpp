@@ -1142,19 +1142,13 @@ private:
       if (c.index)
         return fmt::format("'{}': indexing target variables with [...] is not supported yet", path);
       KernelType container = type;
-      if (!inMemory) {
-        if (type.kind != KernelType::Kind::Pointer)
-          return fmt::format("'{}' is a {}, not a pointer to a struct: it has no member '{}'", path,
-                             type.spelling, c.member);
-        std::optional<KernelType> pointee =
-            options_.kernel->pointee ? options_.kernel->pointee(type) : std::nullopt;
-        if (!pointee)
-          return fmt::format("cannot follow '{}' (a {}): its pointee is unknown", path, type.spelling);
-        container = *pointee;
-        pending = 0;
-      } else if (type.kind == KernelType::Kind::Pointer) {
-        // A pointer member: read it, then follow it.
-        access.steps.push_back({pending, 8, false, 0, 0});
+      if (!inMemory && type.kind != KernelType::Kind::Pointer)
+        return fmt::format("'{}' is a {}, not a pointer to a struct: it has no member '{}'", path,
+                           type.spelling, c.member);
+      if (type.kind == KernelType::Kind::Pointer) {
+        // A pointer in memory (a member) is read first, then followed.
+        if (inMemory)
+          access.steps.push_back({pending, 8, false, 0, 0});
         std::optional<KernelType> pointee =
             options_.kernel->pointee ? options_.kernel->pointee(type) : std::nullopt;
         if (!pointee)
