@@ -125,6 +125,14 @@ struct mstap_probe {
 	u8 optional;
 	u16 lock_count;
 	const struct mstap_lock_use *locks;
+	/*
+	 * Kretprobes whose handler reads values saved at entry (@entry, and
+	 * parameters in .return probes): run at function entry with no locks,
+	 * it fills entry_data_size bytes that the return handler then reads
+	 * through c->entry_data.
+	 */
+	void (*entry_handler)(struct mstap_context *c);
+	u32 entry_data_size;
 };
 
 /*
@@ -160,8 +168,9 @@ struct mstap_context {
 	u32 frame_top;
 	char *frames;
 	struct mstap_out out;
+	void *entry_data;          /* kretprobes: the instance's saved values */
 	/* Private to the runtime. */
-	atomic_t busy;             /* 1 while a probe runs on this context */
+	u32 busy;                  /* 1 while a probe runs; only this CPU touches it */
 	u32 frame_bytes;           /* the length of `frames` */
 	u32 exit_called;           /* exit() ran in this hit */
 	u32 locks_held;            /* how many of probe->locks are taken */

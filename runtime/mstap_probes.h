@@ -111,45 +111,64 @@ static noinline void mstap_report_error(struct mstap_context *c)
 
 /*
  * Runs one hit of `probe` on this CPU's context: the whole of section 4.
- * Callable from any context; preemption is disabled around it.
+ * `handler` is the probe's handler, or its entry handler (which takes no
+ * locks: it only reads registers and kernel memory into `entry_data`).
+ * Callable from any context; preemption is disabled around it. True when
+ * the handler ran to its end without an error.
  */
-static noinline void mstap_run_probe(const struct mstap_probe *probe,
-				     struct pt_regs *regs,
-				     enum mstap_run_kind kind)
+static noinline bool mstap_run_hit(const struct mstap_probe *probe,
+				   void (*handler)(struct mstap_context *c),
+				   struct pt_regs *regs,
+				   enum mstap_run_kind kind,
+				   void *entry_data)
 {
 	struct mstap_context *c;
 	int phase = atomic_read(&mstap_rt.phase);
+	bool locked = handler == probe->handler;
+	bool ok;
 
 	if (kind == MSTAP_RUN_EVENT) {
 		if (phase != MSTAP_PHASE_RUNNING ||
 		    atomic_read(&mstap_rt.stop_requested))
-			return;
+			return false;
 	} else if (kind == MSTAP_RUN_BEGIN) {
 		if (phase != MSTAP_PHASE_STARTING ||
 		    atomic_read(&mstap_rt.stop_requested))
-			return;
+			return false;
 	} else if (phase != MSTAP_PHASE_STOPPING ||
 		   atomic_read(&mstap_rt.end_aborted)) {
-		return;
+		return false;
 	}
 
+	/*
+	 * Claims this CPU's context with a plain read and write: only this CPU
+	 * touches it, with preemption off, and a hit that interrupts this one
+	 * (an interrupt, an NMI) runs to its end before this one goes on. So a
+	 * nested hit either sees busy set and is skipped, or comes before the
+	 * write and has released the context when we take it. No atomic
+	 * instruction is needed, which keeps the cost of a hit down.
+	 */
 	preempt_disable();
 	c = mstap_rt.contexts[smp_processor_id()];
-	if (unlikely(!c || atomic_cmpxchg(&c->busy, 0, 1) != 0)) {
+	if (unlikely(!c || READ_ONCE(c->busy))) {
 		preempt_enable();
 		mstap_count_skip();
-		return;
+		return false;
 	}
-	if (unlikely(!mstap_take_locks(probe))) {
-		atomic_set_release(&c->busy, 0);
+	WRITE_ONCE(c->busy, 1);
+	barrier();
+	if (locked && unlikely(!mstap_take_locks(probe))) {
+		barrier();
+		WRITE_ONCE(c->busy, 0);
 		preempt_enable();
 		mstap_count_skip();
-		return;
+		return false;
 	}
 	mstap_error_clear(&c->error);
 	c->error_location = NULL;
 	c->probe = probe;
 	c->regs = regs;
+	c->entry_data = entry_data;
 	c->actions = 0;
 	c->nesting = 0;
 	c->frame_top = 0;
@@ -158,18 +177,30 @@ static noinline void mstap_run_probe(const struct mstap_probe *probe,
 	c->out.flush = mstap_out_flush_to_ring;
 	c->out.flush_context = c;
 
-	probe->handler(c);
+	handler(c);
 
-	mstap_release_locks(probe, probe->lock_count);
+	if (locked)
+		mstap_release_locks(probe, probe->lock_count);
 	mstap_out_commit_all(&c->out);
-	if (c->error.message)
+	ok = !c->error.message;
+	if (!ok)
 		mstap_report_error(c);
 	if (c->exit_called)
 		mstap_request_stop(true);
 	c->probe = NULL;
 	c->regs = NULL;
-	atomic_set_release(&c->busy, 0);
+	c->entry_data = NULL;
+	barrier();
+	WRITE_ONCE(c->busy, 0);
 	preempt_enable();
+	return ok;
+}
+
+static inline void mstap_run_probe(const struct mstap_probe *probe,
+				   struct pt_regs *regs,
+				   enum mstap_run_kind kind)
+{
+	mstap_run_hit(probe, probe->handler, regs, kind, NULL);
 }
 
 /* ------------------------------------------------------- kernel hooks */
@@ -193,10 +224,30 @@ static int mstap_kretprobe_handler(struct kretprobe_instance *ri,
 	if (unlikely(!rp))
 		return 0;
 	r = container_of(rp, struct mstap_registration, kretprobe);
-	mstap_run_probe(r->probe, regs, MSTAP_RUN_EVENT);
+	mstap_run_hit(r->probe, r->probe->handler, regs, MSTAP_RUN_EVENT,
+		      r->probe->entry_handler ? (void *)ri->data : NULL);
 	return 0;
 }
 NOKPROBE_SYMBOL(mstap_kretprobe_handler);
+
+/*
+ * Saves the entry values of one call. A non-zero return tells kprobes not
+ * to call the return handler for this instance: it would read values that
+ * were never saved (the hit was skipped or failed).
+ */
+static int mstap_kretprobe_entry_handler(struct kretprobe_instance *ri,
+					 struct pt_regs *regs)
+{
+	struct kretprobe *rp = get_kretprobe(ri);
+	struct mstap_registration *r;
+
+	if (unlikely(!rp))
+		return 1;
+	r = container_of(rp, struct mstap_registration, kretprobe);
+	return mstap_run_hit(r->probe, r->probe->entry_handler, regs,
+			     MSTAP_RUN_EVENT, ri->data) ? 0 : 1;
+}
+NOKPROBE_SYMBOL(mstap_kretprobe_entry_handler);
 
 /*
  * Tracepoints call their probes as probe(data, args...). The handler takes
@@ -327,6 +378,10 @@ static int mstap_register_probe(struct mstap_registration *r)
 		memset(&r->kretprobe, 0, sizeof(r->kretprobe));
 		r->kretprobe.kp.symbol_name = probe->symbol;
 		r->kretprobe.handler = mstap_kretprobe_handler;
+		if (probe->entry_handler) {
+			r->kretprobe.entry_handler = mstap_kretprobe_entry_handler;
+			r->kretprobe.data_size = probe->entry_data_size;
+		}
 		r->kretprobe.maxactive = max_t(int, 20, 2 * num_possible_cpus());
 		return register_kretprobe(&r->kretprobe);
 	case MSTAP_PROBE_TIMER:

@@ -400,7 +400,7 @@ static int mstap_alloc_runtime(const struct mstap_script *script)
 		if (!c->frames || !c->out_data)
 			return -ENOMEM;
 		c->frame_bytes = frame_bytes;
-		atomic_set(&c->busy, 0);
+		c->busy = 0;
 		mstap_out_init(&c->out, c->out_data, MSTAP_OUT_BYTES);
 	}
 	for (i = 0; i < script->probe_count; i++) {

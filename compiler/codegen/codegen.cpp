@@ -138,6 +138,17 @@ struct ForeachInfo {
 };
 
 class Generator;
+class BodyEmitter;
+
+// What a .return probe's handler reads from the call's entry (@entry(...)
+// and target variables other than $return): evaluated by an entry handler
+// of its own into fields e0, e1, ... of a struct at c->entry_data.
+struct EntryCapture {
+  std::unique_ptr<BodyEmitter> emitter; // the entry handler's body
+  std::vector<std::string> fields;      // declarations of the saved values
+  std::map<std::string, Value> targets; // a target variable read twice is saved once
+  SourceLoc firstUse;
+};
 
 // Emits the body of one probe handler or script function.
 class BodyEmitter {
@@ -168,6 +179,8 @@ public:
   std::vector<std::string> ownedForeach_;               // foreach busy flags to release at out
   bool isFunction_ = false;
   Type returnType_ = Type::Unknown;
+  EntryCapture *entry_ = nullptr; // a return probe's handler: where entry values go
+  bool isEntry_ = false;          // this body is an entry handler
 
 private:
   friend class Generator;
@@ -191,6 +204,7 @@ private:
   Value binary(BinaryExpr &e);
   Value at(AtExpr &e);
   Value target(TargetExpr &e);
+  Value capture(Expr &e);
   std::string statOf(Expr &statExpr, SourceLoc at, const GlobalInfo **info);
   void print(CallExpr &e, const std::string &out, bool toString);
   void foreach(ForeachStmt &s);
@@ -563,6 +577,14 @@ Value BodyEmitter::target(TargetExpr &e) {
     gen_.error(e.loc(), access->error);
     return {"0", Type::Long};
   }
+  // In a .return probe the registers no longer hold the arguments: read
+  // them at entry, as stap does.
+  if (entry_ && access->base != TargetAccess::Base::Return)
+    return capture(e);
+  if (isEntry_ && access->base == TargetAccess::Base::Return) {
+    gen_.error(e.loc(), "'$return' cannot be saved at entry: the function has not returned yet");
+    return {"0", Type::Long};
+  }
   if (access->base == TargetAccess::Base::Parms) {
     Value out = stringTemp();
     if (access->parms.empty()) {
@@ -606,6 +628,33 @@ Value BodyEmitter::target(TargetExpr &e) {
     check(e.loc());
   }
   return {t, Type::Long};
+}
+
+// Evaluates `e` in the entry handler, saves it, and reads the saved value.
+Value BodyEmitter::capture(Expr &e) {
+  BodyEmitter &in = *entry_->emitter;
+  if (entry_->fields.empty())
+    entry_->firstUse = e.loc();
+  std::string key = dynamic_cast<TargetExpr *>(&e) ? printExpr(e) : "";
+  if (!key.empty())
+    if (auto it = entry_->targets.find(key); it != entry_->targets.end())
+      return it->second;
+  std::string field = fmt::format("e{}", entry_->fields.size());
+  Value v = in.expr(e);
+  if (v.type == Type::String) {
+    entry_->fields.push_back(fmt::format("char {}[MSTAP_MAXSTRINGLEN];", field));
+    in.line(fmt::format("mstap_string_copy(d->{}, {});", field, v.code));
+  } else if (v.type == Type::Long) {
+    entry_->fields.push_back(fmt::format("s64 {};", field));
+    in.line(fmt::format("d->{} = {};", field, v.code));
+  } else {
+    gen_.error(e.loc(), "@entry saves a number or a string, not a statistic");
+    return {"0", Type::Long};
+  }
+  Value saved{"d->" + field, v.type};
+  if (!key.empty())
+    entry_->targets[key] = saved;
+  return saved;
 }
 
 // ----------------------------------------------------------- expressions
@@ -940,8 +989,14 @@ Value BodyEmitter::at(AtExpr &e) {
   case AtOp::Defined: // folded by pass 2 when it can be; what is left is not defined
     return {"0LL", Type::Long};
   case AtOp::Entry:
-    gen_.error(e.loc(), "@entry cannot be translated yet: return probes with target variables are not built");
-    return {"0", Type::Long};
+    if (isEntry_) // @entry inside @entry: already at the entry
+      return expr(*e.args[0]);
+    if (!entry_) {
+      gen_.error(e.loc(), isFunction_ ? "@entry is only available in a .return probe's handler, not in a function"
+                                      : "@entry is only available in .return probes");
+      return {"0", Type::Long};
+    }
+    return capture(*e.args[0]);
   case AtOp::HistLog:
   case AtOp::HistLinear:
     gen_.error(e.loc(), fmt::format("{} can only be printed with print or println", spelling(e.op)));
@@ -1426,6 +1481,7 @@ std::string Generator::dumpHandler(std::vector<int> &locks) {
 struct ProbeOut {
   std::string kind, point, function, location, symbol, interval = "0", randomize = "0";
   std::string handler;
+  std::string entryHandler, entrySize; // kretprobes that save entry values
   int64_t priority = 0;
   bool optional = false;
   std::string locks; // the name of its lock array, or empty
@@ -1580,6 +1636,14 @@ CodegenResult Generator::run() {
     if (mine.empty())
       continue;
     BodyEmitter b(*this, handler);
+    EntryCapture entry;
+    entry.emitter = std::make_unique<BodyEmitter>(*this, handler + "_entry");
+    entry.emitter->isEntry_ = true;
+    bool anyReturn = false;
+    for (const ProbeOut &d : mine)
+      anyReturn = anyReturn || d.kind == "MSTAP_PROBE_KRETPROBE";
+    if (anyReturn)
+      b.entry_ = &entry;
     // "probe PP if (cond)": the handler does nothing while cond is false.
     // One handler serves all the points of a declaration, so they must
     // agree on the condition.
@@ -1604,8 +1668,45 @@ CodegenResult Generator::run() {
     probeFrames.push_back(frame);
     std::string text = fmt::format("/* probe {} at {}:{}:{} */\n", firstPoint, scriptName_, p.loc().line,
                                    p.loc().column);
+    std::string saved = handler + "_saved";
+    if (!entry.fields.empty()) {
+      bool allReturn = true;
+      for (const ProbeOut &d : mine)
+        allReturn = allReturn && d.kind == "MSTAP_PROBE_KRETPROBE";
+      if (!allReturn)
+        error(entry.firstUse, "a probe that reads values at entry (@entry, or target variables in .return probes) "
+                              "must have only .return points: write two probes");
+      if (!closure(*entry.emitter).empty())
+        error(entry.firstUse, "@entry(...) cannot read or write globals, directly or through a function: the "
+                              "entry handler takes no locks; save a target variable and use globals at return");
+      std::string entryFrame = handler + "_entry_frame";
+      framesText += fmt::format("/* What {} saves at entry for its return. */\nstruct {} {{\n", handler, saved);
+      for (const std::string &field : entry.fields)
+        framesText += "\t" + field + "\n";
+      framesText += "};\n";
+      framesText += frameStruct(entryFrame, *entry.emitter, p.locals);
+      probeFrames.push_back(entryFrame);
+      text += fmt::format("static void {}_entry(struct mstap_context *c)\n{{\n", handler);
+      text += fmt::format("\tstruct {} *d = c->entry_data;\n", saved);
+      text += fmt::format("\tstruct {} *f;\n\n", entryFrame);
+      text += "\tif (!d)\n\t\treturn;\n\tf = mstap_frame_push(c, sizeof(*f));\n";
+      text += "\tif (!f)\n\t\treturn;\n\tc->nesting--; /* a probe's frame is not a call */\n";
+      text += entry.emitter->body_;
+      text += "out: __attribute__((unused));\n";
+      text += "\tmstap_frame_pop(c, sizeof(*f));\n\tc->nesting++;\n}\n\n";
+      for (ProbeOut &d : mine) {
+        d.entryHandler = handler + "_entry";
+        d.entrySize = fmt::format("sizeof(struct {})", saved);
+      }
+    }
     text += fmt::format("static void {}(struct mstap_context *c)\n{{\n", handler);
-    text += fmt::format("\tstruct {} *f = mstap_frame_push(c, sizeof(*f));\n\n", frame);
+    if (!entry.fields.empty()) {
+      text += fmt::format("\tstruct {} *d = c->entry_data;\n", saved);
+      text += fmt::format("\tstruct {} *f;\n\n", frame);
+      text += "\tif (!d)\n\t\treturn;\n\tf = mstap_frame_push(c, sizeof(*f));\n";
+    } else {
+      text += fmt::format("\tstruct {} *f = mstap_frame_push(c, sizeof(*f));\n\n", frame);
+    }
     text += "\tif (!f)\n\t\treturn;\n\tc->nesting--; /* a probe's frame is not a call */\n";
     text += b.body_;
     text += "out: __attribute__((unused));\n";
@@ -1745,6 +1846,8 @@ CodegenResult Generator::run() {
     out += fmt::format(" .optional = {},", d.optional ? 1 : 0);
     if (!d.locks.empty())
       out += fmt::format("\n\t  .locks = {}, .lock_count = {},", d.locks, d.lockCount);
+    if (!d.entryHandler.empty())
+      out += fmt::format("\n\t  .entry_handler = {}, .entry_data_size = {},", d.entryHandler, d.entrySize);
     out += " },\n";
   }
   out += "};\n\n";

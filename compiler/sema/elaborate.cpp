@@ -1071,10 +1071,6 @@ private:
                            name);
       if (!e.components.empty())
         return fmt::format("'{}' takes no members or indexes", name);
-      if (point.isReturn)
-        return fmt::format("'{}' in a .return probe would read registers the function has overwritten; "
-                           "@entry is not supported yet",
-                           name);
       access.base = TargetAccess::Base::Parms;
       for (size_t i = 0; i < proto->params.size(); ++i) {
         auto slot = slotOf(*proto, i);
@@ -1112,10 +1108,6 @@ private:
         return fmt::format("'{}' is not a parameter of '{}'{} (its parameters: {})", name, function,
                            similar.empty() ? "" : " (similar: $" + similar + ")", paramList());
       }
-      if (point.isReturn)
-        return fmt::format("'{}' in a .return probe would read a register the function has overwritten; "
-                           "@entry({}) is not supported yet",
-                           name, name);
       auto slot = slotOf(*proto, index);
       if (!slot)
         return fmt::format("cannot read '{}' of '{}': it or an earlier parameter is not passed as one integer "
