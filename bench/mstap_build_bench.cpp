@@ -6,7 +6,7 @@
 // Usage: mstap_build_bench [--tree /usr/src/linux-headers-RELEASE] [--runs N]
 //   without --tree: the first /usr/src/linux-headers-*-amd64 with a Module.symvers
 #include "build/build.h"
-#include "build/process.h"
+#include "support/process.h"
 
 #include <fmt/format.h>
 
@@ -116,10 +116,10 @@ int main(int argc, char **argv) {
     std::ofstream(dir + "/hello.c") << kHello;
     std::ofstream(dir + "/Kbuild") << "obj-m := hello.o\n";
     auto start = Clock::now();
-    ProcessResult make = runProcess({"make", "-C", tree, "M=" + dir, "modules"});
+    mstap::support::Captured make = mstap::support::runAndCapture({"make", "-C", tree, "M=" + dir, "modules"}, {true, {}});
     bare.push_back(msSince(start));
     if (make.exitCode != 0 || !fs::exists(dir + "/hello.ko")) {
-      fmt::print(stderr, "bare kbuild failed ({}):\n{}\n", make.describeStatus(), make.output);
+      fmt::print(stderr, "bare kbuild failed ({}):\n{}\n", make.describeStatus(), make.out);
       return 1;
     }
     fs::remove_all(dir);

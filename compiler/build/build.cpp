@@ -1,6 +1,6 @@
 #include "build/build.h"
 
-#include "build/process.h"
+#include "support/process.h"
 #include "build/sha256.h"
 #include "kernel/files.h"
 
@@ -520,10 +520,10 @@ BuildResult buildModule(const BuildRequest &request) {
   }
 
   // What kbuild needs to run at all, said plainly.
-  if (findExecutable("make").empty())
+  if (support::findInPath("make").empty())
     return fail("cannot build the module: 'make' is not installed (on Debian and Ubuntu: apt-get install make)");
   std::string compiler = expectedCompiler(request);
-  if (!compiler.empty() && findExecutable(compiler).empty())
+  if (!compiler.empty() && support::findInPath(compiler).empty())
     return fail("cannot build the module: the kernel in " + request.buildTree + " is built with '" + compiler +
                 "', which is not installed (on Debian and Ubuntu: apt-get install " + compiler + ")");
 
@@ -552,18 +552,19 @@ BuildResult buildModule(const BuildRequest &request) {
     argv.push_back(setting);
   argv.push_back("modules");
   // A make that runs mstap must not hand kbuild its own flags and jobserver.
-  ProcessResult make = runProcess(argv, {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"});
+  support::Captured make =
+      support::runAndCapture(argv, {true, {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}});
 
   std::string builtKo = folder + "/" + request.moduleName + ".ko";
   if (!make.started || make.exitCode != 0 || !kernel::isReadableFile(builtKo)) {
-    result.kbuildOutput = make.output;
+    result.kbuildOutput = make.out;
     result.keptDir = folder;
     std::string cFile = request.moduleName + ".c:";
     // The compiler's errors about the generated file (or a runtime header it
     // includes), or modpost refusing it (a symbol the kernel does not export).
-    bool compileError = (make.output.find(cFile) != std::string::npos &&
-                         make.output.find("error:") != std::string::npos) ||
-                        make.output.find("ERROR: modpost:") != std::string::npos;
+    bool compileError = (make.out.find(cFile) != std::string::npos &&
+                         make.out.find("error:") != std::string::npos) ||
+                        make.out.find("ERROR: modpost:") != std::string::npos;
     std::string where = "the build folder " + folder + " is kept";
     if (!make.started) {
       result.message = "cannot run make: " + make.error + "; " + where;
@@ -571,14 +572,14 @@ BuildResult buildModule(const BuildRequest &request) {
       result.internalError = true;
       result.message = "internal error: the C that mstap generated for module " + request.moduleName +
                        " does not build. This is a bug in mstap; please report it with the files in " + folder +
-                       " (kept). kbuild's output (" + make.describeStatus() + "):\n" + tail(make.output, 200);
+                       " (kept). kbuild's output (" + make.describeStatus() + "):\n" + tail(make.out, 200);
     } else if (make.exitCode == 0) {
       result.internalError = true;
       result.message = "internal error: kbuild succeeded but wrote no " + request.moduleName + ".ko; " + where +
-                       ". kbuild's output:\n" + tail(make.output, 200);
+                       ". kbuild's output:\n" + tail(make.out, 200);
     } else {
       result.message = "kbuild failed to build module " + request.moduleName + " against " + request.buildTree +
-                       " (" + make.describeStatus() + "); " + where + ". Its output:\n" + tail(make.output, 200);
+                       " (" + make.describeStatus() + "); " + where + ". Its output:\n" + tail(make.out, 200);
     }
     return finish();
   }
@@ -593,7 +594,7 @@ BuildResult buildModule(const BuildRequest &request) {
   result.ok = true;
   result.koPath = koPath;
   if (request.verbose >= 1)
-    result.kbuildOutput = make.output;
+    result.kbuildOutput = make.out;
   if (request.keepTemporary) {
     result.keptDir = folder;
     result.message = "Keeping temporary directory \"" + folder + "\"";

@@ -1,6 +1,6 @@
 // The pieces of the guest's initramfs: the cpio archive, its gzip wrapping,
 // busybox and the kernel modules taken from the sysroot.
-#include "run/process.h"
+#include "support/process.h"
 #include "run/vm.h"
 
 #include <algorithm>
@@ -291,7 +291,7 @@ bool hasPvhEntry(std::string_view elf) {
 
 BusyboxApplets listBusyboxApplets(const std::string &busybox) {
   BusyboxApplets result;
-  detail::Captured listing = detail::runAndCapture({busybox, "--list-full"});
+  support::Captured listing = support::runAndCapture({busybox, "--list-full"});
   if (!listing.error.empty()) {
     result.error = listing.error;
     return result;

@@ -3,7 +3,7 @@
 
 #include "kernel/decompress.h"
 #include "kernel/files.h"
-#include "run/process.h"
+#include "support/process.h"
 
 #include <cerrno>
 #include <chrono>
@@ -20,9 +20,9 @@ namespace mstap::run {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using detail::ChildProcess;
-using detail::Fd;
-using detail::Pipe;
+using support::ChildProcess;
+using support::Fd;
+using support::Pipe;
 
 // A private folder (mkdtemp) removed with everything in it at the end.
 class TempDir {
@@ -107,7 +107,7 @@ std::string findBusybox(const std::string &requested, std::string &error) {
   if (!requested.empty()) {
     candidates.push_back(requested);
   } else {
-    if (std::string onPath = detail::findInPath("busybox"); !onPath.empty())
+    if (std::string onPath = support::findInPath("busybox"); !onPath.empty())
       candidates.push_back(onPath);
     candidates.push_back("/bin/busybox");
     candidates.push_back("/usr/bin/busybox");
@@ -284,7 +284,7 @@ VmResult runInVm(const VmRequest &request) {
     std::string hint = request.release.empty() ? "" : " (run tools/fetch-kernel " + request.release + ")";
     return fail("no kernel image " + kernelImage + hint);
   }
-  std::string qemu = request.qemu.empty() ? detail::findInPath("qemu-system-x86_64") : detail::findInPath(request.qemu);
+  std::string qemu = request.qemu.empty() ? support::findInPath("qemu-system-x86_64") : support::findInPath(request.qemu);
   if (qemu.empty())
     return request.qemu.empty()
                ? fail("qemu-system-x86_64 is not on PATH (install Debian's qemu-system-x86 package)")
@@ -385,7 +385,7 @@ VmResult runInVm(const VmRequest &request) {
   // ----- qemu
   Pipe console, output, messages;
   for (Pipe *pipe : {&console, &output, &messages})
-    if (std::string message = detail::makePipe(*pipe); !message.empty())
+    if (std::string message = support::makePipe(*pipe); !message.empty())
       return fail(message);
   std::string commandLine = "console=ttyS0 quiet panic=-1";
   if (!request.kernelArguments.empty())

@@ -1,13 +1,14 @@
-// Child processes and file descriptors for mstap_run, owned so that nothing
-// outlives an early return: a descriptor is closed, and a child still
-// running is killed and reaped, when its owner goes away.
+// Child processes and file descriptors, owned so that nothing outlives an
+// early return: a descriptor is closed, and a child still running is killed
+// and reaped, when its owner goes away. Used by pass 4 (kbuild) and by the
+// VM runner (qemu, busybox).
 #pragma once
 
 #include <string>
 #include <sys/types.h>
 #include <vector>
 
-namespace mstap::run::detail {
+namespace mstap::support {
 
 class Fd {
 public:
@@ -38,6 +39,7 @@ class ChildProcess {
 public:
   struct Options {
     std::vector<std::string> argv; // argv[0] is the program's path
+    std::vector<std::string> unsetEnv; // variables removed from the child's environment
     int stdinFd = -1;              // -1: /dev/null
     int stdoutFd = -1;             // -1: /dev/null
     int stderrFd = -1;             // -1: /dev/null
@@ -72,15 +74,23 @@ private:
   int status_ = 0;
 };
 
-// The standard output of a short command, with stderr dropped.
+// The output of a command run to its end, stdin from /dev/null.
 struct Captured {
-  int exitCode = -1; // -1 when it did not exit normally
-  std::string out;
-  std::string error; // why it could not run
+  bool started = false; // false: it could not run at all, `error` says why
+  int exitCode = -1;    // -1 when it did not exit normally (`error` says how)
+  std::string out;      // standard output, and standard error when merged
+  std::string error;
+  // "exit status N", or why it did not run or exit.
+  std::string describeStatus() const;
 };
-Captured runAndCapture(const std::vector<std::string> &argv);
+struct CaptureOptions {
+  bool mergeStderr = false; // false: stderr is dropped
+  std::vector<std::string> unsetEnv;
+};
+// argv[0] is searched on $PATH when it holds no '/'.
+Captured runAndCapture(const std::vector<std::string> &argv, const CaptureOptions &options = {});
 
 // The path of an executable `name` on $PATH, or "" when there is none.
 std::string findInPath(const std::string &name);
 
-} // namespace mstap::run::detail
+} // namespace mstap::support

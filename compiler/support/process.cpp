@@ -1,4 +1,4 @@
-#include "run/process.h"
+#include "support/process.h"
 
 #include <cerrno>
 #include <csignal>
@@ -10,7 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace mstap::run::detail {
+extern char **environ;
+
+namespace mstap::support {
 
 Fd &Fd::operator=(Fd &&other) noexcept {
   if (this != &other)
@@ -71,6 +73,22 @@ ChildProcess ChildProcess::spawn(const Options &options, std::string &error) {
   for (const std::string &word : options.argv)
     argv.push_back(const_cast<char *>(word.c_str()));
   argv.push_back(nullptr);
+  std::vector<std::string> envStrings;
+  std::vector<char *> env;
+  if (!options.unsetEnv.empty()) {
+    for (char **e = environ; *e; ++e) {
+      std::string entry(*e);
+      std::string name = entry.substr(0, entry.find('='));
+      bool drop = false;
+      for (const std::string &u : options.unsetEnv)
+        drop = drop || name == u;
+      if (!drop)
+        envStrings.push_back(std::move(entry));
+    }
+    for (std::string &e : envStrings)
+      env.push_back(e.data());
+    env.push_back(nullptr);
+  }
   Fd devNull(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (!devNull.valid()) {
     error = std::string("cannot open /dev/null: ") + std::strerror(errno);
@@ -111,7 +129,10 @@ ChildProcess ChildProcess::spawn(const Options &options, std::string &error) {
     struct sigaction defaultAction {};
     defaultAction.sa_handler = SIG_DFL;
     ::sigaction(SIGPIPE, &defaultAction, nullptr);
-    ::execv(argv[0], argv.data());
+    if (env.empty())
+      ::execv(argv[0], argv.data());
+    else
+      ::execve(argv[0], argv.data(), env.data());
     int code = errno;
     ssize_t ignored = ::write(execReport.write.get(), &code, sizeof code);
     (void)ignored;
@@ -172,8 +193,25 @@ std::string ChildProcess::describeStatus() const {
   return "status " + std::to_string(status_);
 }
 
-Captured runAndCapture(const std::vector<std::string> &argv) {
+std::string Captured::describeStatus() const {
+  if (!started)
+    return error;
+  if (exitCode >= 0)
+    return "exit status " + std::to_string(exitCode);
+  return error.empty() ? "abnormal end" : error;
+}
+
+Captured runAndCapture(const std::vector<std::string> &argv, const CaptureOptions &captureOptions) {
   Captured result;
+  if (argv.empty()) {
+    result.error = "no program to run";
+    return result;
+  }
+  std::string program = findInPath(argv[0]);
+  if (program.empty()) {
+    result.error = "cannot find '" + argv[0] + "'" + (argv[0].find('/') == std::string::npos ? " on $PATH" : "");
+    return result;
+  }
   Pipe out;
   if (std::string message = makePipe(out); !message.empty()) {
     result.error = message;
@@ -181,12 +219,17 @@ Captured runAndCapture(const std::vector<std::string> &argv) {
   }
   ChildProcess::Options options;
   options.argv = argv;
+  options.argv[0] = program;
+  options.unsetEnv = captureOptions.unsetEnv;
   options.stdoutFd = out.write.get();
+  if (captureOptions.mergeStderr)
+    options.stderrFd = out.write.get();
   ChildProcess child = ChildProcess::spawn(options, result.error);
   out.write.reset();
   if (!result.error.empty())
     return result;
-  char buffer[8192];
+  result.started = true;
+  char buffer[65536];
   for (;;) {
     ssize_t got = ::read(out.read.get(), buffer, sizeof buffer);
     if (got < 0 && errno == EINTR)
@@ -198,6 +241,8 @@ Captured runAndCapture(const std::vector<std::string> &argv) {
   child.wait();
   if (WIFEXITED(child.status()))
     result.exitCode = WEXITSTATUS(child.status());
+  else
+    result.error = child.describeStatus();
   return result;
 }
 
@@ -226,4 +271,4 @@ std::string findInPath(const std::string &name) {
   return "";
 }
 
-} // namespace mstap::run::detail
+} // namespace mstap::support
