@@ -234,6 +234,7 @@ struct mstap_runtime {
 	wait_queue_head_t wait;    /* readers and pollers of `output` */
 	struct delayed_work waker; /* wakes pollers every few ms while running */
 	u32 waker_live;
+	u32 waker_delay_ms;        /* the waker's next delay: short while output flows */
 	struct proc_dir_entry *dir;
 	char *read_bounce;         /* MSTAP_READ_BYTES, under read_lock */
 	struct mstap_registration *registrations; /* [probe_count] */

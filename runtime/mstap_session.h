@@ -21,8 +21,17 @@
 
 /* Bytes a read of `output` may return at once (>= MSTAP_READ_MIN). */
 #define MSTAP_READ_BYTES (128 * 1024)
-/* A blocked reader re-checks the ring and the stop flag this often. */
+/*
+ * Probes never wake the reader (no wake-up is safe from every context): a
+ * delayed work checks the ring and the stop flag, every MSTAP_RECHECK_MS
+ * while output flows, backing off to MSTAP_RECHECK_IDLE_MS while there is
+ * none, so that an idle session costs a machine next to nothing. A blocked
+ * reader relies on it, and re-checks by itself only every
+ * MSTAP_READ_WAIT_MS in case a wake-up was missed.
+ */
 #define MSTAP_RECHECK_MS 10
+#define MSTAP_RECHECK_IDLE_MS 100
+#define MSTAP_READ_WAIT_MS 1000
 
 /* A process-context line on the error stream (may use the ring's reserve). */
 static void mstap_session_line(u32 reserve, const char *format, ...)
@@ -79,14 +88,19 @@ static void mstap_run_phase_probes(enum mstap_probe_kind kind,
 static void mstap_waker_work(struct work_struct *work)
 {
 	int phase = atomic_read(&mstap_rt.phase);
+	bool ready = mstap_ring_has_data(&mstap_rt.ring) ||
+		     atomic_read(&mstap_rt.stop_requested);
 
-	if (waitqueue_active(&mstap_rt.wait) &&
-	    (mstap_ring_has_data(&mstap_rt.ring) ||
-	     atomic_read(&mstap_rt.stop_requested)))
+	if (ready && waitqueue_active(&mstap_rt.wait))
 		wake_up_interruptible(&mstap_rt.wait);
+	if (ready)
+		mstap_rt.waker_delay_ms = MSTAP_RECHECK_MS;
+	else
+		mstap_rt.waker_delay_ms = min_t(u32, 2 * mstap_rt.waker_delay_ms,
+						MSTAP_RECHECK_IDLE_MS);
 	if (phase == MSTAP_PHASE_STARTING || phase == MSTAP_PHASE_RUNNING)
 		schedule_delayed_work(&mstap_rt.waker,
-				      msecs_to_jiffies(MSTAP_RECHECK_MS));
+				      msecs_to_jiffies(mstap_rt.waker_delay_ms));
 }
 
 /* The stop sequence of section 5; under session_lock. */
@@ -144,6 +158,7 @@ static int mstap_session_start(void)
 	}
 	atomic_set(&mstap_rt.phase, MSTAP_PHASE_STARTING);
 	mstap_rt.waker_live = 1;
+	mstap_rt.waker_delay_ms = MSTAP_RECHECK_MS;
 	schedule_delayed_work(&mstap_rt.waker, msecs_to_jiffies(MSTAP_RECHECK_MS));
 
 	mstap_run_phase_probes(MSTAP_PROBE_BEGIN, MSTAP_RUN_BEGIN);
@@ -241,7 +256,7 @@ static ssize_t mstap_output_read(struct file *file, char __user *buffer,
 		}
 		waited = wait_event_interruptible_timeout(
 			mstap_rt.wait, mstap_output_ready(),
-			msecs_to_jiffies(MSTAP_RECHECK_MS));
+			msecs_to_jiffies(MSTAP_READ_WAIT_MS));
 		if (waited < 0) {
 			result = -ERESTARTSYS;
 			break;

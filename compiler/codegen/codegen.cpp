@@ -1699,20 +1699,30 @@ CodegenResult Generator::run() {
         d.entrySize = fmt::format("sizeof(struct {})", saved);
       }
     }
+    // A handler with no locals and no temporaries in memory needs no
+    // frame: the hit then costs no frame push and pop (most counting
+    // probes are like that).
+    bool frameless = p.locals.empty() && b.frameFields_.empty() && b.maxStringTemps_ == 0;
     text += fmt::format("static void {}(struct mstap_context *c)\n{{\n", handler);
     if (!entry.fields.empty()) {
       text += fmt::format("\tstruct {} *d = c->entry_data;\n", saved);
-      text += fmt::format("\tstruct {} *f;\n\n", frame);
-      text += "\tif (!d)\n\t\treturn;\n\tf = mstap_frame_push(c, sizeof(*f));\n";
-    } else {
+      if (!frameless)
+        text += fmt::format("\tstruct {} *f;\n", frame);
+      text += "\n\tif (!d)\n\t\treturn;\n";
+      if (!frameless)
+        text += "\tf = mstap_frame_push(c, sizeof(*f));\n";
+    } else if (!frameless) {
       text += fmt::format("\tstruct {} *f = mstap_frame_push(c, sizeof(*f));\n\n", frame);
     }
-    text += "\tif (!f)\n\t\treturn;\n\tc->nesting--; /* a probe's frame is not a call */\n";
+    if (!frameless)
+      text += "\tif (!f)\n\t\treturn;\n\tc->nesting--; /* a probe's frame is not a call */\n";
     text += b.body_;
     text += "out: __attribute__((unused));\n";
     for (const std::string &release : b.ownedForeach_)
       text += "\t" + release + "\n";
-    text += "\tmstap_frame_pop(c, sizeof(*f));\n\tc->nesting++;\n}\n\n";
+    if (!frameless)
+      text += "\tmstap_frame_pop(c, sizeof(*f));\n\tc->nesting++;\n";
+    text += "}\n\n";
     probesText += text;
     std::map<int, bool> access = closure(b);
     std::string locks;
