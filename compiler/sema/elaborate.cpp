@@ -1130,8 +1130,11 @@ private:
     return members(e, function, type, access);
   }
 
-  // Follows e's ->member components from a value of type `type`.
+  // Follows e's member components from a value of type `type`: '->' through
+  // a pointer (or, as stap allows, into an embedded struct), '.' into an
+  // embedded struct only.
   std::string members(const TargetExpr &e, const std::string &function, KernelType type, TargetAccess &access) {
+    (void)function;
     // `type` is a value in hand (a pointer, an integer) until a member of an
     // embedded struct is named: then `inMemory` holds, and `pending` is
     // the offset from the last address read.
@@ -1141,7 +1144,16 @@ private:
     for (const auto &c : e.components) {
       if (c.index)
         return fmt::format("'{}': indexing target variables with [...] is not supported yet", path);
+      const char *op = c.dot ? "." : "->";
       KernelType container = type;
+      bool aggregate = type.kind == KernelType::Kind::Struct || type.kind == KernelType::Kind::Union;
+      if (c.dot && type.kind == KernelType::Kind::Pointer)
+        return fmt::format("'{}' is a pointer ({}): follow it with '->{}', not '.{}'", path, type.spelling,
+                           c.member, c.member);
+      if (c.dot && !(inMemory && aggregate))
+        return fmt::format("'{}' is a {}, not a struct or union: it has no member '{}' (to concatenate "
+                           "strings, put spaces around '.')",
+                           path, type.spelling, c.member);
       if (!inMemory && type.kind != KernelType::Kind::Pointer)
         return fmt::format("'{}' is a {}, not a pointer to a struct: it has no member '{}'", path,
                            type.spelling, c.member);
@@ -1157,8 +1169,9 @@ private:
         pending = 0;
       }
       if (container.kind != KernelType::Kind::Struct && container.kind != KernelType::Kind::Union)
-        return fmt::format("'{}' points to a {}, not a struct or union: it has no member '{}'", path,
-                           container.spelling, c.member);
+        return fmt::format("'{}' {} a {}, not a struct or union: it has no member '{}'", path,
+                           type.kind == KernelType::Kind::Pointer ? "points to" : "is", container.spelling,
+                           c.member);
       std::vector<KernelMember> list =
           options_.kernel->members ? options_.kernel->members(container) : std::vector<KernelMember>{};
       const KernelMember *found = nullptr;
@@ -1175,10 +1188,10 @@ private:
         if (list.empty())
           return fmt::format("'{}' is a {} whose members the kernel's BTF does not describe: no member '{}'",
                              path, container.spelling, c.member);
-        return fmt::format("{} has no member '{}' (in '{}->{}'){}", container.spelling, c.member, path,
+        return fmt::format("{} has no member '{}' (in '{}{}{}'){}", container.spelling, c.member, path, op,
                            c.member, similar.empty() ? "" : " (similar: " + similar + ")");
       }
-      path += "->" + c.member;
+      path += op + c.member;
       if (found->bitSize) {
         if (&c != &e.components.back())
           return fmt::format("'{}' is a bitfield: it has no members", path);
@@ -1213,7 +1226,7 @@ private:
       return {};
     case KernelType::Kind::Struct:
     case KernelType::Kind::Union:
-      return fmt::format("'{}' is a {}: name one of its members with '->'", path, type.spelling);
+      return fmt::format("'{}' is a {}: name one of its members with '.' or '->'", path, type.spelling);
     default:
       return fmt::format("'{}' is a {}, which mstap cannot read", path, type.spelling);
     }

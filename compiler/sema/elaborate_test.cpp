@@ -298,6 +298,28 @@ TEST(Targets, MemberChainsFollowOffsetsThroughPointersAndEmbeddedStructs) {
   EXPECT_TRUE(bits.steps[0].isSigned);
 }
 
+TEST(Targets, DotNamesAMemberOfAnEmbeddedStruct) {
+  auto r = elaborateTargets("probe kernel.function(\"vfs_read\") {\n"
+                            "  println(kernel_string($file->f_path.dentry->d_name.name))\n}\n");
+  ASSERT_TRUE(r->result.ok) << r->diags.render();
+  const TargetAccess &name = r->nth(0);
+  ASSERT_EQ(name.steps.size(), 2u);
+  EXPECT_EQ(name.steps[0].offset, 24u);
+  EXPECT_EQ(name.steps[1].offset, 40u);
+  auto bad = elaborateTargets("probe kernel.function(\"vfs_read\") { println($file.f_path) }\n"
+                              "probe kernel.function(\"vfs_read\") { println($count.x) }\n"
+                              "probe kernel.function(\"vfs_read\") { println($file->f_path.dentry.d_name) }\n"
+                              "probe kernel.function(\"vfs_read\") { println($file->f_path.dentri) }\n");
+  EXPECT_FALSE(bad->result.ok);
+  std::string text = bad->diags.render();
+  EXPECT_TRUE(has(text, "'$file' is a pointer (struct file*): follow it with '->f_path', not '.f_path'")) << text;
+  EXPECT_TRUE(has(text, "'$count' is a size_t, not a struct or union: it has no member 'x' (to concatenate "
+                        "strings, put spaces around '.')"))
+      << text;
+  EXPECT_TRUE(has(text, "'$file->f_path.dentry' is a pointer (struct dentry*): follow it with '->d_name'")) << text;
+  EXPECT_TRUE(has(text, "struct path has no member 'dentri' (in '$file->f_path.dentri') (similar: dentry)")) << text;
+}
+
 TEST(Targets, ReturnAndParms) {
   auto r = elaborateTargets("probe kernel.function(\"vfs_read\").return { println($return) }\n"
                             "probe kernel.function(\"vfs_read\") { println($$parms) }\n");
