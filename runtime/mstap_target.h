@@ -93,6 +93,23 @@ static inline s64 mstap_target_read(struct mstap_context *c, u64 address,
 	return (s64)value;
 }
 
+/*
+ * The address of element `index` of an array or pointer at `base`, each
+ * element `stride` bytes: an index known only at run time. An array's index
+ * must be below `bound` (its length); a pointer's (bound 0) is C's p[i],
+ * and reading there is checked by mstap_target_read.
+ */
+static inline u64 mstap_target_index(struct mstap_context *c, u64 base,
+				     s64 index, u64 stride, u64 bound)
+{
+	if (bound && (index < 0 || (u64)index >= bound)) {
+		mstap_raise(&c->error, -ERANGE,
+			    "target array index out of bounds");
+		return 0;
+	}
+	return base + (u64)index * stride;
+}
+
 /* Bits [shift, shift + bits) of `value`, zero- or sign-extended. */
 static inline s64 mstap_target_bits(s64 value, unsigned int shift,
 				    unsigned int bits, int is_signed)

@@ -592,6 +592,14 @@ Value BodyEmitter::target(TargetExpr &e) {
                    e.name));
   check(e.loc());
   for (const auto &step : access->steps) {
+    if (step.indexComponent >= 0) {
+      // Evaluated here, between the reads before and after it, as written.
+      Value index = expr(*e.components.at(static_cast<size_t>(step.indexComponent)).index);
+      line(fmt::format("{} = (s64)mstap_target_index(c, (u64){} + {}ULL, {}, {}ULL, {}ULL);", t, t, step.offset,
+                       index.code, step.stride, step.bound));
+      check(e.loc());
+      continue;
+    }
     if (step.size == 0) {
       line(fmt::format("{} = (s64)((u64){} + {}ULL);", t, t, step.offset));
       continue;

@@ -77,6 +77,7 @@ struct KernelProbes::State {
     type.spelling = spelling.empty() ? btf.typeName(id) : std::move(spelling);
     type.size = info.size;
     type.isSigned = info.isSigned;
+    type.elements = info.elements;
     type.scope = &btf;
     type.id = id;
     return type;

@@ -1024,7 +1024,8 @@ private:
   static std::string describeAccess(const TargetAccess &a) {
     std::string text = fmt::format("{}:{}:{}:{}", static_cast<int>(a.base), a.argument, a.size, a.isSigned);
     for (const auto &s : a.steps)
-      text += fmt::format("|{}:{}:{}:{}:{}", s.offset, s.size, s.isSigned, s.bitOffset, s.bitSize);
+      text += fmt::format("|{}:{}:{}:{}:{}:{}:{}:{}", s.offset, s.size, s.isSigned, s.bitOffset, s.bitSize,
+                          s.indexComponent, s.stride, s.bound);
     for (const auto &p : a.parms)
       text += fmt::format("|{}={}:{}:{}", p.name, p.argument, p.size, p.isSigned);
     return text;
@@ -1130,6 +1131,59 @@ private:
     return members(e, function, type, access);
   }
 
+  // The value of an index that pass 2 can see: a literal, maybe negated.
+  static std::optional<int64_t> constantIndex(const Expr &index) {
+    if (auto *i = dynamic_cast<const IntLiteral *>(&index))
+      return i->value;
+    if (auto *u = dynamic_cast<const UnaryExpr *>(&index); u && u->op == UnaryOp::Negate)
+      if (auto *i = dynamic_cast<const IntLiteral *>(u->operand.get()))
+        return static_cast<int64_t>(0 - static_cast<uint64_t>(i->value));
+    return std::nullopt;
+  }
+
+  // Component `k`, an index, applied to a value of type `type` (in hand, or
+  // in memory at `pending` past the last address): a pointer is read (when
+  // in memory) and then indexed like C's p[i]; an array in memory moves the
+  // address by i elements. Afterwards the element is in memory.
+  std::string element(const TargetExpr::Component &c, int k, std::string &path, KernelType &type, bool &inMemory,
+                      uint64_t &pending, TargetAccess &access) {
+    std::string written = path + "[" + printExpr(*c.index) + "]";
+    uint64_t bound = 0;
+    std::optional<KernelType> item = options_.kernel->pointee ? options_.kernel->pointee(type) : std::nullopt;
+    if (type.kind == KernelType::Kind::Pointer) {
+      if (inMemory)
+        access.steps.push_back({pending, 8, false, 0, 0});
+      pending = 0;
+    } else if (inMemory && type.kind == KernelType::Kind::Array) {
+      bound = type.elements;
+    } else {
+      return fmt::format("'{}' is a {}, not a pointer or an array: it cannot be indexed (in '{}')", path,
+                         type.spelling, written);
+    }
+    if (!item)
+      return fmt::format("cannot index '{}' (a {}): its element type is unknown", path, type.spelling);
+    if (item->size == 0 || item->kind == KernelType::Kind::Void || item->kind == KernelType::Kind::Function)
+      return fmt::format("cannot index '{}' (a {}): its elements have no size", path, type.spelling);
+    if (auto constant = constantIndex(*c.index)) {
+      if (bound && (*constant < 0 || static_cast<uint64_t>(*constant) >= bound))
+        return fmt::format("index {} is out of bounds for '{}' ({}, {} elements) in '{}'", *constant, path,
+                           type.spelling, bound, written);
+      pending += static_cast<uint64_t>(*constant) * item->size; // a negative pointer index wraps, as in C
+    } else {
+      TargetAccess::Step step;
+      step.offset = pending;
+      step.indexComponent = k;
+      step.stride = item->size;
+      step.bound = bound;
+      access.steps.push_back(step);
+      pending = 0;
+    }
+    path = written;
+    type = *item;
+    inMemory = true;
+    return {};
+  }
+
   // Follows e's member components from a value of type `type`: '->' through
   // a pointer (or, as stap allows, into an embedded struct), '.' into an
   // embedded struct only.
@@ -1141,9 +1195,14 @@ private:
     bool inMemory = false;
     uint64_t pending = 0;
     std::string path = e.name;
-    for (const auto &c : e.components) {
-      if (c.index)
-        return fmt::format("'{}': indexing target variables with [...] is not supported yet", path);
+    for (size_t k = 0; k < e.components.size(); ++k) {
+      const auto &c = e.components[k];
+      if (c.index) {
+        std::string error = element(c, static_cast<int>(k), path, type, inMemory, pending, access);
+        if (!error.empty())
+          return error;
+        continue;
+      }
       const char *op = c.dot ? "." : "->";
       KernelType container = type;
       bool aggregate = type.kind == KernelType::Kind::Struct || type.kind == KernelType::Kind::Union;
