@@ -111,11 +111,13 @@ static noinline void mstap_report_error(struct mstap_context *c)
 
 /*
  * Runs one hit of `probe` on this CPU's context: the whole of section 4.
- * Callable from any context; preemption is disabled around it.
+ * Callable from any context; preemption is disabled around it. `args`
+ * (`arg_count` of them) are a tracepoint's arguments, else NULL.
  */
-static noinline void mstap_run_probe(const struct mstap_probe *probe,
-				     struct pt_regs *regs,
-				     enum mstap_run_kind kind)
+static noinline void mstap_run_probe_with(const struct mstap_probe *probe,
+					  struct pt_regs *regs,
+					  const u64 *args, u32 arg_count,
+					  enum mstap_run_kind kind)
 {
 	struct mstap_context *c;
 	int phase = atomic_read(&mstap_rt.phase);
@@ -150,6 +152,8 @@ static noinline void mstap_run_probe(const struct mstap_probe *probe,
 	c->error_location = NULL;
 	c->probe = probe;
 	c->regs = regs;
+	c->trace_args = args;
+	c->trace_arg_count = arg_count;
 	c->actions = 0;
 	c->nesting = 0;
 	c->frame_top = 0;
@@ -168,8 +172,27 @@ static noinline void mstap_run_probe(const struct mstap_probe *probe,
 		mstap_request_stop(true);
 	c->probe = NULL;
 	c->regs = NULL;
+	c->trace_args = NULL;
+	c->trace_arg_count = 0;
 	atomic_set_release(&c->busy, 0);
 	preempt_enable();
+}
+
+static inline void mstap_run_probe(const struct mstap_probe *probe,
+				   struct pt_regs *regs,
+				   enum mstap_run_kind kind)
+{
+	mstap_run_probe_with(probe, regs, NULL, 0, kind);
+}
+
+/*
+ * A hit of a tracepoint probe with the tracepoint's arguments, from the
+ * generated hook (mstap_probe.tracepoint_hook) that received them.
+ */
+static inline void mstap_run_tracepoint(const struct mstap_probe *probe,
+					const u64 *args, u32 arg_count)
+{
+	mstap_run_probe_with(probe, NULL, args, arg_count, MSTAP_RUN_EVENT);
 }
 
 /* ------------------------------------------------------- kernel hooks */
@@ -199,8 +222,8 @@ static int mstap_kretprobe_handler(struct kretprobe_instance *ri,
 NOKPROBE_SYMBOL(mstap_kretprobe_handler);
 
 /*
- * Tracepoints call their probes as probe(data, args...). The handler takes
- * only `data` and ignores the arguments: on x86-64 (System V ABI) the
+ * Tracepoints call their probes as probe(data, args...). This handler, for
+ * probes that read no arguments, takes only `data` and ignores the rest: on x86-64 (System V ABI) the
  * caller passes `data` in %rdi and the arguments in the following
  * registers (or on its own stack, which the caller also pops), so a callee
  * that declares fewer parameters simply never reads them; the return type
@@ -211,6 +234,13 @@ NOKPROBE_SYMBOL(mstap_kretprobe_handler);
 static void mstap_tracepoint_handler(void *data)
 {
 	mstap_run_probe((const struct mstap_probe *)data, NULL, MSTAP_RUN_EVENT);
+}
+
+/* The function a tracepoint probe registers: its generated hook, if any. */
+static inline void *mstap_tracepoint_hook(const struct mstap_probe *probe)
+{
+	return probe->tracepoint_hook ? probe->tracepoint_hook
+				      : (void *)mstap_tracepoint_handler;
 }
 
 /* A period, moved by up to ±randomize_ns, at least MSTAP_TIMER_MIN_NS. */
@@ -369,7 +399,7 @@ static int mstap_register_probe(struct mstap_registration *r)
 		if (!search.found)
 			return -ENOENT;
 		status = tracepoint_probe_register(search.found,
-						   (void *)mstap_tracepoint_handler,
+						   mstap_tracepoint_hook(probe),
 						   (void *)probe);
 		if (status == 0)
 			r->tracepoint = search.found;
@@ -413,7 +443,7 @@ static void mstap_unregister_all(void)
 			break;
 		case MSTAP_PROBE_TRACEPOINT:
 			tracepoint_probe_unregister(r->tracepoint,
-						    (void *)mstap_tracepoint_handler,
+						    mstap_tracepoint_hook(r->probe),
 						    (void *)r->probe);
 			tracepoints++;
 			r->registered = 0;

@@ -21,13 +21,21 @@
  * Argument `n` (0 = first) of the probed function, at its first
  * instruction: x86-64 passes the first six in di, si, dx, cx, r8, r9 and
  * the rest on the stack, where sp points at the return address, so
- * argument n (n >= 6) is at sp + 8 * (n - 5).
+ * argument n (n >= 6) is at sp + 8 * (n - 5). In a tracepoint probe,
+ * argument n of the tracepoint, as its hook received it.
  */
 static inline u64 mstap_reg_arg(struct mstap_context *c, unsigned int n)
 {
 	struct pt_regs *regs = c->regs;
 	u64 value = 0, address;
 
+	if (c->trace_args) {
+		if (likely(n < c->trace_arg_count))
+			return c->trace_args[n];
+		mstap_raise(&c->error, -EINVAL,
+			    "no such tracepoint argument");
+		return 0;
+	}
 	if (unlikely(!regs)) {
 		mstap_raise(&c->error, -EINVAL,
 			    "target variables need the registers of a function probe");

@@ -870,6 +870,16 @@ public:
       std::string prefix = m.module.empty() ? head + "." : fmt::format("module(\"{}\").", m.module);
       ResolvedProbe r{fmt::format("{}{}(\"{}\"){}", prefix, what, m.function, suffix), written,
                       suffix == ".return", std::move(m)};
+      if (what == "trace" && options_.kernel->prototype)
+        if (auto proto = options_.kernel->prototype(*r.kernel); proto && proto->paramTypes.size() == proto->params.size()) {
+          bool oneSlotEach = std::all_of(proto->paramTypes.begin(), proto->paramTypes.end(), [](const KernelType &t) {
+            return (t.kind == KernelType::Kind::Integer || t.kind == KernelType::Kind::Enum ||
+                    t.kind == KernelType::Kind::Pointer) &&
+                   t.size >= 1 && t.size <= 8;
+          });
+          if (oneSlotEach)
+            r.traceArguments = static_cast<int>(proto->params.size());
+        }
       out.push_back(std::move(r));
     }
   }
@@ -1043,11 +1053,12 @@ private:
   // One point: fills `access` or returns the error.
   std::string resolveAt(const TargetExpr &e, const ResolvedProbe &point, TargetAccess &access) {
     const std::string &name = e.name;
-    if (!point.kernel || point.point.rfind("kernel.trace(", 0) == 0)
+    if (!point.kernel)
       return fmt::format("target variable '{}' is not available in probe point '{}': only kernel function "
-                         "probes have them",
+                         "and tracepoint probes have them",
                          name, point.point);
     const std::string &function = point.kernel->function;
+    bool trace = point.point.rfind("kernel.trace(", 0) == 0;
     std::optional<KernelPrototype> proto;
     if (options_.kernel && options_.kernel->prototype)
       proto = options_.kernel->prototype(*point.kernel);
@@ -1055,6 +1066,12 @@ private:
       return fmt::format("cannot read '{}' in '{}': the kernel's BTF has no prototype for '{}' (mstap reads "
                          "target variables from BTF, not from debuginfo)",
                          name, point.point, function);
+    if (trace && point.traceArguments < 0)
+      return fmt::format("cannot read '{}' in '{}': the tracepoint passes an argument that is not one integer "
+                         "or pointer, which mstap cannot receive yet",
+                         name, point.point);
+    if (trace && name == "$return")
+      return fmt::format("'$return' does not exist in '{}': tracepoints return nothing", point.point);
     if (proto->paramTypes.size() != proto->params.size())
       return fmt::format("cannot read '{}' in '{}': the types of the parameters of '{}' are unknown", name,
                          point.point, function);
@@ -1110,8 +1127,9 @@ private:
         for (const auto &[n, t] : proto->params)
           names.push_back(n);
         std::string similar = similarNames(plain, names);
-        return fmt::format("'{}' is not a parameter of '{}'{} (its parameters: {})", name, function,
-                           similar.empty() ? "" : " (similar: $" + similar + ")", paramList());
+        return fmt::format("'{}' is not {} of '{}'{} (its {}: {})", name, trace ? "an argument" : "a parameter",
+                           function, similar.empty() ? "" : " (similar: $" + similar + ")",
+                           trace ? "arguments" : "parameters", paramList());
       }
       if (point.isReturn)
         return fmt::format("'{}' in a .return probe would read a register the function has overwritten; "

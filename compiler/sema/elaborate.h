@@ -19,6 +19,7 @@ struct KernelMatch {
   std::string module;   // empty for the kernel itself
   std::string function; // or the tracepoint's name
   const void *handle = nullptr; // the source's own record, for prototype()
+  bool isTracepoint = false;    // `function` names a tracepoint; its prototype is its arguments
 };
 
 // A C type of the target kernel, as far as reading a value of it needs:
@@ -116,6 +117,10 @@ struct ResolvedProbe {
   std::string origin; // the probe point as written
   bool isReturn = false;
   std::optional<KernelMatch> kernel; // for kernel probe points
+  // kernel.trace: how many arguments the tracepoint passes its probes after
+  // their data pointer, when each is one integer or pointer (so a handler
+  // of that many u64 parameters receives them exactly); -1 otherwise.
+  int traceArguments = -1;
 };
 
 struct ElaborateResult {

@@ -196,8 +196,17 @@ struct FakeKernel {
     prototypes["vfs_write"] = proto({{"file", filePtr}, {"buf", charPtr}, {"count", sizeT}, {"pos", loffPtr}}, ssizeT);
     prototypes["do_thing"] = proto({{"flag", i32}, {"file", filePtr}}, voidT);
     prototypes["exec_thing"] = proto({{"argv", argv}}, i32);
+    // A tracepoint passing two pointers, and one passing a struct by value.
+    prototypes["file_event"] = proto({{"old", filePtr}, {"new", filePtr}}, voidT);
+    prototypes["path_event"] = proto({{"path", types[3]}}, voidT);
     source.match = [](const std::string &what, const std::string &, const std::string &pattern,
                       std::vector<KernelMatch> &out, std::string &) {
+      if (what == "trace") {
+        for (const char *name : {"file_event", "path_event"})
+          if (pattern == name)
+            out.push_back({"", name, nullptr, true});
+        return true;
+      }
       if (what != "function")
         return true;
       for (const char *name : {"vfs_read", "vfs_write", "do_thing", "no_btf", "exec_thing"})
@@ -370,6 +379,26 @@ TEST(Targets, IndexesReadPointersAndMoveThroughArrays) {
   EXPECT_TRUE(has(text, "'$count' is a size_t, not a pointer or an array: it cannot be indexed")) << text;
   EXPECT_TRUE(has(text, "'$file->f_path' is a struct path, not a pointer or an array")) << text;
   EXPECT_TRUE(has(text, "index -1 is out of bounds")) << text;
+}
+
+TEST(Targets, TracepointArgumentsArePositions) {
+  auto r = elaborateTargets("probe kernel.trace(\"file_event\") { println($new->f_flags, $old) }\n");
+  ASSERT_TRUE(r->result.ok) << r->diags.render();
+  ASSERT_EQ(r->result.probes.at(0).size(), 1u);
+  EXPECT_EQ(r->result.probes[0][0].traceArguments, 2);
+  EXPECT_EQ(r->nth(0).argument, 1);
+  ASSERT_EQ(r->nth(0).steps.size(), 1u);
+  EXPECT_EQ(r->nth(0).steps[0].offset, 32u);
+  EXPECT_EQ(r->nth(1).argument, 0);
+  auto bad = elaborateTargets("probe kernel.trace(\"file_event\") { println($return, $nwe) }\n"
+                              "probe kernel.trace(\"path_event\") { println($path->dentry) }\n");
+  EXPECT_FALSE(bad->result.ok);
+  std::string text = bad->diags.render();
+  EXPECT_TRUE(has(text, "'$return' does not exist in 'kernel.trace(\"file_event\")': tracepoints return nothing"))
+      << text;
+  EXPECT_TRUE(has(text, "'$nwe' is not an argument of 'file_event' (similar: $new)")) << text;
+  EXPECT_TRUE(has(text, "the tracepoint passes an argument that is not one integer or pointer")) << text;
+  EXPECT_EQ(bad->result.probes.at(1).at(0).traceArguments, -1);
 }
 
 TEST(Targets, ReturnAndParms) {
