@@ -26,6 +26,19 @@ grammar Stap;
     }
     ~NestingGuard() { --parser.nesting; }
   };
+
+  // Whether the next token is a '.' that names a member of a target
+  // variable (file->f_path.dentry after the dollar) rather than
+  // concatenating strings. stap itself has no '.' in target chains (its
+  // '->' serves embedded structs too, and "a.b" after a dollar is "a . b"
+  // there); mstap reads a '.' as a member only when it touches both the
+  // chain before it and a name after it, so a spaced '.' or one before a
+  // string literal stays a concatenation.
+  bool memberDotAhead() {
+    antlr4::Token *before = _input->LT(-1), *dot = _input->LT(1), *name = _input->LT(2);
+    return before && dot && name && dot->getText() == "." && name->getType() == Identifier &&
+           before->getStopIndex() + 1 == dot->getStartIndex() && dot->getStopIndex() + 1 == name->getStartIndex();
+  }
 }
 
 // ---------------------------------------------------------------- top level
@@ -184,8 +197,12 @@ primary
   | '[' expression (',' expression)* ']' 'in' Identifier             # multiInExpr
   ;
 
+// A member of a struct through a pointer ('->', which stap also takes for an
+// embedded struct), of an embedded struct ('.', see memberDotAhead), or an
+// element of an array or of what a pointer points to.
 targetSuffix
   : '->' Identifier
+  | {memberDotAhead()}? '.' Identifier
   | '[' expression ']'
   ;
 

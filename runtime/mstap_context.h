@@ -133,6 +133,13 @@ struct mstap_probe {
 	 */
 	void (*entry_handler)(struct mstap_context *c);
 	u32 entry_data_size;
+	/*
+	 * Tracepoints whose handler reads the arguments: the function registered
+	 * with the tracepoint, generated with exactly the tracepoint's arity
+	 * (void *data, u64 ...), which passes them on with
+	 * mstap_run_tracepoint(); NULL: the runtime's own, which ignores them.
+	 */
+	void *tracepoint_hook;
 };
 
 /*
@@ -175,6 +182,8 @@ struct mstap_context {
 	u32 exit_called;           /* exit() ran in this hit */
 	u32 locks_held;            /* how many of probe->locks are taken */
 	char *out_data;            /* MSTAP_OUT_BYTES: the print buffer */
+	const u64 *trace_args;     /* a tracepoint's arguments in this hit, else NULL */
+	u32 trace_arg_count;
 	char error_text[MSTAP_MAXSTRINGLEN]; /* error()'s message, kept */
 	char line[MSTAP_LINE_BYTES];         /* an ERROR or WARNING line */
 };

@@ -113,12 +113,14 @@ static noinline void mstap_report_error(struct mstap_context *c)
  * Runs one hit of `probe` on this CPU's context: the whole of section 4.
  * `handler` is the probe's handler, or its entry handler (which takes no
  * locks: it only reads registers and kernel memory into `entry_data`).
+ * `args` (`arg_count` of them) are a tracepoint's arguments, else NULL.
  * Callable from any context; preemption is disabled around it. True when
  * the handler ran to its end without an error.
  */
 static noinline bool mstap_run_hit(const struct mstap_probe *probe,
 				   void (*handler)(struct mstap_context *c),
 				   struct pt_regs *regs,
+				   const u64 *args, u32 arg_count,
 				   enum mstap_run_kind kind,
 				   void *entry_data)
 {
@@ -169,6 +171,8 @@ static noinline bool mstap_run_hit(const struct mstap_probe *probe,
 	c->probe = probe;
 	c->regs = regs;
 	c->entry_data = entry_data;
+	c->trace_args = args;
+	c->trace_arg_count = arg_count;
 	c->actions = 0;
 	c->nesting = 0;
 	c->frame_top = 0;
@@ -190,6 +194,8 @@ static noinline bool mstap_run_hit(const struct mstap_probe *probe,
 	c->probe = NULL;
 	c->regs = NULL;
 	c->entry_data = NULL;
+	c->trace_args = NULL;
+	c->trace_arg_count = 0;
 	barrier();
 	WRITE_ONCE(c->busy, 0);
 	preempt_enable();
@@ -200,7 +206,18 @@ static inline void mstap_run_probe(const struct mstap_probe *probe,
 				   struct pt_regs *regs,
 				   enum mstap_run_kind kind)
 {
-	mstap_run_hit(probe, probe->handler, regs, kind, NULL);
+	mstap_run_hit(probe, probe->handler, regs, NULL, 0, kind, NULL);
+}
+
+/*
+ * A hit of a tracepoint probe with the tracepoint's arguments, from the
+ * generated hook (mstap_probe.tracepoint_hook) that received them.
+ */
+static inline void mstap_run_tracepoint(const struct mstap_probe *probe,
+					const u64 *args, u32 arg_count)
+{
+	mstap_run_hit(probe, probe->handler, NULL, args, arg_count, MSTAP_RUN_EVENT,
+		      NULL);
 }
 
 /* ------------------------------------------------------- kernel hooks */
@@ -224,7 +241,8 @@ static int mstap_kretprobe_handler(struct kretprobe_instance *ri,
 	if (unlikely(!rp))
 		return 0;
 	r = container_of(rp, struct mstap_registration, kretprobe);
-	mstap_run_hit(r->probe, r->probe->handler, regs, MSTAP_RUN_EVENT,
+	mstap_run_hit(r->probe, r->probe->handler, regs, NULL, 0,
+		      MSTAP_RUN_EVENT,
 		      r->probe->entry_handler ? (void *)ri->data : NULL);
 	return 0;
 }
@@ -244,14 +262,14 @@ static int mstap_kretprobe_entry_handler(struct kretprobe_instance *ri,
 	if (unlikely(!rp))
 		return 1;
 	r = container_of(rp, struct mstap_registration, kretprobe);
-	return mstap_run_hit(r->probe, r->probe->entry_handler, regs,
+	return mstap_run_hit(r->probe, r->probe->entry_handler, regs, NULL, 0,
 			     MSTAP_RUN_EVENT, ri->data) ? 0 : 1;
 }
 NOKPROBE_SYMBOL(mstap_kretprobe_entry_handler);
 
 /*
- * Tracepoints call their probes as probe(data, args...). The handler takes
- * only `data` and ignores the arguments: on x86-64 (System V ABI) the
+ * Tracepoints call their probes as probe(data, args...). This handler, for
+ * probes that read no arguments, takes only `data` and ignores the rest: on x86-64 (System V ABI) the
  * caller passes `data` in %rdi and the arguments in the following
  * registers (or on its own stack, which the caller also pops), so a callee
  * that declares fewer parameters simply never reads them; the return type
@@ -262,6 +280,13 @@ NOKPROBE_SYMBOL(mstap_kretprobe_entry_handler);
 static void mstap_tracepoint_handler(void *data)
 {
 	mstap_run_probe((const struct mstap_probe *)data, NULL, MSTAP_RUN_EVENT);
+}
+
+/* The function a tracepoint probe registers: its generated hook, if any. */
+static inline void *mstap_tracepoint_hook(const struct mstap_probe *probe)
+{
+	return probe->tracepoint_hook ? probe->tracepoint_hook
+				      : (void *)mstap_tracepoint_handler;
 }
 
 /* A period, moved by up to ±randomize_ns, at least MSTAP_TIMER_MIN_NS. */
@@ -424,7 +449,7 @@ static int mstap_register_probe(struct mstap_registration *r)
 		if (!search.found)
 			return -ENOENT;
 		status = tracepoint_probe_register(search.found,
-						   (void *)mstap_tracepoint_handler,
+						   mstap_tracepoint_hook(probe),
 						   (void *)probe);
 		if (status == 0)
 			r->tracepoint = search.found;
@@ -468,7 +493,7 @@ static void mstap_unregister_all(void)
 			break;
 		case MSTAP_PROBE_TRACEPOINT:
 			tracepoint_probe_unregister(r->tracepoint,
-						    (void *)mstap_tracepoint_handler,
+						    mstap_tracepoint_hook(r->probe),
 						    (void *)r->probe);
 			tracepoints++;
 			r->registered = 0;

@@ -21,13 +21,21 @@
  * Argument `n` (0 = first) of the probed function, at its first
  * instruction: x86-64 passes the first six in di, si, dx, cx, r8, r9 and
  * the rest on the stack, where sp points at the return address, so
- * argument n (n >= 6) is at sp + 8 * (n - 5).
+ * argument n (n >= 6) is at sp + 8 * (n - 5). In a tracepoint probe,
+ * argument n of the tracepoint, as its hook received it.
  */
 static inline u64 mstap_reg_arg(struct mstap_context *c, unsigned int n)
 {
 	struct pt_regs *regs = c->regs;
 	u64 value = 0, address;
 
+	if (c->trace_args) {
+		if (likely(n < c->trace_arg_count))
+			return c->trace_args[n];
+		mstap_raise(&c->error, -EINVAL,
+			    "no such tracepoint argument");
+		return 0;
+	}
 	if (unlikely(!regs)) {
 		mstap_raise(&c->error, -EINVAL,
 			    "target variables need the registers of a function probe");
@@ -91,6 +99,23 @@ static inline s64 mstap_target_read(struct mstap_context *c, u64 address,
 	if (is_signed && bits < 64)
 		return (s64)(value << (64 - bits)) >> (64 - bits);
 	return (s64)value;
+}
+
+/*
+ * The address of element `index` of an array or pointer at `base`, each
+ * element `stride` bytes: an index known only at run time. An array's index
+ * must be below `bound` (its length); a pointer's (bound 0) is C's p[i],
+ * and reading there is checked by mstap_target_read.
+ */
+static inline u64 mstap_target_index(struct mstap_context *c, u64 base,
+				     s64 index, u64 stride, u64 bound)
+{
+	if (bound && (index < 0 || (u64)index >= bound)) {
+		mstap_raise(&c->error, -ERANGE,
+			    "target array index out of bounds");
+		return 0;
+	}
+	return base + (u64)index * stride;
 }
 
 /* Bits [shift, shift + bits) of `value`, zero- or sign-extended. */

@@ -85,8 +85,9 @@ struct CallExpr : Expr {
 // $name, $$parms, $return, and the chain after them: ->field, [index].
 struct TargetExpr : Expr {
   struct Component {
-    std::string member;  // "->member" when non-empty
+    std::string member;  // "->member" (or ".member") when non-empty
     ExprPtr index;       // "[index]" otherwise
+    bool dot = false;    // the member was written ".member"
     SourceLoc loc;
   };
   std::string name; // as written, with its '$' or '$$' (and a trailing '$' pretty-print mark)

@@ -112,7 +112,7 @@ public:
     out += e.name;
     for (const auto &c : e.components) {
       if (!c.member.empty()) {
-        out += "->";
+        out += c.dot ? "." : "->"; // glued: a '.' with spaces around it would concatenate
         out += c.member;
       } else {
         out += '[';

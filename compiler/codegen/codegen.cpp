@@ -177,6 +177,7 @@ public:
   std::map<int, bool> access_;                          // global index -> written
   std::set<const FunctionDecl *> callees_;
   std::vector<std::string> ownedForeach_;               // foreach busy flags to release at out
+  bool readsTargets_ = false; // a target variable was read: a tracepoint probe needs its arguments
   bool isFunction_ = false;
   Type returnType_ = Type::Unknown;
   EntryCapture *entry_ = nullptr; // a return probe's handler: where entry values go
@@ -568,6 +569,7 @@ static std::string convertInteger(const std::string &raw, uint32_t size, bool is
 // slot) or the return value, converted to its declared type, then each
 // member read through faulting-safe copies.
 Value BodyEmitter::target(TargetExpr &e) {
+  readsTargets_ = true;
   const TargetAccess *access = gen_.targetAccess(e);
   if (!access) {
     gen_.error(e.loc(), fmt::format("internal error: target variable '{}' was not resolved in pass 2", e.name));
@@ -614,6 +616,14 @@ Value BodyEmitter::target(TargetExpr &e) {
                    e.name));
   check(e.loc());
   for (const auto &step : access->steps) {
+    if (step.indexComponent >= 0) {
+      // Evaluated here, between the reads before and after it, as written.
+      Value index = expr(*e.components.at(static_cast<size_t>(step.indexComponent)).index);
+      line(fmt::format("{} = (s64)mstap_target_index(c, (u64){} + {}ULL, {}, {}ULL, {}ULL);", t, t, step.offset,
+                       index.code, step.stride, step.bound));
+      check(e.loc());
+      continue;
+    }
     if (step.size == 0) {
       line(fmt::format("{} = (s64)((u64){} + {}ULL);", t, t, step.offset));
       continue;
@@ -1486,7 +1496,29 @@ struct ProbeOut {
   bool optional = false;
   std::string locks; // the name of its lock array, or empty
   size_t lockCount = 0;
+  int traceArguments = -1; // tracepoints: ResolvedProbe::traceArguments
+  std::string hook;        // tracepoints whose handler reads arguments: the generated hook
 };
+
+// The function registered with a tracepoint whose probe reads its
+// arguments: declared with exactly the tracepoint's arity, each argument
+// (one integer or pointer, as pass 2 checked) as a u64, which on x86-64 is
+// how the caller passes it, whole in a register or a stack slot of its own
+// (narrower types are converted where they are read). With the exact arity
+// the hook reads no register or stack slot the caller did not fill, and
+// writes no stack slot the caller did not reserve.
+static std::string tracepointHook(const std::string &name, const std::string &point, int arguments) {
+  std::string params, values;
+  for (int i = 0; i < arguments; ++i) {
+    params += fmt::format(", u64 a{}", i);
+    values += fmt::format("{}a{}", i ? ", " : "", i);
+  }
+  return fmt::format("/* {}: called as (data, {} argument{}) */\n"
+                     "static void {}(void *data{})\n{{\n"
+                     "\tconst u64 args[] = {{ {} }};\n\n"
+                     "\tmstap_run_tracepoint((const struct mstap_probe *)data, args, ARRAY_SIZE(args));\n}}\n\n",
+                     point, arguments, arguments == 1 ? "" : "s", name, params, values);
+}
 
 CodegenResult Generator::run() {
   size_t errorsBefore = diags_.errorCount();
@@ -1621,6 +1653,7 @@ CodegenResult Generator::run() {
         if (trace) {
           d.kind = "MSTAP_PROBE_TRACEPOINT";
           d.symbol = r.kernel->function;
+          d.traceArguments = r.traceArguments;
         } else {
           d.kind = r.isReturn ? "MSTAP_PROBE_KRETPROBE" : "MSTAP_PROBE_KPROBE";
           d.symbol = r.kernel->module.empty() ? r.kernel->function : r.kernel->module + ":" + r.kernel->function;
@@ -1740,6 +1773,10 @@ CodegenResult Generator::run() {
     for (ProbeOut &d : mine) {
       d.locks = locks;
       d.lockCount = access.size();
+      if (d.kind == "MSTAP_PROBE_TRACEPOINT" && b.readsTargets_ && d.traceArguments > 0) {
+        d.hook = fmt::format("{}_hook_{}", handler, &d - mine.data());
+        probesText += tracepointHook(d.hook, d.point, d.traceArguments);
+      }
       descriptors.push_back(d);
     }
   }
@@ -1854,6 +1891,8 @@ CodegenResult Generator::run() {
     if (d.interval != "0")
       out += fmt::format(" .interval_ns = {}, .randomize_ns = {},", d.interval, d.randomize);
     out += fmt::format(" .optional = {},", d.optional ? 1 : 0);
+    if (!d.hook.empty())
+      out += fmt::format(" .tracepoint_hook = (void *){},", d.hook);
     if (!d.locks.empty())
       out += fmt::format("\n\t  .locks = {}, .lock_count = {},", d.locks, d.lockCount);
     if (!d.entryHandler.empty())

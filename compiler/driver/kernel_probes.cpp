@@ -51,7 +51,28 @@ struct KernelProbes::State {
       out.push_back({module, f->name, f});
   }
 
+  // A tracepoint and the BTF its argument types are in.
+  struct TraceEntry {
+    kernel::Tracepoint tracepoint;
+    const kernel::Btf *btf = nullptr;
+  };
+  std::optional<std::vector<TraceEntry>> traceEntries; // every tracepoint, read once
+
+  static std::optional<KernelPrototype> tracepointPrototype(const TraceEntry &entry) {
+    if (!entry.tracepoint.prototypeKnown)
+      return std::nullopt;
+    KernelPrototype prototype;
+    for (const auto &a : entry.tracepoint.arguments) {
+      prototype.params.emplace_back(a.name, a.type);
+      prototype.paramTypes.push_back(typeOf(*entry.btf, a.typeId, a.type));
+    }
+    prototype.returnType = "void";
+    return prototype;
+  }
+
   static std::optional<KernelPrototype> prototypeOf(const KernelMatch &match) {
+    if (match.isTracepoint)
+      return match.handle ? tracepointPrototype(*static_cast<const TraceEntry *>(match.handle)) : std::nullopt;
     auto *function = static_cast<const kernel::KernelFunction *>(match.handle);
     if (!function || !function->prototype)
       return std::nullopt;
@@ -77,6 +98,7 @@ struct KernelProbes::State {
     type.spelling = spelling.empty() ? btf.typeName(id) : std::move(spelling);
     type.size = info.size;
     type.isSigned = info.isSigned;
+    type.elements = info.elements;
     type.scope = &btf;
     type.id = id;
     return type;
@@ -114,19 +136,17 @@ struct KernelProbes::State {
     }
     // "sched:sched_switch": tracepoint names are unique without their group.
     std::string name = pattern.substr(pattern.find(':') == std::string::npos ? 0 : pattern.find(':') + 1);
-    const struct btf *handle = btf->handle();
-    const std::string prefix = "btf_trace_";
-    for (uint32_t id = 1; id < btf__type_cnt(handle); ++id) {
-      const struct btf_type *type = btf__type_by_id(handle, id);
-      if (!type || !btf_is_typedef(type))
-        continue;
-      const char *typeName = btf__name_by_offset(handle, type->name_off);
-      if (!typeName || std::string_view(typeName).substr(0, prefix.size()) != prefix)
-        continue;
-      std::string event = typeName + prefix.size();
-      if (fnmatch(name.c_str(), event.c_str(), 0) == 0)
-        out.push_back({"", event, nullptr});
+    if (!traceEntries) {
+      traceEntries.emplace();
+      for (auto &tp : btf->tracepoints())
+        traceEntries->push_back({std::move(tp), btf.get()});
     }
+    for (const TraceEntry &entry : *traceEntries)
+      if (fnmatch(name.c_str(), entry.tracepoint.name.c_str(), 0) == 0) {
+        KernelMatch m{"", entry.tracepoint.name, &entry};
+        m.isTracepoint = true;
+        out.push_back(std::move(m));
+      }
     return true;
   }
 

@@ -3,7 +3,11 @@
 #include <optional>
 
 #include <bpf/btf.h>
+
 #include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <map>
 #include <cstring>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -180,6 +184,83 @@ std::optional<Prototype> Btf::prototypeOf(uint32_t funcId) const {
   return spellPrototype(*this, btf_, funcId, nameOf(btf_, type), [&](uint32_t id) -> const std::string & {
     return spelled = typeName(id);
   });
+}
+
+std::vector<Tracepoint> Btf::tracepoints() const {
+  static const std::string_view typedefPrefix = "btf_trace_", functionPrefix = "__bpf_trace_";
+  struct Named {
+    std::string_view name; // after the prefix
+    const btf_type *proto;
+  };
+  std::vector<Named> events, templates;
+  uint32_t end = typeCount();
+  for (uint32_t id = 1; id < end; ++id) {
+    const btf_type *type = btf__type_by_id(btf_, id);
+    if (!type || (!btf_is_typedef(type) && !btf_is_func(type)))
+      continue;
+    std::string_view name = nameOf(btf_, type);
+    if (btf_is_typedef(type) && name.substr(0, typedefPrefix.size()) == typedefPrefix) {
+      const btf_type *pointer = btf__type_by_id(btf_, type->type);
+      const btf_type *proto = pointer && btf_is_ptr(pointer) ? btf__type_by_id(btf_, pointer->type) : nullptr;
+      events.push_back({name.substr(typedefPrefix.size()), proto && btf_is_func_proto(proto) ? proto : nullptr});
+    } else if (btf_is_func(type) && name.substr(0, functionPrefix.size()) == functionPrefix) {
+      const btf_type *proto = btf__type_by_id(btf_, type->type);
+      if (proto && btf_is_func_proto(proto))
+        templates.push_back({name.substr(functionPrefix.size()), proto});
+    }
+  }
+  // Templates by their argument types: an event's names come from the
+  // template with its own name, else the one sharing the longest prefix
+  // with it (sched_wakeup's is sched_wakeup_template).
+  auto signature = [](const btf_type *proto) {
+    std::string key;
+    const btf_param *params = btf_params(proto);
+    for (uint16_t i = 0; i < btf_vlen(proto); ++i)
+      key += std::to_string(params[i].type) + ",";
+    return key;
+  };
+  std::multimap<std::string, const Named *> bySignature;
+  for (const Named &t : templates)
+    bySignature.emplace(signature(t.proto), &t);
+  std::map<uint32_t, std::string> spelled;
+  auto spelling = [&](uint32_t id) -> const std::string & {
+    auto it = spelled.find(id);
+    return it != spelled.end() ? it->second : spelled.emplace(id, typeName(id)).first->second;
+  };
+  std::vector<Tracepoint> out;
+  out.reserve(events.size());
+  for (const Named &event : events) {
+    Tracepoint tp;
+    tp.name = std::string(event.name);
+    const btf_param *params = event.proto ? btf_params(event.proto) : nullptr;
+    uint16_t count = event.proto ? btf_vlen(event.proto) : 0;
+    const btf_type *first = count ? btf__type_by_id(btf_, params[0].type) : nullptr;
+    tp.prototypeKnown = first && btf_is_ptr(first) && first->type == 0; // void *data
+    if (tp.prototypeKnown) {
+      const Named *names = nullptr;
+      size_t bestPrefix = 0;
+      auto [from, to] = bySignature.equal_range(signature(event.proto));
+      for (auto it = from; it != to; ++it) {
+        std::string_view candidate = it->second->name;
+        size_t prefix = 0;
+        while (prefix < candidate.size() && prefix < event.name.size() && candidate[prefix] == event.name[prefix])
+          ++prefix;
+        if (candidate == event.name)
+          prefix = SIZE_MAX;
+        if (!names || prefix > bestPrefix) {
+          names = it->second;
+          bestPrefix = prefix;
+        }
+      }
+      for (uint16_t i = 1; i < count; ++i) {
+        const char *name = names ? btf__name_by_offset(btf_, btf_params(names->proto)[i].name_off) : nullptr;
+        tp.arguments.push_back({name && *name ? std::string(name) : "arg" + std::to_string(i),
+                                spelling(params[i].type), params[i].type});
+      }
+    }
+    out.push_back(std::move(tp));
+  }
+  return out;
 }
 
 TypeInfo Btf::describe(uint32_t id) const {

@@ -39,6 +39,18 @@ struct BtfFunction {
   Prototype prototype;
 };
 
+// A tracepoint, from the "btf_trace_NAME" typedef the kernel's BTF holds for
+// each: a pointer to the prototype its probes are called with, (void *data,
+// ARGS...). `arguments` are ARGS; the typedef's prototype names none of
+// them, so their names come from the "__bpf_trace_TEMPLATE" function of the
+// same argument types (TEMPLATE is the event itself or its event class),
+// else they are arg1, arg2, ...
+struct Tracepoint {
+  std::string name;
+  std::vector<Parameter> arguments;
+  bool prototypeKnown = false; // false: the typedef is not a pointer to (void *, ...)
+};
+
 // What reading a value of a type needs: the type with its typedefs and
 // qualifiers looked through.
 struct TypeInfo {
@@ -77,6 +89,10 @@ public:
   std::vector<BtfFunction> functions(bool withPrototypes = true) const;
   // The prototype of the FUNC entry `funcId`, spelled on demand.
   std::optional<Prototype> prototypeOf(uint32_t funcId) const;
+
+  // Every tracepoint this BTF describes, in type-id order (one pass over
+  // the types; argument types spelled once each).
+  std::vector<Tracepoint> tracepoints() const;
 
   // The C spelling of type `id`, e.g. "struct file*", "int (*)(void*)".
   std::string typeName(uint32_t id) const;

@@ -138,5 +138,57 @@ TEST(Btf, RejectsWhatIsNotBtf) {
   EXPECT_FALSE(Btf::parse(readFixture(builtFixture("module.btf")), "module.btf").ok());
 }
 
+// Tracepoints as a kernel's BTF has them: "btf_trace_NAME", a pointer to
+// the unnamed prototype (void *, ARGS...), and "__bpf_trace_CLASS", a
+// function of the same argument types whose parameters are named.
+TEST(Btf, ListsTracepointsWithTheArgumentNamesOfTheirClass) {
+  struct btf *raw = btf__new_empty();
+  ASSERT_NE(raw, nullptr);
+  int intType = btf__add_int(raw, "int", 4, BTF_INT_SIGNED);
+  int pidType = btf__add_typedef(raw, "pid_t", intType);
+  int task = btf__add_struct(raw, "task_struct", 8);
+  btf__add_field(raw, "pid", pidType, 0, 0);
+  int taskPtr = btf__add_ptr(raw, task);
+  int voidPtr = btf__add_ptr(raw, 0);
+  auto proto = [&](std::initializer_list<std::pair<const char *, int>> params) {
+    int id = btf__add_func_proto(raw, 0);
+    for (const auto &[name, type] : params)
+      btf__add_func_param(raw, name, type);
+    return id;
+  };
+  auto event = [&](const char *name, int protoId) {
+    btf__add_typedef(raw, name, btf__add_ptr(raw, protoId));
+  };
+  // An event that is its own class; one of a class with another name (and
+  // a second class of the same types, sharing less of the name); one
+  // without a class; one whose typedef is not a tracepoint prototype.
+  event("btf_trace_proc_exec", proto({{"", voidPtr}, {"", taskPtr}, {"", pidType}}));
+  btf__add_func(raw, "__bpf_trace_proc_exec", BTF_FUNC_STATIC,
+                proto({{"__data", voidPtr}, {"p", taskPtr}, {"old_pid", pidType}}));
+  event("btf_trace_wake_one", proto({{"", voidPtr}, {"", taskPtr}}));
+  btf__add_func(raw, "__bpf_trace_other_template", BTF_FUNC_STATIC, proto({{"__data", voidPtr}, {"q", taskPtr}}));
+  btf__add_func(raw, "__bpf_trace_wake_template", BTF_FUNC_STATIC, proto({{"__data", voidPtr}, {"p", taskPtr}}));
+  event("btf_trace_lonely", proto({{"", voidPtr}, {"", intType}, {"", intType}}));
+  event("btf_trace_odd", proto({{"", intType}}));
+  uint32_t size = 0;
+  const void *data = btf__raw_data(raw, &size);
+  ASSERT_NE(data, nullptr);
+  auto parsed = Btf::parse(std::string_view(static_cast<const char *>(data), size), "tracepoints");
+  btf__free(raw);
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  std::vector<Tracepoint> tracepoints = parsed.take()->tracepoints();
+  ASSERT_EQ(tracepoints.size(), 4u);
+  auto describe = [](const Tracepoint &tp) {
+    std::string text = tp.name + (tp.prototypeKnown ? "" : " (unknown)");
+    for (const Parameter &a : tp.arguments)
+      text += " " + a.name + ":" + a.type;
+    return text;
+  };
+  EXPECT_EQ(describe(tracepoints[0]), "proc_exec p:struct task_struct* old_pid:pid_t");
+  EXPECT_EQ(describe(tracepoints[1]), "wake_one p:struct task_struct*");
+  EXPECT_EQ(describe(tracepoints[2]), "lonely arg1:int arg2:int");
+  EXPECT_EQ(describe(tracepoints[3]), "odd (unknown)");
+}
+
 } // namespace
 } // namespace mstap::kernel

@@ -89,6 +89,28 @@ TEST(Parse, AssignmentIsRightAssociativeAndConcatIsAdditive) {
   EXPECT_EQ(dynamic_cast<ast::BinaryExpr &>(*plus.lhs).op, ast::BinaryOp::Concat);
 }
 
+TEST(Parse, DotIsAMemberOnlyWhenGluedIntoATargetChain) {
+  auto p = parse("probe begin { $file->f_path.dentry; $a.b; $a . b; $a .b; $a. b; $a.\"s\"; a.b; $a[1].c }");
+  ASSERT_NE(p->script, nullptr) << p->diags.render();
+  auto &body = *p->script->decls.at(0).probe->body;
+  auto at = [&](size_t i) -> ast::Expr & { return *static_cast<ast::ExprStmt &>(*body.statements.at(i)).expr; };
+  auto &chain = dynamic_cast<ast::TargetExpr &>(at(0));
+  ASSERT_EQ(chain.components.size(), 2u);
+  EXPECT_EQ(chain.components[0].member, "f_path");
+  EXPECT_FALSE(chain.components[0].dot);
+  EXPECT_EQ(chain.components[1].member, "dentry");
+  EXPECT_TRUE(chain.components[1].dot);
+  auto &glued = dynamic_cast<ast::TargetExpr &>(at(1));
+  ASSERT_EQ(glued.components.size(), 1u);
+  EXPECT_TRUE(glued.components[0].dot);
+  for (size_t i : {2, 3, 4, 5, 6})
+    EXPECT_EQ(dynamic_cast<ast::BinaryExpr &>(at(i)).op, ast::BinaryOp::Concat) << "statement " << i;
+  auto &indexed = dynamic_cast<ast::TargetExpr &>(at(7));
+  ASSERT_EQ(indexed.components.size(), 2u);
+  EXPECT_TRUE(indexed.components[0].index != nullptr);
+  EXPECT_EQ(indexed.components[1].member, "c");
+}
+
 TEST(Parse, IntegerLiterals) {
   auto p = parse("probe begin { x = 0x10 + 010 + 9223372036854775807 + -9223372036854775808 + "
                  "0xffffffffffffffff }");

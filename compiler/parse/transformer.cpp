@@ -103,6 +103,7 @@ struct TokenTypes {
   size_t tilde = literalTokenType("~");
   size_t question = literalTokenType("?");
   size_t arrow = literalTokenType("->");
+  size_t dot = literalTokenType(".");
   size_t leftParen = literalTokenType("(");
   size_t leftBracket = literalTokenType("[");
   size_t kwIf = literalTokenType("if");
@@ -818,13 +819,15 @@ ast::ExprPtr Transformer::transformPrimary(Node *n) {
   unexpectedNode(n);
 }
 
-// '->' Identifier | '[' expression ']'
+// '->' Identifier | '.' Identifier | '[' expression ']'
 ast::TargetExpr::Component Transformer::transformTargetSuffix(P::TargetSuffixContext *ctx) {
   ast::TargetExpr::Component component;
   component.loc = loc(ctx);
-  if (tokenAt(ctx, 0)->getType() == tokenTypes().arrow)
+  size_t first = tokenAt(ctx, 0)->getType();
+  if (first == tokenTypes().arrow || first == tokenTypes().dot) {
     component.member = tokenAt(ctx, 1)->getText();
-  else
+    component.dot = first == tokenTypes().dot;
+  } else
     component.index = transformExpression(ruleAt(ctx, 1));
   return component;
 }

@@ -870,6 +870,16 @@ public:
       std::string prefix = m.module.empty() ? head + "." : fmt::format("module(\"{}\").", m.module);
       ResolvedProbe r{fmt::format("{}{}(\"{}\"){}", prefix, what, m.function, suffix), written,
                       suffix == ".return", std::move(m)};
+      if (what == "trace" && options_.kernel->prototype)
+        if (auto proto = options_.kernel->prototype(*r.kernel); proto && proto->paramTypes.size() == proto->params.size()) {
+          bool oneSlotEach = std::all_of(proto->paramTypes.begin(), proto->paramTypes.end(), [](const KernelType &t) {
+            return (t.kind == KernelType::Kind::Integer || t.kind == KernelType::Kind::Enum ||
+                    t.kind == KernelType::Kind::Pointer) &&
+                   t.size >= 1 && t.size <= 8;
+          });
+          if (oneSlotEach)
+            r.traceArguments = static_cast<int>(proto->params.size());
+        }
       out.push_back(std::move(r));
     }
   }
@@ -1024,7 +1034,8 @@ private:
   static std::string describeAccess(const TargetAccess &a) {
     std::string text = fmt::format("{}:{}:{}:{}", static_cast<int>(a.base), a.argument, a.size, a.isSigned);
     for (const auto &s : a.steps)
-      text += fmt::format("|{}:{}:{}:{}:{}", s.offset, s.size, s.isSigned, s.bitOffset, s.bitSize);
+      text += fmt::format("|{}:{}:{}:{}:{}:{}:{}:{}", s.offset, s.size, s.isSigned, s.bitOffset, s.bitSize,
+                          s.indexComponent, s.stride, s.bound);
     for (const auto &p : a.parms)
       text += fmt::format("|{}={}:{}:{}", p.name, p.argument, p.size, p.isSigned);
     return text;
@@ -1042,11 +1053,12 @@ private:
   // One point: fills `access` or returns the error.
   std::string resolveAt(const TargetExpr &e, const ResolvedProbe &point, TargetAccess &access) {
     const std::string &name = e.name;
-    if (!point.kernel || point.point.rfind("kernel.trace(", 0) == 0)
+    if (!point.kernel)
       return fmt::format("target variable '{}' is not available in probe point '{}': only kernel function "
-                         "probes have them",
+                         "and tracepoint probes have them",
                          name, point.point);
     const std::string &function = point.kernel->function;
+    bool trace = point.point.rfind("kernel.trace(", 0) == 0;
     std::optional<KernelPrototype> proto;
     if (options_.kernel && options_.kernel->prototype)
       proto = options_.kernel->prototype(*point.kernel);
@@ -1054,6 +1066,12 @@ private:
       return fmt::format("cannot read '{}' in '{}': the kernel's BTF has no prototype for '{}' (mstap reads "
                          "target variables from BTF, not from debuginfo)",
                          name, point.point, function);
+    if (trace && point.traceArguments < 0)
+      return fmt::format("cannot read '{}' in '{}': the tracepoint passes an argument that is not one integer "
+                         "or pointer, which mstap cannot receive yet",
+                         name, point.point);
+    if (trace && name == "$return")
+      return fmt::format("'$return' does not exist in '{}': tracepoints return nothing", point.point);
     if (proto->paramTypes.size() != proto->params.size())
       return fmt::format("cannot read '{}' in '{}': the types of the parameters of '{}' are unknown", name,
                          point.point, function);
@@ -1105,8 +1123,9 @@ private:
         for (const auto &[n, t] : proto->params)
           names.push_back(n);
         std::string similar = similarNames(plain, names);
-        return fmt::format("'{}' is not a parameter of '{}'{} (its parameters: {})", name, function,
-                           similar.empty() ? "" : " (similar: $" + similar + ")", paramList());
+        return fmt::format("'{}' is not {} of '{}'{} (its {}: {})", name, trace ? "an argument" : "a parameter",
+                           function, similar.empty() ? "" : " (similar: $" + similar + ")",
+                           trace ? "arguments" : "parameters", paramList());
       }
       auto slot = slotOf(*proto, index);
       if (!slot)
@@ -1122,18 +1141,88 @@ private:
     return members(e, function, type, access);
   }
 
-  // Follows e's ->member components from a value of type `type`.
+  // The value of an index that pass 2 can see: a literal, maybe negated.
+  static std::optional<int64_t> constantIndex(const Expr &index) {
+    if (auto *i = dynamic_cast<const IntLiteral *>(&index))
+      return i->value;
+    if (auto *u = dynamic_cast<const UnaryExpr *>(&index); u && u->op == UnaryOp::Negate)
+      if (auto *i = dynamic_cast<const IntLiteral *>(u->operand.get()))
+        return static_cast<int64_t>(0 - static_cast<uint64_t>(i->value));
+    return std::nullopt;
+  }
+
+  // Component `k`, an index, applied to a value of type `type` (in hand, or
+  // in memory at `pending` past the last address): a pointer is read (when
+  // in memory) and then indexed like C's p[i]; an array in memory moves the
+  // address by i elements. Afterwards the element is in memory.
+  std::string element(const TargetExpr::Component &c, int k, std::string &path, KernelType &type, bool &inMemory,
+                      uint64_t &pending, TargetAccess &access) {
+    std::string written = path + "[" + printExpr(*c.index) + "]";
+    uint64_t bound = 0;
+    std::optional<KernelType> item = options_.kernel->pointee ? options_.kernel->pointee(type) : std::nullopt;
+    if (type.kind == KernelType::Kind::Pointer) {
+      if (inMemory)
+        access.steps.push_back({pending, 8, false, 0, 0});
+      pending = 0;
+    } else if (inMemory && type.kind == KernelType::Kind::Array) {
+      bound = type.elements;
+    } else {
+      return fmt::format("'{}' is a {}, not a pointer or an array: it cannot be indexed (in '{}')", path,
+                         type.spelling, written);
+    }
+    if (!item)
+      return fmt::format("cannot index '{}' (a {}): its element type is unknown", path, type.spelling);
+    if (item->size == 0 || item->kind == KernelType::Kind::Void || item->kind == KernelType::Kind::Function)
+      return fmt::format("cannot index '{}' (a {}): its elements have no size", path, type.spelling);
+    if (auto constant = constantIndex(*c.index)) {
+      if (bound && (*constant < 0 || static_cast<uint64_t>(*constant) >= bound))
+        return fmt::format("index {} is out of bounds for '{}' ({}, {} elements) in '{}'", *constant, path,
+                           type.spelling, bound, written);
+      pending += static_cast<uint64_t>(*constant) * item->size; // a negative pointer index wraps, as in C
+    } else {
+      TargetAccess::Step step;
+      step.offset = pending;
+      step.indexComponent = k;
+      step.stride = item->size;
+      step.bound = bound;
+      access.steps.push_back(step);
+      pending = 0;
+    }
+    path = written;
+    type = *item;
+    inMemory = true;
+    return {};
+  }
+
+  // Follows e's member components from a value of type `type`: '->' through
+  // a pointer (or, as stap allows, into an embedded struct), '.' into an
+  // embedded struct only.
   std::string members(const TargetExpr &e, const std::string &function, KernelType type, TargetAccess &access) {
+    (void)function;
     // `type` is a value in hand (a pointer, an integer) until a member of an
     // embedded struct is named: then `inMemory` holds, and `pending` is
     // the offset from the last address read.
     bool inMemory = false;
     uint64_t pending = 0;
     std::string path = e.name;
-    for (const auto &c : e.components) {
-      if (c.index)
-        return fmt::format("'{}': indexing target variables with [...] is not supported yet", path);
+    for (size_t k = 0; k < e.components.size(); ++k) {
+      const auto &c = e.components[k];
+      if (c.index) {
+        std::string error = element(c, static_cast<int>(k), path, type, inMemory, pending, access);
+        if (!error.empty())
+          return error;
+        continue;
+      }
+      const char *op = c.dot ? "." : "->";
       KernelType container = type;
+      bool aggregate = type.kind == KernelType::Kind::Struct || type.kind == KernelType::Kind::Union;
+      if (c.dot && type.kind == KernelType::Kind::Pointer)
+        return fmt::format("'{}' is a pointer ({}): follow it with '->{}', not '.{}'", path, type.spelling,
+                           c.member, c.member);
+      if (c.dot && !(inMemory && aggregate))
+        return fmt::format("'{}' is a {}, not a struct or union: it has no member '{}' (to concatenate "
+                           "strings, put spaces around '.')",
+                           path, type.spelling, c.member);
       if (!inMemory && type.kind != KernelType::Kind::Pointer)
         return fmt::format("'{}' is a {}, not a pointer to a struct: it has no member '{}'", path,
                            type.spelling, c.member);
@@ -1149,8 +1238,9 @@ private:
         pending = 0;
       }
       if (container.kind != KernelType::Kind::Struct && container.kind != KernelType::Kind::Union)
-        return fmt::format("'{}' points to a {}, not a struct or union: it has no member '{}'", path,
-                           container.spelling, c.member);
+        return fmt::format("'{}' {} a {}, not a struct or union: it has no member '{}'", path,
+                           type.kind == KernelType::Kind::Pointer ? "points to" : "is", container.spelling,
+                           c.member);
       std::vector<KernelMember> list =
           options_.kernel->members ? options_.kernel->members(container) : std::vector<KernelMember>{};
       const KernelMember *found = nullptr;
@@ -1167,10 +1257,10 @@ private:
         if (list.empty())
           return fmt::format("'{}' is a {} whose members the kernel's BTF does not describe: no member '{}'",
                              path, container.spelling, c.member);
-        return fmt::format("{} has no member '{}' (in '{}->{}'){}", container.spelling, c.member, path,
+        return fmt::format("{} has no member '{}' (in '{}{}{}'){}", container.spelling, c.member, path, op,
                            c.member, similar.empty() ? "" : " (similar: " + similar + ")");
       }
-      path += "->" + c.member;
+      path += op + c.member;
       if (found->bitSize) {
         if (&c != &e.components.back())
           return fmt::format("'{}' is a bitfield: it has no members", path);
@@ -1205,7 +1295,7 @@ private:
       return {};
     case KernelType::Kind::Struct:
     case KernelType::Kind::Union:
-      return fmt::format("'{}' is a {}: name one of its members with '->'", path, type.spelling);
+      return fmt::format("'{}' is a {}: name one of its members with '.' or '->'", path, type.spelling);
     default:
       return fmt::format("'{}' is a {}, which mstap cannot read", path, type.spelling);
     }

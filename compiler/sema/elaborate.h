@@ -19,6 +19,7 @@ struct KernelMatch {
   std::string module;   // empty for the kernel itself
   std::string function; // or the tracepoint's name
   const void *handle = nullptr; // the source's own record, for prototype()
+  bool isTracepoint = false;    // `function` names a tracepoint; its prototype is its arguments
 };
 
 // A C type of the target kernel, as far as reading a value of it needs:
@@ -29,6 +30,7 @@ struct KernelType {
   std::string spelling;  // C text as declared, e.g. "size_t", "struct file*"
   uint32_t size = 0;     // bytes (a pointer: 8)
   bool isSigned = false; // integers and enums
+  uint32_t elements = 0; // arrays: the length (0 for a flexible array member)
   // The source's own handle on the type, for pointee() and members().
   const void *scope = nullptr;
   uint32_t id = 0;
@@ -79,6 +81,13 @@ struct TargetAccess {
     uint32_t size = 0;   // bytes read at the end; 0 when this step only adds the offset
     bool isSigned = false;
     uint32_t bitOffset = 0, bitSize = 0; // bitfields: within the bytes read
+    // An index known only at run time ($p[i]): before any read, the address
+    // moves by index * stride, the index being the expression of component
+    // `indexComponent` of the TargetExpr; an array's index must be below
+    // `bound` (0: no bound, as for a pointer).
+    int indexComponent = -1;
+    uint64_t stride = 0;
+    uint64_t bound = 0;
   };
   // Base value conversion (Argument, Return): width and signedness.
   uint32_t size = 8;
@@ -108,6 +117,10 @@ struct ResolvedProbe {
   std::string origin; // the probe point as written
   bool isReturn = false;
   std::optional<KernelMatch> kernel; // for kernel probe points
+  // kernel.trace: how many arguments the tracepoint passes its probes after
+  // their data pointer, when each is one integer or pointer (so a handler
+  // of that many u64 parameters receives them exactly); -1 otherwise.
+  int traceArguments = -1;
 };
 
 struct ElaborateResult {

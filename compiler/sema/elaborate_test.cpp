@@ -174,10 +174,13 @@ struct FakeKernel {
     KernelType ssizeT = add(15, K::Integer, "ssize_t", 8, true);
     add(16, K::Integer, "unsigned int", 4);
     KernelType voidT = add(17, K::Void, "void", 0);
+    types[18] = add(18, K::Array, "unsigned char[32]", 32, false, 8);
+    types[18].elements = 32;
+    KernelType argv = add(19, K::Pointer, "const char* const*", 8, false, 13);
     members[2] = {{"f_path", 128, 0, types[3]}, {"f_flags", 256, 0, types[16]}, {"f_mode", 288, 0, types[16]},
                   {"f_pos_bits", 320, 3, types[9]}};
     members[3] = {{"mnt", 0, 0, types[13]}, {"dentry", 64, 0, types[4]}};
-    members[5] = {{"d_flags", 0, 0, types[16]}, {"d_name", 256, 0, types[6]}};
+    members[5] = {{"d_flags", 0, 0, types[16]}, {"d_name", 256, 0, types[6]}, {"d_iname", 448, 0, types[18]}};
     members[6] = {{"len", 32, 0, types[16]}, {"name", 64, 0, types[7]}};
     auto proto = [&](std::vector<std::pair<std::string, KernelType>> params, KernelType ret) {
       KernelPrototype p;
@@ -192,11 +195,21 @@ struct FakeKernel {
     prototypes["vfs_read"] = proto({{"file", filePtr}, {"buf", charPtr}, {"count", sizeT}, {"pos", loffPtr}}, ssizeT);
     prototypes["vfs_write"] = proto({{"file", filePtr}, {"buf", charPtr}, {"count", sizeT}, {"pos", loffPtr}}, ssizeT);
     prototypes["do_thing"] = proto({{"flag", i32}, {"file", filePtr}}, voidT);
+    prototypes["exec_thing"] = proto({{"argv", argv}}, i32);
+    // A tracepoint passing two pointers, and one passing a struct by value.
+    prototypes["file_event"] = proto({{"old", filePtr}, {"new", filePtr}}, voidT);
+    prototypes["path_event"] = proto({{"path", types[3]}}, voidT);
     source.match = [](const std::string &what, const std::string &, const std::string &pattern,
                       std::vector<KernelMatch> &out, std::string &) {
+      if (what == "trace") {
+        for (const char *name : {"file_event", "path_event"})
+          if (pattern == name)
+            out.push_back({"", name, nullptr, true});
+        return true;
+      }
       if (what != "function")
         return true;
-      for (const char *name : {"vfs_read", "vfs_write", "do_thing", "no_btf"})
+      for (const char *name : {"vfs_read", "vfs_write", "do_thing", "no_btf", "exec_thing"})
         if (pattern == name || (pattern == "vfs_*" && std::string(name).rfind("vfs_", 0) == 0) ||
             (pattern == "*" ))
           out.push_back({"", name, nullptr});
@@ -296,6 +309,96 @@ TEST(Targets, MemberChainsFollowOffsetsThroughPointersAndEmbeddedStructs) {
   EXPECT_EQ(bits.steps[0].offset, 40u);
   EXPECT_EQ(bits.steps[0].bitSize, 3u);
   EXPECT_TRUE(bits.steps[0].isSigned);
+}
+
+TEST(Targets, DotNamesAMemberOfAnEmbeddedStruct) {
+  auto r = elaborateTargets("probe kernel.function(\"vfs_read\") {\n"
+                            "  println(kernel_string($file->f_path.dentry->d_name.name))\n}\n");
+  ASSERT_TRUE(r->result.ok) << r->diags.render();
+  const TargetAccess &name = r->nth(0);
+  ASSERT_EQ(name.steps.size(), 2u);
+  EXPECT_EQ(name.steps[0].offset, 24u);
+  EXPECT_EQ(name.steps[1].offset, 40u);
+  auto bad = elaborateTargets("probe kernel.function(\"vfs_read\") { println($file.f_path) }\n"
+                              "probe kernel.function(\"vfs_read\") { println($count.x) }\n"
+                              "probe kernel.function(\"vfs_read\") { println($file->f_path.dentry.d_name) }\n"
+                              "probe kernel.function(\"vfs_read\") { println($file->f_path.dentri) }\n");
+  EXPECT_FALSE(bad->result.ok);
+  std::string text = bad->diags.render();
+  EXPECT_TRUE(has(text, "'$file' is a pointer (struct file*): follow it with '->f_path', not '.f_path'")) << text;
+  EXPECT_TRUE(has(text, "'$count' is a size_t, not a struct or union: it has no member 'x' (to concatenate "
+                        "strings, put spaces around '.')"))
+      << text;
+  EXPECT_TRUE(has(text, "'$file->f_path.dentry' is a pointer (struct dentry*): follow it with '->d_name'")) << text;
+  EXPECT_TRUE(has(text, "struct path has no member 'dentri' (in '$file->f_path.dentri') (similar: dentry)")) << text;
+}
+
+TEST(Targets, IndexesReadPointersAndMoveThroughArrays) {
+  // $argv[1]: argv in hand, element 1 at +8; ->d_iname[2]: the embedded
+  // array at 56, element 2 at 58; [i] at run time: a step naming the
+  // component, its stride and the array's length.
+  auto r = elaborateTargets("probe kernel.function(\"exec_thing\") { println(kernel_string($argv[1]), $argv[0][3]) }\n"
+                            "probe kernel.function(\"vfs_read\") { i = 1\n"
+                            "  println($file->f_path.dentry->d_iname[2], $file->f_path.dentry->d_iname[i],\n"
+                            "          $file->f_path.dentry->d_name.name[i + 1]) }\n");
+  ASSERT_TRUE(r->result.ok) << r->diags.render();
+  const TargetAccess &argv1 = r->nth(0);
+  ASSERT_EQ(argv1.steps.size(), 1u);
+  EXPECT_EQ(argv1.steps[0].offset, 8u);
+  EXPECT_EQ(argv1.steps[0].size, 8u);
+  const TargetAccess &argv03 = r->nth(1);
+  ASSERT_EQ(argv03.steps.size(), 2u);
+  EXPECT_EQ(argv03.steps[0].offset, 0u);
+  EXPECT_EQ(argv03.steps[1].offset, 3u);
+  EXPECT_EQ(argv03.steps[1].size, 1u);
+  EXPECT_TRUE(argv03.steps[1].isSigned); // char
+  const TargetAccess &constant = r->nth(2);
+  ASSERT_EQ(constant.steps.size(), 2u);
+  EXPECT_EQ(constant.steps[1].offset, 58u);
+  EXPECT_EQ(constant.steps[1].size, 1u);
+  const TargetAccess &runtime = r->nth(3);
+  ASSERT_EQ(runtime.steps.size(), 3u);
+  EXPECT_EQ(runtime.steps[1].indexComponent, 3);
+  EXPECT_EQ(runtime.steps[1].offset, 56u);
+  EXPECT_EQ(runtime.steps[1].stride, 1u);
+  EXPECT_EQ(runtime.steps[1].bound, 32u);
+  EXPECT_EQ(runtime.steps[2].offset, 0u);
+  EXPECT_EQ(runtime.steps[2].size, 1u);
+  const TargetAccess &pointer = r->nth(4);
+  ASSERT_EQ(pointer.steps.size(), 4u); // dentry, name, the index (unbounded), the byte
+  EXPECT_EQ(pointer.steps[2].bound, 0u);
+  auto bad = elaborateTargets("probe kernel.function(\"vfs_read\") { println($file->f_path.dentry->d_iname[32]) }\n"
+                              "probe kernel.function(\"vfs_read\") { println($count[0]) }\n"
+                              "probe kernel.function(\"vfs_read\") { println($file->f_path[0]) }\n"
+                              "probe kernel.function(\"vfs_read\") { println($file->f_path.dentry->d_iname[-1]) }\n");
+  EXPECT_FALSE(bad->result.ok);
+  std::string text = bad->diags.render();
+  EXPECT_TRUE(has(text, "index 32 is out of bounds for '$file->f_path.dentry->d_iname' (unsigned char[32], 32 "
+                        "elements) in '$file->f_path.dentry->d_iname[32]'"))
+      << text;
+  EXPECT_TRUE(has(text, "'$count' is a size_t, not a pointer or an array: it cannot be indexed")) << text;
+  EXPECT_TRUE(has(text, "'$file->f_path' is a struct path, not a pointer or an array")) << text;
+  EXPECT_TRUE(has(text, "index -1 is out of bounds")) << text;
+}
+
+TEST(Targets, TracepointArgumentsArePositions) {
+  auto r = elaborateTargets("probe kernel.trace(\"file_event\") { println($new->f_flags, $old) }\n");
+  ASSERT_TRUE(r->result.ok) << r->diags.render();
+  ASSERT_EQ(r->result.probes.at(0).size(), 1u);
+  EXPECT_EQ(r->result.probes[0][0].traceArguments, 2);
+  EXPECT_EQ(r->nth(0).argument, 1);
+  ASSERT_EQ(r->nth(0).steps.size(), 1u);
+  EXPECT_EQ(r->nth(0).steps[0].offset, 32u);
+  EXPECT_EQ(r->nth(1).argument, 0);
+  auto bad = elaborateTargets("probe kernel.trace(\"file_event\") { println($return, $nwe) }\n"
+                              "probe kernel.trace(\"path_event\") { println($path->dentry) }\n");
+  EXPECT_FALSE(bad->result.ok);
+  std::string text = bad->diags.render();
+  EXPECT_TRUE(has(text, "'$return' does not exist in 'kernel.trace(\"file_event\")': tracepoints return nothing"))
+      << text;
+  EXPECT_TRUE(has(text, "'$nwe' is not an argument of 'file_event' (similar: $new)")) << text;
+  EXPECT_TRUE(has(text, "the tracepoint passes an argument that is not one integer or pointer")) << text;
+  EXPECT_EQ(bad->result.probes.at(1).at(0).traceArguments, -1);
 }
 
 TEST(Targets, ReturnAndParms) {
