@@ -463,7 +463,7 @@ std::vector<const UserFunction *> UserBinary::match(const std::string &pattern) 
   std::vector<const UserFunction *> out;
   for (const UserFunction &f : functions_)
     if (fnmatch(name.c_str(), f.name.c_str(), 0) == 0 && fileMatches(f.file) &&
-        (line.empty() || line == std::to_string(f.line)))
+        (line.empty() || fnmatch(line.c_str(), std::to_string(f.line).c_str(), 0) == 0))
       out.push_back(&f);
   return out;
 }

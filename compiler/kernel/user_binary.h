@@ -68,7 +68,7 @@ public:
 
   // Functions matching a stap function pattern: NAME (a glob), optionally
   // followed by @FILE (a glob over the declaration file's full path or any
-  // tail of it after a '/') and :LINE.
+  // tail of it after a '/') and :LINE (a glob over the declaration's line).
   std::vector<const UserFunction *> match(const std::string &pattern) const;
   // Up to five defined function names close to `name`, comma-separated.
   std::string similarFunctions(const std::string &name) const;

@@ -101,7 +101,7 @@ TEST_F(UserBinaryTest, MembersThroughAPointer) {
     uint32_t bitSize;
     const char *type;
   } expected[] = {{"x", 0, 0, "int"},           {"y", 32, 0, "int"},
-                  {"label", 64, 0, "const char*"}, {"next", 128, 0, "struct point*"},
+                  {"label", 64, 0, "const char*"}, {"tail", 128, 0, "struct point*"},
                   {"flags", 192, 3, "unsigned int"}, {"level", 195, 5, "unsigned int"}};
   for (size_t i = 0; i < members.size(); ++i) {
     EXPECT_EQ(members[i].name, expected[i].name);
@@ -109,10 +109,10 @@ TEST_F(UserBinaryTest, MembersThroughAPointer) {
     EXPECT_EQ(members[i].bitSize, expected[i].bitSize) << expected[i].name;
     EXPECT_EQ(members[i].type.spelling, expected[i].type) << expected[i].name;
   }
-  // next -> struct point again; label -> char.
-  auto next = binary_->pointee(members[3].type);
-  ASSERT_TRUE(next);
-  EXPECT_EQ(next->die, point->die);
+  // tail -> struct point again; label -> char.
+  auto tail = binary_->pointee(members[3].type);
+  ASSERT_TRUE(tail);
+  EXPECT_EQ(tail->die, point->die);
   auto character = binary_->pointee(members[2].type);
   ASSERT_TRUE(character);
   EXPECT_EQ(character->size, 1u);

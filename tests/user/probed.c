@@ -12,7 +12,7 @@ struct point {
 	int x;
 	int y;
 	const char *label;
-	struct point *next;
+	struct point *tail;
 	unsigned int flags : 3;
 	unsigned int level : 5;
 };
@@ -38,7 +38,7 @@ __attribute__((noinline)) counter_t count_chain(struct point *head, counter_t li
 {
 	counter_t n = 0;
 
-	for (; head && n < limit; head = head->next)
+	for (; head && n < limit; head = head->tail)
 		n++;
 	return n;
 }
