@@ -103,6 +103,8 @@ enum mstap_probe_kind {
 	MSTAP_PROBE_KPROBE,
 	MSTAP_PROBE_KRETPROBE,
 	MSTAP_PROBE_TRACEPOINT,
+	MSTAP_PROBE_UPROBE,    /* process("PATH").function: the entry of a user function */
+	MSTAP_PROBE_URETPROBE, /* the same with .return */
 };
 
 struct mstap_lock_use {
@@ -125,6 +127,8 @@ struct mstap_probe {
 	u8 optional;
 	u16 lock_count;
 	const struct mstap_lock_use *locks;
+	const char *path; /* uprobes: the program's absolute path */
+	u64 offset;       /* uprobes: the probed instruction's offset in that file */
 };
 
 /*
@@ -207,6 +211,7 @@ struct mstap_registration {
 	struct mstap_timer timer;
 	struct tracepoint *tracepoint;
 	struct mstap_timer *profile; /* timer.profile: one per possible CPU */
+	struct mstap_uprobe uprobe;  /* uprobes and uretprobes */
 };
 
 struct mstap_runtime {

@@ -591,16 +591,18 @@ Value BodyEmitter::target(TargetExpr &e) {
   line(fmt::format("s64 {} = {}; /* {} */", t, convertInteger(raw, access->size, access->isSigned),
                    e.name));
   check(e.loc());
+  // Process probes follow pointers into the probed program's memory.
+  const char *reader = access->userMemory ? "mstap_target_read_user" : "mstap_target_read";
   for (const auto &step : access->steps) {
     if (step.size == 0) {
       line(fmt::format("{} = (s64)((u64){} + {}ULL);", t, t, step.offset));
       continue;
     }
     if (step.bitSize) {
-      line(fmt::format("{} = mstap_target_bits(mstap_target_read(c, (u64){} + {}ULL, {}, 0), {}, {}, {});", t, t,
+      line(fmt::format("{} = mstap_target_bits({}(c, (u64){} + {}ULL, {}, 0), {}, {}, {});", t, reader, t,
                        step.offset, step.size, step.bitOffset, step.bitSize, step.isSigned ? 1 : 0));
     } else {
-      line(fmt::format("{} = mstap_target_read(c, (u64){} + {}ULL, {}, {});", t, t, step.offset, step.size,
+      line(fmt::format("{} = {}(c, (u64){} + {}ULL, {}, {});", t, reader, t, step.offset, step.size,
                        step.isSigned ? 1 : 0));
     }
     check(e.loc());
@@ -1425,6 +1427,8 @@ std::string Generator::dumpHandler(std::vector<int> &locks) {
 
 struct ProbeOut {
   std::string kind, point, function, location, symbol, interval = "0", randomize = "0";
+  std::string path;     // uprobes: the program
+  uint64_t offset = 0;  // uprobes: the entry's offset in it
   std::string handler;
   int64_t priority = 0;
   bool optional = false;
@@ -1570,6 +1574,11 @@ CodegenResult Generator::run() {
           d.symbol = r.kernel->module.empty() ? r.kernel->function : r.kernel->module + ":" + r.kernel->function;
           d.function = r.kernel->function;
         }
+      } else if (r.user) {
+        d.kind = r.isReturn ? "MSTAP_PROBE_URETPROBE" : "MSTAP_PROBE_UPROBE";
+        d.path = r.user->binary;
+        d.offset = r.user->offset;
+        d.function = r.user->function;
       } else {
         error(pp->loc(), fmt::format("internal error: no translation for the probe point '{}'", r.point));
         continue;
@@ -1742,6 +1751,8 @@ CodegenResult Generator::run() {
       out += fmt::format(" .symbol = {},", cStringLiteral(d.symbol));
     if (d.interval != "0")
       out += fmt::format(" .interval_ns = {}, .randomize_ns = {},", d.interval, d.randomize);
+    if (!d.path.empty())
+      out += fmt::format(" .path = {}, .offset = {:#x}ULL,", cStringLiteral(d.path), d.offset);
     out += fmt::format(" .optional = {},", d.optional ? 1 : 0);
     if (!d.locks.empty())
       out += fmt::format("\n\t  .locks = {}, .lock_count = {},", d.locks, d.lockCount);

@@ -1115,9 +1115,12 @@ private:
     return fromPrototype(e, point, function, *proto, access);
   }
 
-  // A process probe: the function's DWARF prototype; the probe sits at the
-  // function's first instruction, so the calling convention's registers
-  // still hold the arguments, and member reads go to the program's memory.
+  // A process probe: the function's DWARF prototype. The uprobe sits at the
+  // function's first instruction, with no prologue skipped (stap skips it
+  // to read DWARF locations): mstap reads arguments from the calling
+  // convention's registers, which hold them only there; after the prologue
+  // -O0 code has spilled them and reused the registers. Member reads go to
+  // the program's memory.
   std::string resolveUserAt(const TargetExpr &e, const ResolvedProbe &point, TargetAccess &access) {
     const std::string &function = point.user->function;
     std::optional<KernelPrototype> proto;
