@@ -552,11 +552,26 @@ int Session::pass5() {
     vm.outputFile = options_.outputFile;
     vm.command = options_.command;
     if (!options_.command.empty()) {
-      // The command's program, when it is a file here, goes in at the same path.
+      // The command's program, when it is a file here, goes in at the same
+      // path; a relative one at its absolute path, which the command then
+      // names, since the guest's working folder is not this one.
       std::string program = options_.command.substr(0, options_.command.find(' '));
-      if (program.find('/') != std::string::npos && access(program.c_str(), X_OK) == 0)
-        vm.hostFiles.push_back(program);
+      if (program.find('/') != std::string::npos && access(program.c_str(), X_OK) == 0) {
+        std::error_code ec;
+        std::string absolute = std::filesystem::absolute(program, ec).lexically_normal().string();
+        if (ec)
+          absolute = program;
+        vm.hostFiles.push_back(absolute);
+        if (absolute != program)
+          vm.command = absolute + options_.command.substr(program.size());
+      }
     }
+    // The programs process probes name go in at the same paths too: the
+    // runtime registers its uprobes on the guest's file of that name.
+    for (const auto &points : elaborated_.probes)
+      for (const ResolvedProbe &p : points)
+        if (p.user && std::find(vm.hostFiles.begin(), vm.hostFiles.end(), p.user->binary) == vm.hostFiles.end())
+          vm.hostFiles.push_back(p.user->binary);
     if (options_.targetPid)
       vm.moduleParameters.push_back(fmt::format("mstap_target={}", *options_.targetPid));
     if (options_.timeoutSeconds)
