@@ -9,6 +9,7 @@
 #include "driver/kernel_probes.h"
 #include "driver/user_probes.h"
 #include "kernel/environment.h"
+#include "kernel/user_binary.h"
 #include "parse/parser.h"
 #include "sema/builtins.h"
 #include "sema/elaborate.h"
@@ -567,11 +568,19 @@ int Session::pass5() {
       }
     }
     // The programs process probes name go in at the same paths too: the
-    // runtime registers its uprobes on the guest's file of that name.
+    // runtime registers its uprobes on the guest's file of that name. The
+    // guest has no C library, so a dynamically linked one cannot run there.
     for (const auto &points : elaborated_.probes)
       for (const ResolvedProbe &p : points)
-        if (p.user && std::find(vm.hostFiles.begin(), vm.hostFiles.end(), p.user->binary) == vm.hostFiles.end())
+        if (p.user && std::find(vm.hostFiles.begin(), vm.hostFiles.end(), p.user->binary) == vm.hostFiles.end()) {
           vm.hostFiles.push_back(p.user->binary);
+          if (kernel::needsInterpreter(p.user->binary))
+            diags_.warning(nullptr, {},
+                           fmt::format("{} is dynamically linked: the VM has no C library to run it (its probes "
+                                       "still register); build it with -static to run it there",
+                                       p.user->binary));
+        }
+    printDiagnostics();
     if (options_.targetPid)
       vm.moduleParameters.push_back(fmt::format("mstap_target={}", *options_.targetPid));
     if (options_.timeoutSeconds)

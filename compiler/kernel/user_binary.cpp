@@ -530,6 +530,26 @@ std::vector<UserMember> UserBinary::members(const UserType &type) const {
   return out;
 }
 
+bool needsInterpreter(const std::string &path) {
+  auto opened = llvm::object::ObjectFile::createObjectFile(path);
+  if (!opened) {
+    llvm::consumeError(opened.takeError());
+    return false;
+  }
+  auto *elf = llvm::dyn_cast<llvm::object::ELF64LEObjectFile>(opened->getBinary());
+  if (!elf)
+    return false;
+  auto headers = elf->getELFFile().program_headers();
+  if (!headers) {
+    llvm::consumeError(headers.takeError());
+    return false;
+  }
+  for (const auto &header : *headers)
+    if (header.p_type == llvm::ELF::PT_INTERP)
+      return true;
+  return false;
+}
+
 OrError<std::string> resolveUserBinaryPath(const std::string &name, const std::string &searchPath) {
   namespace fs = std::filesystem;
   using Result = OrError<std::string>;

@@ -87,6 +87,11 @@ private:
   std::unique_ptr<Dwarf> dwarf_;
 };
 
+// Whether the ELF program at `path` asks for a program interpreter
+// (PT_INTERP: a dynamically linked program needs ld.so and its libraries).
+// False when it cannot be read.
+bool needsInterpreter(const std::string &path);
+
 // Where stap looks for process("NAME"): NAME itself when it holds a '/',
 // else the first executable NAME in the folders of `searchPath` (like
 // $PATH). Returns an absolute, normalised path, or an error.

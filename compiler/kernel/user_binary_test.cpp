@@ -160,6 +160,12 @@ TEST_F(UserBinaryTest, Patterns) {
   EXPECT_NE(binary_->similarFunctions("scal").find("scale"), std::string::npos);
 }
 
+TEST(UserBinaryInterpreter, DynamicProgramsNeedOne) {
+  EXPECT_TRUE(needsInterpreter(userFixture("probed")));
+  EXPECT_FALSE(needsInterpreter(userFixture("probed-static")));
+  EXPECT_FALSE(needsInterpreter(userFixtureSource())); // not an ELF file
+}
+
 TEST(UserBinaryErrors, SayWhatIsWrong) {
   auto missing = UserBinary::open("/nonexistent/program");
   ASSERT_FALSE(missing.ok());
