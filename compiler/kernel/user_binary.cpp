@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fnmatch.h>
+#include <map>
 #include <set>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,9 +45,16 @@ std::string bindTighter(const std::string &declarator) {
   return !declarator.empty() && declarator[0] == '*' ? "(" + declarator + ")" : declarator;
 }
 
+// The DIE a reference names; invalid when it names nothing or a null entry
+// (damaged DWARF): LLVM 14 crashes walking a null entry's attributes.
+DWARFDie referenced(const DWARFDie &from, const llvm::DWARFFormValue &value) {
+  DWARFDie target = from.getAttributeValueAsReferencedDie(value);
+  return target.isValid() && !target.isNULL() ? target : DWARFDie();
+}
+
 DWARFDie typeOf(const DWARFDie &die) {
   if (auto value = die.findRecursively({dw::DW_AT_type}))
-    return die.getAttributeValueAsReferencedDie(*value);
+    return referenced(die, *value);
   return {};
 }
 
@@ -59,6 +67,8 @@ std::string nameOf(const DWARFDie &die) {
 // DWARFDie::find misreads DW_FORM_implicit_const values that are not first in
 // their abbreviation, and GCC 12 writes decl_file and sizes that way.
 llvm::Optional<llvm::DWARFFormValue> attributeOf(const DWARFDie &die, dw::Attribute attribute) {
+  if (!die.isValid() || die.isNULL())
+    return llvm::None;
   for (const llvm::DWARFAttribute &a : die.attributes())
     if (a.Attr == attribute)
       return a.Value;
@@ -296,16 +306,198 @@ void collectMembers(const DWARFDie &container, uint64_t baseBits, std::vector<Us
   }
 }
 
-// The declaration's file (full path, from the unit's line table) and line,
+// The file names of one line table (.debug_line at a unit's stmt_list),
+// read here rather than with LLVM 14's parser, which crashes on some
+// damaged headers (an out-of-bounds string offset). Indexes as DW_AT_decl_file
+// uses them: 0-based in DWARF 5, 1-based before. Empty when unreadable.
+class LineTableFiles {
+public:
+  LineTableFiles(llvm::StringRef line, llvm::StringRef lineStr, llvm::StringRef str)
+      : line_(line), lineStr_(lineStr), str_(str) {}
+
+  const std::vector<std::string> &files(uint64_t offset, const std::string &compDir) {
+    auto found = cache_.find(offset);
+    if (found != cache_.end())
+      return found->second;
+    std::vector<std::string> &out = cache_[offset];
+    if (!parse(offset, compDir, out))
+      out.clear();
+    return out;
+  }
+
+private:
+  struct Reader {
+    llvm::StringRef data;
+    uint64_t at, end;
+    bool ok = true;
+    uint64_t fixed(unsigned bytes) {
+      if (!ok || at + bytes > end) {
+        ok = false;
+        return 0;
+      }
+      uint64_t value = 0;
+      for (unsigned i = 0; i < bytes; ++i)
+        value |= static_cast<uint64_t>(static_cast<unsigned char>(data[at + i])) << (8 * i);
+      at += bytes;
+      return value;
+    }
+    uint64_t uleb() {
+      uint64_t value = 0;
+      for (unsigned shift = 0; ok; shift += 7) {
+        uint64_t byte = fixed(1);
+        if (shift < 64)
+          value |= (byte & 0x7f) << shift;
+        if (!(byte & 0x80))
+          break;
+      }
+      return value;
+    }
+    std::string cstring() {
+      size_t stop = data.find('\0', at);
+      if (!ok || stop == llvm::StringRef::npos || stop >= end) {
+        ok = false;
+        return {};
+      }
+      std::string text = data.substr(at, stop - at).str();
+      at = stop + 1;
+      return text;
+    }
+  };
+
+  static bool stringAt(llvm::StringRef section, uint64_t offset, std::string &out) {
+    if (offset >= section.size())
+      return false;
+    size_t stop = section.find('\0', offset);
+    if (stop == llvm::StringRef::npos)
+      return false;
+    out = section.substr(offset, stop - offset).str();
+    return true;
+  }
+
+  // One DWARF 5 entry value: a path string or an index; false on a form
+  // this reader does not know.
+  bool value(Reader &r, uint64_t form, unsigned offsetSize, std::string &text, uint64_t &number) {
+    switch (form) {
+    case dw::DW_FORM_string: text = r.cstring(); return r.ok;
+    case dw::DW_FORM_line_strp: return stringAt(lineStr_, r.fixed(offsetSize), text) && r.ok;
+    case dw::DW_FORM_strp: return stringAt(str_, r.fixed(offsetSize), text) && r.ok;
+    case dw::DW_FORM_udata: number = r.uleb(); return r.ok;
+    case dw::DW_FORM_data1: number = r.fixed(1); return r.ok;
+    case dw::DW_FORM_data2: number = r.fixed(2); return r.ok;
+    case dw::DW_FORM_data4: number = r.fixed(4); return r.ok;
+    case dw::DW_FORM_data8: number = r.fixed(8); return r.ok;
+    case dw::DW_FORM_data16: r.fixed(8); r.fixed(8); return r.ok;
+    case dw::DW_FORM_block: {
+      uint64_t length = r.uleb();
+      if (!r.ok || r.at + length > r.end)
+        return false;
+      r.at += length;
+      return true;
+    }
+    default: return false;
+    }
+  }
+
+  // Directories or files of a DWARF 5 header: (path, directory index) each.
+  bool entries(Reader &r, unsigned offsetSize, std::vector<std::pair<std::string, uint64_t>> &out) {
+    unsigned formats = static_cast<unsigned>(r.fixed(1));
+    std::vector<std::pair<uint64_t, uint64_t>> layout;
+    for (unsigned i = 0; i < formats && r.ok; ++i) {
+      uint64_t content = r.uleb();
+      layout.emplace_back(content, r.uleb());
+    }
+    uint64_t count = r.uleb();
+    if (!r.ok || count > r.end - r.at)
+      return false;
+    for (uint64_t i = 0; i < count; ++i) {
+      std::string path;
+      uint64_t directory = 0;
+      for (const auto &[content, form] : layout) {
+        std::string text;
+        uint64_t number = 0;
+        if (!value(r, form, offsetSize, text, number))
+          return false;
+        if (content == dw::DW_LNCT_path)
+          path = text;
+        else if (content == dw::DW_LNCT_directory_index)
+          directory = number;
+      }
+      out.emplace_back(path, directory);
+    }
+    return r.ok;
+  }
+
+  static std::string join(const std::string &directory, const std::string &name) {
+    if (name.empty() || name[0] == '/' || directory.empty())
+      return name;
+    return directory.back() == '/' ? directory + name : directory + "/" + name;
+  }
+
+  bool parse(uint64_t offset, const std::string &compDir, std::vector<std::string> &out) {
+    Reader r{line_, offset, line_.size()};
+    uint64_t length = r.fixed(4);
+    unsigned offsetSize = 4;
+    if (length == 0xffffffff) {
+      length = r.fixed(8);
+      offsetSize = 8;
+    }
+    if (!r.ok || length > r.end - r.at)
+      return false;
+    r.end = r.at + length;
+    unsigned version = static_cast<unsigned>(r.fixed(2));
+    if (version < 2 || version > 5)
+      return false;
+    if (version >= 5)
+      r.fixed(2); // address and segment selector sizes
+    r.fixed(offsetSize); // header length
+    r.fixed(version >= 4 ? 5 : 4); // instruction length ... line range
+    unsigned opcodeBase = static_cast<unsigned>(r.fixed(1));
+    for (unsigned i = 1; i < opcodeBase && r.ok; ++i)
+      r.fixed(1);
+    if (!r.ok)
+      return false;
+    if (version >= 5) {
+      std::vector<std::pair<std::string, uint64_t>> directories, files;
+      if (!entries(r, offsetSize, directories) || !entries(r, offsetSize, files))
+        return false;
+      for (const auto &[name, directory] : files) {
+        std::string folder = directory < directories.size() ? directories[directory].first : "";
+        out.push_back(join(join(compDir, folder), name));
+      }
+      return true;
+    }
+    std::vector<std::string> directories{compDir};
+    for (std::string d = r.cstring(); r.ok && !d.empty(); d = r.cstring())
+      directories.push_back(join(compDir, d));
+    out.emplace_back(); // DWARF 2-4 count files from 1
+    for (std::string name = r.cstring(); r.ok && !name.empty(); name = r.cstring()) {
+      uint64_t directory = r.uleb();
+      r.uleb(); // modification time
+      r.uleb(); // length
+      out.push_back(join(directory < directories.size() ? directories[directory] : "", name));
+    }
+    return r.ok;
+  }
+
+  llvm::StringRef line_, lineStr_, str_;
+  std::map<uint64_t, std::vector<std::string>> cache_;
+};
+
+// The declaration's file (full path, from its unit's line table) and line,
 // from the DIE or its abstract origin / specification.
-void declaration(llvm::DWARFContext &context, DWARFDie die, std::string &file, uint64_t &line) {
+void declaration(LineTableFiles &tables, DWARFDie die, std::string &file, uint64_t &line) {
   for (int depth = 0; die.isValid() && depth < 4; ++depth) {
     auto index = dw::toUnsigned(attributeOf(die, dw::DW_AT_decl_file));
     if (index) {
       line = unsignedAttribute(die, dw::DW_AT_decl_line);
-      if (const llvm::DWARFDebugLine::LineTable *table = context.getLineTableForUnit(die.getDwarfUnit()))
-        table->getFileNameByIndex(*index, die.getDwarfUnit()->getCompilationDir(),
-                                  llvm::DILineInfoSpecifier::FileLineInfoKind::AbsoluteFilePath, file);
+      DWARFDie unit = die.getDwarfUnit()->getUnitDIE();
+      auto stmtList = dw::toSectionOffset(attributeOf(unit, dw::DW_AT_stmt_list));
+      if (!stmtList)
+        return;
+      const char *compDir = dw::toString(attributeOf(unit, dw::DW_AT_comp_dir), "");
+      const auto &files = tables.files(*stmtList, compDir);
+      if (*index < files.size())
+        file = files[*index];
       return;
     }
     auto origin = attributeOf(die, dw::DW_AT_abstract_origin);
@@ -313,8 +505,28 @@ void declaration(llvm::DWARFContext &context, DWARFDie die, std::string &file, u
       origin = attributeOf(die, dw::DW_AT_specification);
     if (!origin)
       return;
-    die = die.getAttributeValueAsReferencedDie(*origin);
+    die = referenced(die, *origin);
   }
+}
+
+// A section's bytes, when present and not compressed; else empty.
+llvm::StringRef sectionBytes(const llvm::object::ObjectFile &object, llvm::StringRef wanted) {
+  for (const auto &section : object.sections()) {
+    auto name = section.getName();
+    if (!name) {
+      llvm::consumeError(name.takeError());
+      continue;
+    }
+    if (*name != wanted || section.isCompressed())
+      continue;
+    auto contents = section.getContents();
+    if (!contents) {
+      llvm::consumeError(contents.takeError());
+      return {};
+    }
+    return *contents;
+  }
+  return {};
 }
 
 bool hasSection(const llvm::object::ObjectFile &object, llvm::StringRef wanted) {
@@ -385,9 +597,17 @@ OrError<std::unique_ptr<UserBinary>> UserBinary::open(const std::string &path) {
   binary->path_ = path;
   binary->dwarf_ = std::make_unique<Dwarf>();
   binary->dwarf_->object = std::move(*opened);
-  binary->dwarf_->context = llvm::DWARFContext::create(*binary->dwarf_->object.getBinary());
+  // Damaged DWARF is skipped where LLVM can recover, quietly: what cannot be
+  // read is simply not listed (LLVM's default handlers print to stderr).
+  auto quiet = [](llvm::Error error) { llvm::consumeError(std::move(error)); };
+  binary->dwarf_->context = llvm::DWARFContext::create(*binary->dwarf_->object.getBinary(),
+                                                       llvm::DWARFContext::ProcessDebugRelocations::Process,
+                                                       nullptr, "", quiet, quiet);
   llvm::DWARFContext &context = *binary->dwarf_->context;
 
+  const llvm::object::ObjectFile &object = *binary->dwarf_->object.getBinary();
+  LineTableFiles lineTables(sectionBytes(object, ".debug_line"), sectionBytes(object, ".debug_line_str"),
+                            sectionBytes(object, ".debug_str"));
   std::set<uint64_t> seen;
   for (const auto &unit : context.compile_units()) {
     for (const llvm::DWARFDebugInfoEntry &entry : unit->dies()) {
@@ -412,12 +632,12 @@ OrError<std::unique_ptr<UserBinary>> UserBinary::open(const std::string &path) {
         }
       if (!mapped)
         continue; // not in the file's loadable code: nothing to probe
-      declaration(context, die, function.file, function.line);
+      declaration(lineTables, die, function.file, function.line);
       // Parameters are the children of this DIE, or of its abstract
       // origin for an out-of-line copy of an inline function.
       DWARFDie holder = die;
       if (auto origin = attributeOf(die, dw::DW_AT_abstract_origin)) {
-        DWARFDie abstract = die.getAttributeValueAsReferencedDie(*origin);
+        DWARFDie abstract = referenced(die, *origin);
         bool ownParameters = false;
         for (const DWARFDie &child : die.children())
           ownParameters = ownParameters || child.getTag() == dw::DW_TAG_formal_parameter;
@@ -506,7 +726,7 @@ std::optional<UserType> UserBinary::pointee(const UserType &type) const {
   if (!type.die)
     return std::nullopt;
   DWARFDie die = dwarf_->context->getDIEForOffset(type.die);
-  if (!die.isValid())
+  if (!die.isValid() || die.isNULL())
     return std::nullopt;
   switch (die.getTag()) {
   case dw::DW_TAG_pointer_type:
@@ -524,7 +744,7 @@ std::vector<UserMember> UserBinary::members(const UserType &type) const {
   if (!type.die)
     return out;
   DWARFDie die = dwarf_->context->getDIEForOffset(type.die);
-  if (die.isValid() && (die.getTag() == dw::DW_TAG_structure_type || die.getTag() == dw::DW_TAG_class_type ||
+  if (die.isValid() && !die.isNULL() && (die.getTag() == dw::DW_TAG_structure_type || die.getTag() == dw::DW_TAG_class_type ||
                         die.getTag() == dw::DW_TAG_union_type))
     collectMembers(die, 0, out, 0);
   return out;
