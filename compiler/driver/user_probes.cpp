@@ -64,16 +64,19 @@ struct UserProbes::State {
 
   static_assert(static_cast<int>(KernelType::Kind::Other) == static_cast<int>(kernel::TypeInfo::Kind::Other),
                 "KernelType::Kind mirrors kernel::TypeInfo::Kind");
-  // KernelType carries the program in `scope` and the DIE offset in `id`;
-  // .debug_info sections over 4 GiB are not supported.
+  // KernelType carries the program in `scope` and the DIE offset in `id`.
+  // A DIE past 4 GiB of .debug_info does not fit: such a type keeps no
+  // scope, so its pointee and members are unknown rather than wrong.
   static KernelType typeOf(const kernel::UserBinary &binary, const kernel::UserType &t) {
     KernelType type;
     type.kind = static_cast<KernelType::Kind>(static_cast<int>(t.kind));
     type.spelling = t.spelling;
     type.size = t.size;
     type.isSigned = t.isSigned;
-    type.scope = &binary;
-    type.id = static_cast<uint32_t>(t.die);
+    if (t.die <= UINT32_MAX) {
+      type.scope = &binary;
+      type.id = static_cast<uint32_t>(t.die);
+    }
     return type;
   }
 
