@@ -103,6 +103,8 @@ enum mstap_probe_kind {
 	MSTAP_PROBE_KPROBE,
 	MSTAP_PROBE_KRETPROBE,
 	MSTAP_PROBE_TRACEPOINT,
+	MSTAP_PROBE_UPROBE,    /* process("PATH").function: the entry of a user function */
+	MSTAP_PROBE_URETPROBE, /* the same with .return */
 };
 
 struct mstap_lock_use {
@@ -140,6 +142,8 @@ struct mstap_probe {
 	 * mstap_run_tracepoint(); NULL: the runtime's own, which ignores them.
 	 */
 	void *tracepoint_hook;
+	const char *path; /* uprobes: the program's absolute path */
+	u64 offset;       /* uprobes: the probed instruction's offset in that file */
 };
 
 /*
@@ -225,6 +229,7 @@ struct mstap_registration {
 	struct mstap_timer timer;
 	struct tracepoint *tracepoint;
 	struct mstap_timer *profile; /* timer.profile: one per possible CPU */
+	struct mstap_uprobe uprobe;  /* uprobes and uretprobes */
 };
 
 struct mstap_runtime {

@@ -2,7 +2,8 @@
 /*
  * mstap_probes.h - running a probe handler (MODULE.md section 4) and the
  * kernel hooks that call it: kprobes, kretprobes, hrtimers, the per-CPU
- * profile timer and tracepoints, with their registration and removal.
+ * profile timer, tracepoints and uprobes, with their registration and
+ * removal.
  */
 #ifndef MSTAP_PROBES_H
 #define MSTAP_PROBES_H
@@ -268,6 +269,33 @@ static int mstap_kretprobe_entry_handler(struct kretprobe_instance *ri,
 NOKPROBE_SYMBOL(mstap_kretprobe_entry_handler);
 
 /*
+ * uprobe handlers run in the probed task's context, at its breakpoint, with
+ * its user registers: mstap_run_probe disables preemption around the
+ * handler as for any other probe, and target variables read user memory
+ * with the non-faulting copies only.
+ */
+static int mstap_uprobe_handler(struct uprobe_consumer *uc,
+				struct pt_regs *regs)
+{
+	struct mstap_registration *r =
+		container_of(uc, struct mstap_registration, uprobe.consumer);
+
+	mstap_run_probe(r->probe, regs, MSTAP_RUN_EVENT);
+	return 0;
+}
+
+static int mstap_uretprobe_handler(struct uprobe_consumer *uc,
+				   unsigned long func, struct pt_regs *regs)
+{
+	struct mstap_registration *r =
+		container_of(uc, struct mstap_registration, uprobe.consumer);
+
+	(void)func;
+	mstap_run_probe(r->probe, regs, MSTAP_RUN_EVENT);
+	return 0;
+}
+
+/*
  * Tracepoints call their probes as probe(data, args...). This handler, for
  * probes that read no arguments, takes only `data` and ignores the rest: on x86-64 (System V ABI) the
  * caller passes `data` in %rdi and the arguments in the following
@@ -440,6 +468,17 @@ static int mstap_register_probe(struct mstap_registration *r)
 				hrtimer_cancel(&r->profile[cpu].timer);
 		}
 		return status;
+	case MSTAP_PROBE_UPROBE:
+	case MSTAP_PROBE_URETPROBE:
+		if (!probe->path || probe->path[0] != '/')
+			return -EINVAL;
+		memset(&r->uprobe, 0, sizeof(r->uprobe));
+		if (probe->kind == MSTAP_PROBE_UPROBE)
+			r->uprobe.consumer.handler = mstap_uprobe_handler;
+		else
+			r->uprobe.consumer.ret_handler = mstap_uretprobe_handler;
+		return mstap_uprobe_register(&r->uprobe, probe->path,
+					     probe->offset);
 	case MSTAP_PROBE_TRACEPOINT: {
 		struct mstap_tracepoint_search search = { probe->symbol, NULL };
 
@@ -467,7 +506,7 @@ static int mstap_register_probe(struct mstap_registration *r)
 static void mstap_unregister_all(void)
 {
 	const struct mstap_script *script = mstap_rt.script;
-	u32 kprobes = 0, kretprobes = 0, tracepoints = 0, i;
+	u32 kprobes = 0, kretprobes = 0, tracepoints = 0, uprobes = 0, i;
 	int cpu;
 
 	for (i = 0; i < script->probe_count; i++) {
@@ -498,6 +537,11 @@ static void mstap_unregister_all(void)
 			tracepoints++;
 			r->registered = 0;
 			break;
+		case MSTAP_PROBE_UPROBE:
+		case MSTAP_PROBE_URETPROBE:
+			mstap_uprobe_unregister(&r->uprobe);
+			uprobes++;
+			break;
 		default:
 			break;
 		}
@@ -509,6 +553,8 @@ static void mstap_unregister_all(void)
 		unregister_kretprobes(mstap_rt.kretprobe_list, kretprobes);
 	if (tracepoints)
 		tracepoint_synchronize_unregister();
+	if (uprobes)
+		mstap_uprobe_sync();
 	for (i = 0; i < script->probe_count; i++) {
 		struct mstap_registration *r = &mstap_rt.registrations[i];
 
@@ -519,6 +565,9 @@ static void mstap_unregister_all(void)
 		else if (r->probe->kind == MSTAP_PROBE_KRETPROBE)
 			atomic_add(r->kretprobe.nmissed + (int)r->kretprobe.kp.nmissed,
 				   &mstap_rt.skipped);
+		else if (r->probe->kind == MSTAP_PROBE_UPROBE ||
+			 r->probe->kind == MSTAP_PROBE_URETPROBE)
+			mstap_uprobe_release(&r->uprobe);
 		r->registered = 0;
 	}
 }

@@ -52,6 +52,13 @@ static inline u64 mstap_reg_arg(struct mstap_context *c, unsigned int n)
 	default: break;
 	}
 	address = (u64)regs->sp + 8 * (u64)(n - 5);
+	/* A uprobe's registers are the program's: its stack is user memory. */
+	if (user_mode(regs)) {
+		if (mstap_read_user_memory(&value, address, sizeof(value)))
+			mstap_raise_address(&c->error, -EFAULT,
+					    "user read fault at ", address);
+		return value;
+	}
 	if (mstap_read_kernel_memory(&value, address, sizeof(value)))
 		mstap_raise_address(&c->error, -EFAULT, "kernel read fault at ",
 				    address);
@@ -116,6 +123,30 @@ static inline u64 mstap_target_index(struct mstap_context *c, u64 base,
 		return 0;
 	}
 	return base + (u64)index * stride;
+}
+
+/*
+ * The same from the probed program's memory (process probes): a fault is
+ * the error "user read fault at 0x...".
+ */
+static inline s64 mstap_target_read_user(struct mstap_context *c, u64 address,
+					 unsigned int size, int is_signed)
+{
+	u64 value = 0;
+	unsigned int bits = size * 8;
+
+	if (size == 0 || size > sizeof(value)) {
+		mstap_raise(&c->error, -EINVAL, "target variable of an unreadable size");
+		return 0;
+	}
+	if (mstap_read_user_memory(&value, address, size)) {
+		mstap_raise_address(&c->error, -EFAULT, "user read fault at ",
+				    address);
+		return 0;
+	}
+	if (is_signed && bits < 64)
+		return (s64)(value << (64 - bits)) >> (64 - bits);
+	return (s64)value;
 }
 
 /* Bits [shift, shift + bits) of `value`, zero- or sign-extended. */

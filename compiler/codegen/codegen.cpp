@@ -615,6 +615,8 @@ Value BodyEmitter::target(TargetExpr &e) {
   line(fmt::format("s64 {} = {}; /* {} */", t, convertInteger(raw, access->size, access->isSigned),
                    e.name));
   check(e.loc());
+  // Process probes follow pointers into the probed program's memory.
+  const char *reader = access->userMemory ? "mstap_target_read_user" : "mstap_target_read";
   for (const auto &step : access->steps) {
     if (step.indexComponent >= 0) {
       // Evaluated here, between the reads before and after it, as written.
@@ -629,10 +631,10 @@ Value BodyEmitter::target(TargetExpr &e) {
       continue;
     }
     if (step.bitSize) {
-      line(fmt::format("{} = mstap_target_bits(mstap_target_read(c, (u64){} + {}ULL, {}, 0), {}, {}, {});", t, t,
+      line(fmt::format("{} = mstap_target_bits({}(c, (u64){} + {}ULL, {}, 0), {}, {}, {});", t, reader, t,
                        step.offset, step.size, step.bitOffset, step.bitSize, step.isSigned ? 1 : 0));
     } else {
-      line(fmt::format("{} = mstap_target_read(c, (u64){} + {}ULL, {}, {});", t, t, step.offset, step.size,
+      line(fmt::format("{} = {}(c, (u64){} + {}ULL, {}, {});", t, reader, t, step.offset, step.size,
                        step.isSigned ? 1 : 0));
     }
     check(e.loc());
@@ -1490,6 +1492,8 @@ std::string Generator::dumpHandler(std::vector<int> &locks) {
 
 struct ProbeOut {
   std::string kind, point, function, location, symbol, interval = "0", randomize = "0";
+  std::string path;     // uprobes: the program
+  uint64_t offset = 0;  // uprobes: the entry's offset in it
   std::string handler;
   std::string entryHandler, entrySize; // kretprobes that save entry values
   int64_t priority = 0;
@@ -1659,6 +1663,11 @@ CodegenResult Generator::run() {
           d.symbol = r.kernel->module.empty() ? r.kernel->function : r.kernel->module + ":" + r.kernel->function;
           d.function = r.kernel->function;
         }
+      } else if (r.user) {
+        d.kind = r.isReturn ? "MSTAP_PROBE_URETPROBE" : "MSTAP_PROBE_UPROBE";
+        d.path = r.user->binary;
+        d.offset = r.user->offset;
+        d.function = r.user->function;
       } else {
         error(pp->loc(), fmt::format("internal error: no translation for the probe point '{}'", r.point));
         continue;
@@ -1674,7 +1683,7 @@ CodegenResult Generator::run() {
     entry.emitter->isEntry_ = true;
     bool anyReturn = false;
     for (const ProbeOut &d : mine)
-      anyReturn = anyReturn || d.kind == "MSTAP_PROBE_KRETPROBE";
+      anyReturn = anyReturn || d.kind == "MSTAP_PROBE_KRETPROBE" || d.kind == "MSTAP_PROBE_URETPROBE";
     if (anyReturn)
       b.entry_ = &entry;
     // "probe PP if (cond)": the handler does nothing while cond is false.
@@ -1703,10 +1712,15 @@ CodegenResult Generator::run() {
                                    p.loc().column);
     std::string saved = handler + "_saved";
     if (!entry.fields.empty()) {
-      bool allReturn = true;
-      for (const ProbeOut &d : mine)
+      bool allReturn = true, user = false;
+      for (const ProbeOut &d : mine) {
         allReturn = allReturn && d.kind == "MSTAP_PROBE_KRETPROBE";
-      if (!allReturn)
+        user = user || d.kind == "MSTAP_PROBE_URETPROBE";
+      }
+      if (user)
+        error(entry.firstUse, "@entry is not available in process(...).return probes yet: a uretprobe has no "
+                              "entry handler to save values in; read them in a .call probe");
+      else if (!allReturn)
         error(entry.firstUse, "a probe that reads values at entry (@entry, or target variables in .return probes) "
                               "must have only .return points: write two probes");
       if (!closure(*entry.emitter).empty())
@@ -1890,6 +1904,8 @@ CodegenResult Generator::run() {
       out += fmt::format(" .symbol = {},", cStringLiteral(d.symbol));
     if (d.interval != "0")
       out += fmt::format(" .interval_ns = {}, .randomize_ns = {},", d.interval, d.randomize);
+    if (!d.path.empty())
+      out += fmt::format(" .path = {}, .offset = {:#x}ULL,", cStringLiteral(d.path), d.offset);
     out += fmt::format(" .optional = {},", d.optional ? 1 : 0);
     if (!d.hook.empty())
       out += fmt::format(" .tracepoint_hook = (void *){},", d.hook);

@@ -7,7 +7,9 @@
 #include "run/runner.h"
 #include "run/script_vm.h"
 #include "driver/kernel_probes.h"
+#include "driver/user_probes.h"
 #include "kernel/environment.h"
+#include "kernel/user_binary.h"
 #include "parse/parser.h"
 #include "sema/builtins.h"
 #include "sema/elaborate.h"
@@ -139,14 +141,16 @@ bool Session::pass1() {
 }
 
 // @defined($x) in a probe: $x must exist at every point the probe expanded to.
-static bool targetDefined(const KernelFunctionSource &source, const std::vector<ResolvedProbe> &points,
-                          const ast::TargetExpr &target) {
+static bool targetDefined(const KernelFunctionSource &source, const UserFunctionSource &user,
+                          const std::vector<ResolvedProbe> &points, const ast::TargetExpr &target) {
   if (points.empty())
     return false;
   for (const ResolvedProbe &p : points) {
     std::optional<KernelPrototype> prototype;
     if (p.kernel)
       prototype = source.prototype(*p.kernel);
+    else if (p.user)
+      prototype = user.prototype(*p.user);
     if (!prototype)
       return false; // no prototype known here
     const std::string &name = target.name;
@@ -170,15 +174,20 @@ static bool targetDefined(const KernelFunctionSource &source, const std::vector<
 bool Session::pass2() {
   PassTimer timer;
   KernelProbes kernelProbes(options_);
+  UserProbes userProbes(searchPath());
   ElaborateOptions elaborateOptions;
   elaborateOptions.guru = options_.guru;
   elaborateOptions.kernel = &kernelProbes.source();
+  elaborateOptions.user = &userProbes.source();
   elaborated_ = elaborate(*script_, elaborateOptions, diags_);
   const ElaborateResult &result = elaborated_;
   printDiagnostics();
-  if (options_.verbose > 0)
+  if (options_.verbose > 0) {
     for (const std::string &line : kernelProbes.report())
       std::fprintf(stderr, "Pass 2: %s\n", line.c_str());
+    for (const std::string &line : userProbes.report())
+      std::fprintf(stderr, "Pass 2: %s\n", line.c_str());
+  }
   if (!result.ok) {
     std::fprintf(stderr, "Pass 2: analysis failed.\n");
     return false;
@@ -189,7 +198,7 @@ bool Session::pass2() {
     if (decl.kind == ast::Decl::Kind::Probe)
       pointsOf[decl.probe.get()] = &result.probes.at(index++);
   foldConstants(*script_, [&](const ast::ProbeDecl &probe, const ast::TargetExpr &target) {
-    return targetDefined(kernelProbes.source(), *pointsOf.at(&probe), target);
+    return targetDefined(kernelProbes.source(), userProbes.source(), *pointsOf.at(&probe), target);
   });
   if (options_.verbose > 0) {
     size_t probes = 0, functions = 0, embeds = 0, globals = 0;
@@ -212,6 +221,12 @@ bool Session::pass2() {
   return true;
 }
 
+// Where process("NAME") finds a program named without a '/': $PATH, as stap.
+std::string Session::searchPath() {
+  const char *path = std::getenv("PATH");
+  return path ? path : "/usr/local/bin:/usr/bin:/bin";
+}
+
 // -l PATTERN and -L PATTERN: the probe points a pattern expands to, one a
 // line, as stap lists them; -L adds each point's target variables.
 int Session::listProbes() {
@@ -224,27 +239,36 @@ int Session::listProbes() {
     return 1;
   }
   KernelProbes kernelProbes(options_);
+  UserProbes userProbes(searchPath());
   ElaborateOptions elaborateOptions;
   elaborateOptions.kernel = &kernelProbes.source();
+  elaborateOptions.user = &userProbes.source();
   ElaborateResult result = elaborate(*script_, elaborateOptions, diags_);
   printDiagnostics();
-  if (options_.verbose > 0)
+  if (options_.verbose > 0) {
     for (const std::string &line : kernelProbes.report())
       std::fprintf(stderr, "%s\n", line.c_str());
+    for (const std::string &line : userProbes.report())
+      std::fprintf(stderr, "%s\n", line.c_str());
+  }
   if (!result.ok)
     return 1;
   std::set<std::string> lines;
   for (const auto &points : result.probes)
     for (const ResolvedProbe &p : points) {
       std::string line = p.point;
+      std::optional<KernelPrototype> prototype;
       if (withVars && p.kernel)
-        if (auto prototype = kernelProbes.source().prototype(*p.kernel)) {
-          for (const auto &[name, type] : prototype->params)
-            if (!name.empty())
-              line += " $" + name + ":" + type;
-          if (p.isReturn && prototype->returnType != "void")
-            line += " $return:" + prototype->returnType;
-        }
+        prototype = kernelProbes.source().prototype(*p.kernel);
+      else if (withVars && p.user)
+        prototype = userProbes.source().prototype(*p.user);
+      if (prototype) {
+        for (const auto &[name, type] : prototype->params)
+          if (!name.empty())
+            line += " $" + name + ":" + type;
+        if (p.isReturn && prototype->returnType != "void")
+          line += " $return:" + prototype->returnType;
+      }
       lines.insert(line);
     }
   for (const std::string &line : lines)
@@ -529,11 +553,34 @@ int Session::pass5() {
     vm.outputFile = options_.outputFile;
     vm.command = options_.command;
     if (!options_.command.empty()) {
-      // The command's program, when it is a file here, goes in at the same path.
+      // The command's program, when it is a file here, goes in at the same
+      // path; a relative one at its absolute path, which the command then
+      // names, since the guest's working folder is not this one.
       std::string program = options_.command.substr(0, options_.command.find(' '));
-      if (program.find('/') != std::string::npos && access(program.c_str(), X_OK) == 0)
-        vm.hostFiles.push_back(program);
+      if (program.find('/') != std::string::npos && access(program.c_str(), X_OK) == 0) {
+        std::error_code ec;
+        std::string absolute = std::filesystem::absolute(program, ec).lexically_normal().string();
+        if (ec)
+          absolute = program;
+        vm.hostFiles.push_back(absolute);
+        if (absolute != program)
+          vm.command = absolute + options_.command.substr(program.size());
+      }
     }
+    // The programs process probes name go in at the same paths too: the
+    // runtime registers its uprobes on the guest's file of that name. The
+    // guest has no C library, so a dynamically linked one cannot run there.
+    for (const auto &points : elaborated_.probes)
+      for (const ResolvedProbe &p : points)
+        if (p.user && std::find(vm.hostFiles.begin(), vm.hostFiles.end(), p.user->binary) == vm.hostFiles.end()) {
+          vm.hostFiles.push_back(p.user->binary);
+          if (kernel::needsInterpreter(p.user->binary))
+            diags_.warning(nullptr, {},
+                           fmt::format("{} is dynamically linked: the VM has no C library to run it (its probes "
+                                       "still register); build it with -static to run it there",
+                                       p.user->binary));
+        }
+    printDiagnostics();
     if (options_.targetPid)
       vm.moduleParameters.push_back(fmt::format("mstap_target={}", *options_.targetPid));
     if (options_.timeoutSeconds)

@@ -28,6 +28,7 @@ private:
   int pass5();
   bool chooseVmKernel();
   std::string scriptName() const;
+  static std::string searchPath();
   int listProbes();
   int checkEnvironment();
   void printDiagnostics();

@@ -48,6 +48,10 @@ std::string fixtureSource(const std::string &name) { return std::string(MSTAP_KE
 
 std::string builtFixture(const std::string &name) { return std::string(MSTAP_KERNEL_FIXTURES) + "/" + name; }
 
+std::string userFixtureSource() { return MSTAP_USER_FIXTURE_SOURCE; }
+
+std::string userFixture(const std::string &name) { return std::string(MSTAP_USER_FIXTURES) + "/" + name; }
+
 std::string readFixture(const std::string &path) {
   OrError<std::string> content = readWholeFile(path);
   if (!content.ok())

@@ -28,6 +28,10 @@ private:
 std::string fixtureSource(const std::string &name);
 std::string builtFixture(const std::string &name);
 std::string readFixture(const std::string &path);
+// The user-space test program (tests/user/probed.c) and what the build made
+// of it: "probed" (-g), "probed-static" (-g -static), "probed-nodebug".
+std::string userFixtureSource();
+std::string userFixture(const std::string &name);
 
 // `data` compressed as one stream of `compression`, as the kernel's build
 // compresses vmlinux (lz4 in the legacy format).

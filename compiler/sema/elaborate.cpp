@@ -754,7 +754,7 @@ public:
     for (size_t i = 0; i < c.size(); ++i)
       family += (i ? "." : "") + c[i].name;
     std::string written = printProbePoint(pp);
-    auto add = [&](std::string point) { out.push_back({std::move(point), written, false, std::nullopt}); };
+    auto add = [&](std::string point) { out.push_back({std::move(point), written, false, std::nullopt, std::nullopt}); };
     auto noParam = [&](size_t i) {
       if (c[i].number || c[i].string)
         error(c[i].loc, fmt::format("'{}' takes no parameter", c[i].name));
@@ -821,7 +821,7 @@ public:
       pattern = stringParam(1);
       suffixAt = 2;
     } else if (head == "process") {
-      error(c[0].loc, "user-space probes (process(...)) are not supported yet");
+      resolveProcess(pp, written, out);
       return;
     } else {
       std::vector<std::string> names(std::begin(knownProbePoints), std::end(knownProbePoints));
@@ -885,6 +885,59 @@ public:
   }
 
 private:
+  // process("PATH").function("PATTERN")[.call|.return], against the
+  // program's DWARF.
+  void resolveProcess(const ProbePoint &pp, const std::string &written, std::vector<ResolvedProbe> &out) {
+    const auto &c = pp.components;
+    if (!c[0].string) {
+      error(c[0].loc, fmt::format("cannot expand '{}': mstap probes a program named by its path, as in "
+                                  "process(\"/usr/bin/prog\").function(\"name\")",
+                                  written));
+      return;
+    }
+    bool known = c.size() >= 2 && c[1].name == "function" &&
+                 (c.size() == 2 || (c.size() == 3 && (c[2].name == "call" || c[2].name == "return")));
+    if (!known) {
+      SourceLoc at = c.size() >= 2 ? c[1].loc : c[0].loc;
+      error(at, fmt::format("unknown probe point '{}': mstap supports process(\"PATH\").function(\"NAME\"), "
+                            "with .call or .return",
+                            written));
+      return;
+    }
+    if (!c[1].string) {
+      error(c[1].loc, "'function' needs a string in parentheses");
+      return;
+    }
+    if (c.size() == 3 && (c[2].number || c[2].string)) {
+      error(c[2].loc, fmt::format("'{}' takes no parameter", c[2].name));
+      return;
+    }
+    std::string suffix = c.size() == 3 ? "." + c[2].name : "";
+    if (!options_.user) {
+      error(c[0].loc, fmt::format("cannot expand '{}': user-space probes are not available here", written));
+      return;
+    }
+    std::vector<UserMatch> matches;
+    std::string problem;
+    if (!options_.user->match(*c[0].string, *c[1].string, matches, problem)) {
+      error(c[0].loc, problem);
+      return;
+    }
+    if (matches.empty()) {
+      if (!pp.optional)
+        error(c[1].loc, fmt::format("no match for probe point '{}'{}", written,
+                                    problem.empty() ? "" : " (" + problem + ")"));
+      return;
+    }
+    for (auto &m : matches) {
+      std::string at = m.file.empty() ? "" : fmt::format("@{}:{}", m.file, m.line);
+      ResolvedProbe r{fmt::format("process(\"{}\").function(\"{}{}\"){}", m.binary, m.function, at, suffix),
+                      written, suffix == ".return", std::nullopt, std::nullopt};
+      r.user = std::move(m);
+      out.push_back(std::move(r));
+    }
+  }
+
   void error(SourceLoc at, std::string message) { diags_.error(file_, at, std::move(message)); }
   const SourceFile *file_;
   Diagnostics &diags_;
@@ -1032,7 +1085,8 @@ private:
   }
 
   static std::string describeAccess(const TargetAccess &a) {
-    std::string text = fmt::format("{}:{}:{}:{}", static_cast<int>(a.base), a.argument, a.size, a.isSigned);
+    std::string text = fmt::format("{}:{}:{}:{}:{}", static_cast<int>(a.base), a.argument, a.size, a.isSigned,
+                                   a.userMemory);
     for (const auto &s : a.steps)
       text += fmt::format("|{}:{}:{}:{}:{}:{}:{}:{}", s.offset, s.size, s.isSigned, s.bitOffset, s.bitSize,
                           s.indexComponent, s.stride, s.bound);
@@ -1053,6 +1107,8 @@ private:
   // One point: fills `access` or returns the error.
   std::string resolveAt(const TargetExpr &e, const ResolvedProbe &point, TargetAccess &access) {
     const std::string &name = e.name;
+    if (point.user)
+      return resolveUserAt(e, point, access);
     if (!point.kernel)
       return fmt::format("target variable '{}' is not available in probe point '{}': only kernel function "
                          "and tracepoint probes have them",
@@ -1072,6 +1128,40 @@ private:
                          name, point.point);
     if (trace && name == "$return")
       return fmt::format("'$return' does not exist in '{}': tracepoints return nothing", point.point);
+    pointeeOf_ = options_.kernel ? &options_.kernel->pointee : nullptr;
+    membersOf_ = options_.kernel ? &options_.kernel->members : nullptr;
+    return fromPrototype(e, point, function, *proto, access);
+  }
+
+  // A process probe: the function's DWARF prototype. The uprobe sits at the
+  // function's first instruction, with no prologue skipped (stap skips it
+  // to read DWARF locations): mstap reads arguments from the calling
+  // convention's registers, which hold them only there; after the prologue
+  // -O0 code has spilled them and reused the registers. Member reads go to
+  // the program's memory.
+  std::string resolveUserAt(const TargetExpr &e, const ResolvedProbe &point, TargetAccess &access) {
+    const std::string &function = point.user->function;
+    std::optional<KernelPrototype> proto;
+    if (options_.user && options_.user->prototype)
+      proto = options_.user->prototype(*point.user);
+    if (!proto)
+      return fmt::format("cannot read '{}' in '{}': the DWARF of '{}' does not describe '{}'", e.name,
+                         point.point, point.user->binary, function);
+    if (point.isReturn && e.name != "$return")
+      return fmt::format("'{}' in '{}': mstap cannot save a user function's parameters at its entry for its "
+                         "return yet (a uretprobe has no entry handler); read it in a .call probe",
+                         e.name, point.point);
+    pointeeOf_ = &options_.user->pointee;
+    membersOf_ = &options_.user->members;
+    access.userMemory = true;
+    return fromPrototype(e, point, function, *proto, access);
+  }
+
+  std::string fromPrototype(const TargetExpr &e, const ResolvedProbe &point, const std::string &function,
+                            const KernelPrototype &prototype, TargetAccess &access) {
+    const std::string &name = e.name;
+    const KernelPrototype *proto = &prototype;
+    bool trace = point.point.rfind("kernel.trace(", 0) == 0;
     if (proto->paramTypes.size() != proto->params.size())
       return fmt::format("cannot read '{}' in '{}': the types of the parameters of '{}' are unknown", name,
                          point.point, function);
@@ -1159,7 +1249,7 @@ private:
                       uint64_t &pending, TargetAccess &access) {
     std::string written = path + "[" + printExpr(*c.index) + "]";
     uint64_t bound = 0;
-    std::optional<KernelType> item = options_.kernel->pointee ? options_.kernel->pointee(type) : std::nullopt;
+    std::optional<KernelType> item = pointeeOf_ && *pointeeOf_ ? (*pointeeOf_)(type) : std::nullopt;
     if (type.kind == KernelType::Kind::Pointer) {
       if (inMemory)
         access.steps.push_back({pending, 8, false, 0, 0});
@@ -1231,7 +1321,7 @@ private:
         if (inMemory)
           access.steps.push_back({pending, 8, false, 0, 0});
         std::optional<KernelType> pointee =
-            options_.kernel->pointee ? options_.kernel->pointee(type) : std::nullopt;
+            pointeeOf_ && *pointeeOf_ ? (*pointeeOf_)(type) : std::nullopt;
         if (!pointee)
           return fmt::format("cannot follow '{}' (a {}): its pointee is unknown", path, type.spelling);
         container = *pointee;
@@ -1242,7 +1332,7 @@ private:
                            type.kind == KernelType::Kind::Pointer ? "points to" : "is", container.spelling,
                            c.member);
       std::vector<KernelMember> list =
-          options_.kernel->members ? options_.kernel->members(container) : std::vector<KernelMember>{};
+          membersOf_ && *membersOf_ ? (*membersOf_)(container) : std::vector<KernelMember>{};
       const KernelMember *found = nullptr;
       for (const auto &m : list)
         if (m.name == c.member) {
@@ -1307,7 +1397,7 @@ private:
     bool pretty = e.name.size() > 1 && e.name.back() == '$' && e.name != "$$";
     if (pretty)
       error = fmt::format("pretty-printing target variables ('{}') is not supported yet", e.name);
-    if (error.empty() && !options_.kernel)
+    if (error.empty() && !options_.kernel && !options_.user)
       error = fmt::format("target variable '{}' needs a target kernel", e.name);
     for (size_t i = 0; error.empty() && i < points_->size(); ++i) {
       const ResolvedProbe &point = (*points_)[i];
@@ -1316,7 +1406,9 @@ private:
       if (!error.empty())
         break;
       std::string key = describeAccess(access);
-      std::string function = point.kernel ? point.kernel->function : point.point;
+      std::string function = point.kernel ? point.kernel->function
+                             : point.user ? point.user->function
+                                          : point.point;
       if (i == 0) {
         first = std::move(access);
         firstKey = key;
@@ -1344,6 +1436,9 @@ private:
   const ElaborateOptions &options_;
   std::map<const TargetExpr *, TargetAccess> &out_;
   const std::vector<ResolvedProbe> *points_ = nullptr;
+  // Where member chains find their types: the kernel's BTF or the program's DWARF.
+  const std::function<std::optional<KernelType>(const KernelType &)> *pointeeOf_ = nullptr;
+  const std::function<std::vector<KernelMember>(const KernelType &)> *membersOf_ = nullptr;
 };
 
 } // namespace

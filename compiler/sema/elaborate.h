@@ -69,6 +69,28 @@ struct KernelFunctionSource {
   std::function<std::vector<KernelMember>(const KernelType &type)> members;
 };
 
+// One function a process("PATH").function("PATTERN") point expanded to.
+struct UserMatch {
+  std::string binary;   // the program's absolute path
+  std::string function;
+  std::string file;     // its declaration, as DWARF names it
+  uint64_t line = 0;
+  uint64_t offset = 0;  // its entry's offset in the file: uprobes take (inode, offset)
+  const void *handle = nullptr; // the source's own record, for prototype()
+};
+
+// Expands process probe points against the programs' DWARF. match()
+// returns false with `error` when the program cannot be read; with no
+// match it may leave a hint in `error` ("similar: ...").
+struct UserFunctionSource {
+  std::function<bool(const std::string &binary, const std::string &pattern, std::vector<UserMatch> &matches,
+                     std::string &error)>
+      match;
+  std::function<std::optional<KernelPrototype>(const UserMatch &match)> prototype;
+  std::function<std::optional<KernelType>(const KernelType &type)> pointee;
+  std::function<std::vector<KernelMember>(const KernelType &type)> members;
+};
+
 // How pass 3 reads a target variable ($name, $return, $$parms, and member
 // chains), as pass 2 resolved it against every point of its probe.
 struct TargetAccess {
@@ -93,6 +115,8 @@ struct TargetAccess {
   uint32_t size = 8;
   bool isSigned = false;
   std::vector<Step> steps;
+  // The steps read user memory (a process probe's program), not the kernel's.
+  bool userMemory = false;
   // Parms: the names and conversions of the parameters printed.
   struct Parm {
     std::string name;
@@ -109,6 +133,7 @@ struct TargetAccess {
 struct ElaborateOptions {
   bool guru = false;
   const KernelFunctionSource *kernel = nullptr; // null: kernel probe points are an error
+  const UserFunctionSource *user = nullptr;     // null: process probe points are an error
 };
 
 // What a probe point resolved to.
@@ -117,6 +142,7 @@ struct ResolvedProbe {
   std::string origin; // the probe point as written
   bool isReturn = false;
   std::optional<KernelMatch> kernel; // for kernel probe points
+  std::optional<UserMatch> user;     // for process probe points
   // kernel.trace: how many arguments the tracepoint passes its probes after
   // their data pointer, when each is one integer or pointer (so a handler
   // of that many u64 parameters receives them exactly); -1 otherwise.

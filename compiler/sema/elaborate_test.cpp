@@ -470,3 +470,95 @@ TEST(Targets, WritingNeedsGuruMode) {
   auto g = elaborateTargets("probe kernel.function(\"vfs_read\") { $count = 1 }\n", true);
   EXPECT_TRUE(g->result.ok) << g->diags.render();
 }
+
+// ------------------------------------------------------------ process probes
+namespace {
+// The fake kernel's functions offered as a program's, through a user
+// source: process probes take the same prototypes and types from it.
+struct UserTargetRun : TargetRun {
+  UserFunctionSource user;
+};
+
+std::unique_ptr<UserTargetRun> elaborateUserTargets(const std::string &text, bool withUserSource = true) {
+  auto r = std::make_unique<UserTargetRun>();
+  FakeKernel &kernel = r->kernel;
+  r->user.match = [](const std::string &binary, const std::string &pattern, std::vector<UserMatch> &out,
+                     std::string &error) {
+    if (binary != "/bin/prog") {
+      error = "cannot read '" + binary + "'";
+      return false;
+    }
+    if (pattern == "vfs_read" || pattern == "*")
+      out.push_back({"/bin/prog", "vfs_read", "/src/prog.c", 12, 0x1139, nullptr});
+    if (pattern == "do_thing" || pattern == "*")
+      out.push_back({"/bin/prog", "do_thing", "/src/prog.c", 30, 0x1200, nullptr});
+    if (out.empty())
+      error = "similar: vfs_read";
+    return true;
+  };
+  r->user.prototype = [&kernel](const UserMatch &m) -> std::optional<KernelPrototype> {
+    return kernel.prototypes.at(m.function);
+  };
+  r->user.pointee = kernel.source.pointee;
+  r->user.members = kernel.source.members;
+  r->file = std::make_unique<SourceFile>("t.stp", text);
+  r->script = parseScript(*r->file, {}, r->diags);
+  EXPECT_NE(r->script, nullptr) << r->diags.render();
+  if (!r->script)
+    return r;
+  ElaborateOptions options;
+  options.kernel = &r->kernel.source;
+  if (withUserSource)
+    options.user = &r->user;
+  r->result = elaborate(*r->script, options, r->diags);
+  return r;
+}
+} // namespace
+
+TEST(UserProbes, PointsCarryTheProgramAndTheEntryOffset) {
+  auto r = elaborateUserTargets("probe process(\"/bin/prog\").function(\"*\").return {}\n");
+  ASSERT_TRUE(r->result.ok) << r->diags.render();
+  ASSERT_EQ(r->result.probes.at(0).size(), 2u);
+  const ResolvedProbe &p = r->result.probes[0][0];
+  EXPECT_EQ(p.point, "process(\"/bin/prog\").function(\"vfs_read@/src/prog.c:12\").return");
+  EXPECT_TRUE(p.isReturn);
+  ASSERT_TRUE(p.user);
+  EXPECT_FALSE(p.kernel);
+  EXPECT_EQ(p.user->binary, "/bin/prog");
+  EXPECT_EQ(p.user->offset, 0x1139u);
+}
+
+TEST(UserProbes, MemberReadsGoToUserMemory) {
+  auto r = elaborateUserTargets("probe process(\"/bin/prog\").function(\"vfs_read\") {\n"
+                                "  println($count, $file->f_flags)\n}\n"
+                                "probe kernel.function(\"vfs_read\") { println($file->f_flags) }\n");
+  ASSERT_TRUE(r->result.ok) << r->diags.render();
+  const TargetAccess &count = r->nth(0);
+  EXPECT_EQ(count.argument, 2);
+  EXPECT_TRUE(count.userMemory);
+  const TargetAccess &flags = r->nth(1);
+  ASSERT_EQ(flags.steps.size(), 1u);
+  EXPECT_EQ(flags.steps[0].offset, 32u);
+  EXPECT_TRUE(flags.userMemory);
+  EXPECT_FALSE(r->nth(2).userMemory); // the kernel's vfs_read reads kernel memory
+}
+
+TEST(UserProbes, ErrorsSayWhatIsWrong) {
+  auto noMatch = elaborateUserTargets("probe process(\"/bin/prog\").function(\"vfs_reed\") {}\n");
+  EXPECT_FALSE(noMatch->result.ok);
+  EXPECT_TRUE(has(noMatch->diags.render(), "t.stp:1:28: error: no match for probe point "
+                                           "'process(\"/bin/prog\").function(\"vfs_reed\")' (similar: vfs_read)"))
+      << noMatch->diags.render();
+  auto unreadable = elaborateUserTargets("probe process(\"/bin/other\").function(\"f\") {}\n");
+  EXPECT_TRUE(has(unreadable->diags.render(), "t.stp:1:7: error: cannot read '/bin/other'"))
+      << unreadable->diags.render();
+  auto optional = elaborateUserTargets("probe process(\"/bin/prog\").function(\"nothing\")? {}\n");
+  EXPECT_TRUE(optional->result.ok) << optional->diags.render();
+  auto statement = elaborateUserTargets("probe process(\"/bin/prog\").statement(\"f\") {}\n");
+  EXPECT_TRUE(has(statement->diags.render(), "unknown probe point")) << statement->diags.render();
+  auto noSource = elaborateUserTargets("probe process(\"/bin/prog\").function(\"f\") {}\n", false);
+  EXPECT_TRUE(has(noSource->diags.render(), "user-space probes are not available here")) << noSource->diags.render();
+  auto returnParam = elaborateUserTargets("probe process(\"/bin/prog\").function(\"vfs_read\").return { println($count) }\n");
+  EXPECT_TRUE(has(returnParam->diags.render(), "a uretprobe has no entry handler"))
+      << returnParam->diags.render();
+}

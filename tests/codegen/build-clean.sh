@@ -40,6 +40,8 @@ for script in "$source_dir"/examples/*.stp "$source_dir"/tests/e2e/*.stp "$sourc
   args=$(grep -m1 -o '%s .*' "$script" | sed -E 's/^%s//; s/[>|].*//')
   # examples name their arguments on their first line: "mstap NAME.stp WORDS"
   [ -z "$args" ] && args=$(head -n1 "$script" | sed -nE 's/.*mstap [^ ]+\.stp (.*)$/\1/p')
+  # Process probes name the test program lit's %user_fixtures stands for.
+  args=${args//%user_fixtures/$(dirname "$mstap")/tests/user}
   n=$((n + 1))
   name=m$n
   # shellcheck disable=SC2086

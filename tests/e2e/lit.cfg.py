@@ -41,6 +41,9 @@ config.substitutions.append(("%mstap-vm", "%s --vm --sysroot %s -r %s" % (
     os.environ.get("MSTAP_TEST_SYSROOT", "/nonexistent"),
     os.environ.get("MSTAP_TEST_RELEASE", "none"))))
 config.substitutions.append(("%mstap", config.mstap_binary))
+# The user-space test program tests/user/probed.c, built -g -static for the
+# VM (its initramfs has no C library) by compiler/kernel's CMake.
+config.substitutions.append(("%user_fixtures", os.path.join(config.mstap_build_dir, "tests", "user")))
 
 sysroot = os.environ.get("MSTAP_TEST_SYSROOT")
 release = os.environ.get("MSTAP_TEST_RELEASE")

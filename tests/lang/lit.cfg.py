@@ -10,6 +10,11 @@ config.test_exec_root = os.path.join(config.mstap_build_dir, "tests", "lang")
 config.substitutions.append(("%mstap", config.mstap_binary))
 # Small kernel ELF files with BTF, built by compiler/kernel's tests.
 config.substitutions.append(("%kernel_fixtures", config.kernel_fixtures))
+# The user-space test program tests/user/probed.c and its builds (-g,
+# -g -static, without -g), for process(...) probe points.
+config.substitutions.append(("%user_fixtures", os.path.join(config.mstap_build_dir, "tests", "user")))
+config.substitutions.append(("%user_source", os.path.join(
+    os.path.dirname(os.path.dirname(config.test_source_root)), "tests", "user", "probed.c")))
 config.environment["PATH"] = os.pathsep.join([config.llvm_tools_dir, config.environment.get("PATH", "/usr/bin:/bin")])
 config.environment["NO_COLOR"] = "1"
 

@@ -366,6 +366,11 @@ static const struct mstap_probe mstap_probes[] = {
 	{ .kind = MSTAP_PROBE_KPROBE, .point = "kernel.function(\"mstap_no_such_function\")?",
 	  .function = "mstap_no_such_function", .location = "mstap_rt_test.stp:16:1",
 	  .handler = probe_8_kprobe, .symbol = "mstap_no_such_function", .optional = 1 },
+	/* A program that is not there: its uprobe fails to register (-ENOENT), skipped. */
+	{ .kind = MSTAP_PROBE_UPROBE,
+	  .point = "process(\"/nonexistent/mstap-program\").function(\"main\")?",
+	  .function = "main", .location = "mstap_rt_test.stp:16:1", .handler = probe_8_kprobe,
+	  .path = "/nonexistent/mstap-program", .offset = 0x1139, .optional = 1 },
 	{ .kind = MSTAP_PROBE_ERROR, .point = "error", .function = "",
 	  .location = "mstap_rt_test.stp:17:1", .handler = probe_9_error },
 	{ .kind = MSTAP_PROBE_END, .point = "end", .function = "",

@@ -1,0 +1,83 @@
+/*
+ * A small program whose calls and arguments are known, for the user-space
+ * probe tests: the DWARF reader's unit tests, the -L listings in
+ * tests/lang/user, and the end-to-end cases in the VM. Built with -g -O0 so
+ * that every parameter is in its register at each function's entry;
+ * noinline keeps every call a real call. Changing a declaration here means
+ * changing the expected listings (they quote the line numbers).
+ */
+#include <stddef.h>
+
+struct point {
+	int x;
+	int y;
+	const char *label;
+	struct point *tail;
+	unsigned int flags : 3;
+	unsigned int level : 5;
+};
+
+typedef unsigned long counter_t;
+
+__attribute__((noinline)) int add(int a, int b)
+{
+	return a + b;
+}
+
+__attribute__((noinline)) long scale(long value, unsigned char factor)
+{
+	return value * factor;
+}
+
+__attribute__((noinline)) const char *describe(const struct point *p)
+{
+	return p->label;
+}
+
+__attribute__((noinline)) counter_t count_chain(struct point *head, counter_t limit)
+{
+	counter_t n = 0;
+
+	for (; head && n < limit; head = head->tail)
+		n++;
+	return n;
+}
+
+__attribute__((noinline)) long many(int a, int b, int c, int d, int e, int f, int g, long h)
+{
+	return a + b + c + d + e + f + g + h;
+}
+
+__attribute__((noinline)) double halve(double x)
+{
+	return x / 2;
+}
+
+__attribute__((noinline)) int by_value(struct point p)
+{
+	return p.x + p.y;
+}
+
+__attribute__((noinline)) void nothing(void)
+{
+}
+
+static volatile long sink;
+
+int main(int argc, char **argv)
+{
+	struct point second = { 30, 40, "second", NULL, 2, 9 };
+	struct point first = { 10, 20, "origin", &second, 5, 17 };
+
+	(void)argv;
+	sink += add(2, 3);
+	sink += add(40, argc);
+	sink += scale(-7, 3);
+	sink += (long)describe(&first);
+	sink += (long)count_chain(&first, 10);
+	sink += many(1, 2, 3, 4, 5, 6, 7, 80000000000L);
+	sink += (long)halve(5.0);
+	sink += by_value(first);
+	nothing();
+	return 0;
+}
