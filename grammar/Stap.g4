@@ -36,7 +36,8 @@ grammar Stap;
   // string literal stays a concatenation.
   bool memberDotAhead() {
     antlr4::Token *before = _input->LT(-1), *dot = _input->LT(1), *name = _input->LT(2);
-    return before && dot && name && dot->getText() == "." && name->getType() == Identifier &&
+    auto nameLike = [](const std::string &t) { return !t.empty() && (std::isalpha((unsigned char)t[0]) || t[0] == '_'); };
+    return before && dot && name && dot->getText() == "." && nameLike(name->getText()) &&
            before->getStopIndex() + 1 == dot->getStartIndex() && dot->getStopIndex() + 1 == name->getStartIndex();
   }
 }
@@ -200,10 +201,16 @@ primary
 // A member of a struct through a pointer ('->', which stap also takes for an
 // embedded struct), of an embedded struct ('.', see memberDotAhead), or an
 // element of an array or of what a pointer points to.
+// A member may be named like a keyword ($skb->next, $req->limit), as in C.
 targetSuffix
-  : '->' Identifier
-  | {memberDotAhead()}? '.' Identifier
+  : '->' (Identifier | keywordName)
+  | {memberDotAhead()}? '.' (Identifier | keywordName)
   | '[' expression ']'
+  ;
+
+keywordName
+  : 'break' | 'catch' | 'continue' | 'delete' | 'else' | 'for' | 'foreach' | 'function' | 'global' | 'if'
+  | 'in' | 'limit' | 'next' | 'probe' | 'return' | 'try' | 'while'
   ;
 
 // ------------------------------------------------------------------- tokens

@@ -85,6 +85,21 @@ static inline int mstap_read_user_memory(void *destination, u64 address,
 }
 
 /*
+ * Guru mode's writes into a probed program: 0, or -EFAULT when the address
+ * cannot be written without sleeping (with preemption off a page that is
+ * not present or still copy-on-write cannot be faulted in). Kernel memory
+ * is never written: Linux exports no faulting-safe kernel write to modules.
+ */
+static inline int mstap_write_user_memory(u64 address, const void *source,
+					  size_t size)
+{
+	if (copy_to_user_nofault((void __user *)(uintptr_t)address, source,
+				 size))
+		return -EFAULT;
+	return 0;
+}
+
+/*
  * uprobes: a consumer registered at (inode, offset) of a program file.
  * Linux 6.12 changed the API: uprobe_register() returns the struct uprobe
  * (or an ERR_PTR), and unregistering is split into a per-probe nosync step

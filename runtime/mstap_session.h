@@ -209,12 +209,19 @@ static int mstap_output_open(struct inode *inode, struct file *file)
 	return stream_open(inode, file);
 }
 
-/* Data, the stop flag (the reader then stops the run) or the end. */
+/*
+ * Data, the stop flag (the reader then stops the run) or the end. The stop
+ * flag counts only while running: while starting or stopping, another
+ * thread owns the session and the reader waits for it (else it would spin).
+ */
 static bool mstap_output_ready(void)
 {
+	int phase = atomic_read(&mstap_rt.phase);
+
 	return mstap_ring_has_data(&mstap_rt.ring) ||
-	       atomic_read(&mstap_rt.stop_requested) ||
-	       atomic_read(&mstap_rt.phase) == MSTAP_PHASE_STOPPED;
+	       (atomic_read(&mstap_rt.stop_requested) &&
+		phase == MSTAP_PHASE_RUNNING) ||
+	       phase == MSTAP_PHASE_STOPPED;
 }
 
 static ssize_t mstap_output_read(struct file *file, char __user *buffer,

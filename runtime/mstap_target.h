@@ -84,28 +84,47 @@ static inline u64 mstap_reg_return(struct mstap_context *c)
 }
 
 /*
- * `size` (1..8) bytes of kernel memory at `address`, little-endian, zero-
- * or sign-extended to 64 bits. A fault is the error "kernel read fault at
- * 0x...".
+ * `size` (1..8) bytes at `address` in kernel memory, or in the probed
+ * program's memory for process probes (`user`), little-endian, zero- or
+ * sign-extended to 64 bits. A fault is the error "kernel read fault at
+ * 0x..." (or "user read fault at 0x...").
  */
-static inline s64 mstap_target_read(struct mstap_context *c, u64 address,
-				    unsigned int size, int is_signed)
+static inline s64 mstap_target_read_from(struct mstap_context *c, u64 address,
+					 unsigned int size, int is_signed,
+					 bool user)
 {
 	u64 value = 0;
 	unsigned int bits = size * 8;
+	int failed;
 
 	if (size == 0 || size > sizeof(value)) {
 		mstap_raise(&c->error, -EINVAL, "target variable of an unreadable size");
 		return 0;
 	}
-	if (mstap_read_kernel_memory(&value, address, size)) {
-		mstap_raise_address(&c->error, -EFAULT, "kernel read fault at ",
+	failed = user ? mstap_read_user_memory(&value, address, size) :
+			mstap_read_kernel_memory(&value, address, size);
+	if (failed) {
+		mstap_raise_address(&c->error, -EFAULT,
+				    user ? "user read fault at " :
+					   "kernel read fault at ",
 				    address);
 		return 0;
 	}
 	if (is_signed && bits < 64)
 		return (s64)(value << (64 - bits)) >> (64 - bits);
 	return (s64)value;
+}
+
+static inline s64 mstap_target_read(struct mstap_context *c, u64 address,
+				    unsigned int size, int is_signed)
+{
+	return mstap_target_read_from(c, address, size, is_signed, false);
+}
+
+static inline s64 mstap_target_read_user(struct mstap_context *c, u64 address,
+					 unsigned int size, int is_signed)
+{
+	return mstap_target_read_from(c, address, size, is_signed, true);
 }
 
 /*
@@ -126,27 +145,74 @@ static inline u64 mstap_target_index(struct mstap_context *c, u64 base,
 }
 
 /*
- * The same from the probed program's memory (process probes): a fault is
- * the error "user read fault at 0x...".
+ * Guru mode (-g): writes to target variables. An argument's register at a
+ * function's entry changes what the function receives; $return's register
+ * in a return probe changes what the caller gets; in a process probe, the
+ * program's stack and memory can be written too. Kernel memory never is
+ * (pass 3 refuses it). User writes never fault: a bad address is the error
+ * "user write fault at 0x...". Values are stored little-endian, their low
+ * `size` bytes.
  */
-static inline s64 mstap_target_read_user(struct mstap_context *c, u64 address,
-					 unsigned int size, int is_signed)
+static inline void mstap_reg_set_arg(struct mstap_context *c, unsigned int n,
+				     s64 value)
 {
-	u64 value = 0;
-	unsigned int bits = size * 8;
+	struct pt_regs *regs = c->regs;
+	u64 address;
 
-	if (size == 0 || size > sizeof(value)) {
-		mstap_raise(&c->error, -EINVAL, "target variable of an unreadable size");
-		return 0;
+	if (c->trace_args || unlikely(!regs)) {
+		mstap_raise(&c->error, -EINVAL,
+			    "only a function probe's arguments can be written");
+		return;
 	}
-	if (mstap_read_user_memory(&value, address, size)) {
-		mstap_raise_address(&c->error, -EFAULT, "user read fault at ",
+#ifdef CONFIG_X86_64
+	switch (n) {
+	case 0: regs->di = (unsigned long)value; return;
+	case 1: regs->si = (unsigned long)value; return;
+	case 2: regs->dx = (unsigned long)value; return;
+	case 3: regs->cx = (unsigned long)value; return;
+	case 4: regs->r8 = (unsigned long)value; return;
+	case 5: regs->r9 = (unsigned long)value; return;
+	default: break;
+	}
+	address = (u64)regs->sp + 8 * (u64)(n - 5);
+	if (!user_mode(regs)) {
+		mstap_raise(&c->error, -EINVAL,
+			    "a kernel function's stack arguments cannot be written");
+		return;
+	}
+	if (mstap_write_user_memory(address, &value, sizeof(value)))
+		mstap_raise_address(&c->error, -EFAULT, "user write fault at ",
 				    address);
-		return 0;
+#else
+	(void)address;
+	(void)n;
+	(void)value;
+	mstap_raise(&c->error, -EINVAL,
+		    "target variables are written on x86-64 kernels only");
+#endif
+}
+
+static inline void mstap_reg_set_return(struct mstap_context *c, s64 value)
+{
+	if (unlikely(!c->regs || c->trace_args)) {
+		mstap_raise(&c->error, -EINVAL,
+			    "$return can only be written in a return probe");
+		return;
 	}
-	if (is_signed && bits < 64)
-		return (s64)(value << (64 - bits)) >> (64 - bits);
-	return (s64)value;
+	regs_set_return_value(c->regs, (unsigned long)value);
+}
+
+static inline void mstap_target_write_user(struct mstap_context *c,
+					   u64 address, unsigned int size,
+					   s64 value)
+{
+	if (size == 0 || size > sizeof(value)) {
+		mstap_raise(&c->error, -EINVAL, "target variable of an unwritable size");
+		return;
+	}
+	if (mstap_write_user_memory(address, &value, size))
+		mstap_raise_address(&c->error, -EFAULT, "user write fault at ",
+				    address);
 }
 
 /* Bits [shift, shift + bits) of `value`, zero- or sign-extended. */

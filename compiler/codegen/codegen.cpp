@@ -68,6 +68,7 @@ std::string identifierFrom(const std::string &text, size_t limit = 40) {
 // Whether evaluating `e` may change a variable (so that reads before it
 // must be taken first, to keep stap's left-to-right order).
 bool mayModify(const Expr &e);
+template <typename F> void forEachExpr(Expr &e, F &&f);
 
 bool anyModifies(const ExprList &list) {
   for (const auto &x : list)
@@ -181,6 +182,7 @@ public:
   bool isFunction_ = false;
   Type returnType_ = Type::Unknown;
   EntryCapture *entry_ = nullptr; // a return probe's handler: where entry values go
+  bool tracepoint_ = false;       // a tracepoint's handler: its arguments are copies
   bool isEntry_ = false;          // this body is an entry handler
 
 private:
@@ -204,8 +206,13 @@ private:
   Value builtinCall(CallExpr &e);
   Value binary(BinaryExpr &e);
   Value at(AtExpr &e);
-  Value target(TargetExpr &e);
+  // Reads e, or with `store` (guru mode) writes that value where e's last
+  // read would be: a register, or memory at the end of a chain.
+  Value target(TargetExpr &e, const std::string *store = nullptr);
   Value capture(Expr &e);
+  // A read-modify-write of a target evaluates its chain twice: refused when
+  // an index in it has side effects.
+  bool writableOnce(TargetExpr &e);
   std::string statOf(Expr &statExpr, SourceLoc at, const GlobalInfo **info);
   void print(CallExpr &e, const std::string &out, bool toString);
   void foreach(ForeachStmt &s);
@@ -568,7 +575,7 @@ static std::string convertInteger(const std::string &raw, uint32_t size, bool is
 // A target variable, as pass 2 resolved it: an argument register (or stack
 // slot) or the return value, converted to its declared type, then each
 // member read through faulting-safe copies.
-Value BodyEmitter::target(TargetExpr &e) {
+Value BodyEmitter::target(TargetExpr &e, const std::string *store) {
   readsTargets_ = true;
   const TargetAccess *access = gen_.targetAccess(e);
   if (!access) {
@@ -578,6 +585,28 @@ Value BodyEmitter::target(TargetExpr &e) {
   if (!access->error.empty()) {
     gen_.error(e.loc(), access->error);
     return {"0", Type::Long};
+  }
+  if (store) {
+    // Kernel memory is written only through registers: Linux exports no
+    // faulting-safe write into kernel memory to modules.
+    std::string refused =
+        access->base == TargetAccess::Base::Parms ? "'$$parms' cannot be assigned to"
+        : tracepoint_ ? fmt::format("'{}' cannot be written: a tracepoint's arguments are copies", e.name)
+        : (entry_ && access->base != TargetAccess::Base::Return) || isEntry_
+            ? fmt::format("'{}' cannot be written in a .return probe: its value there is a copy taken at entry; "
+                          "write it in a probe on the function's entry",
+                          e.name)
+        : !access->userMemory && (!access->steps.empty() || (access->base == TargetAccess::Base::Argument &&
+                                                             access->argument >= 6))
+            ? fmt::format("'{}' cannot be written: it is kernel memory, and the kernel offers modules no safe "
+                          "way to write there; mstap writes only registers (the first six parameters, "
+                          "$return) and, in process probes, the program's memory",
+                          e.name)
+            : "";
+    if (!refused.empty()) {
+      gen_.error(e.loc(), refused);
+      return {"0", Type::Long};
+    }
   }
   // In a .return probe the registers no longer hold the arguments: read
   // them at entry, as stap does.
@@ -608,6 +637,14 @@ Value BodyEmitter::target(TargetExpr &e) {
     check(e.loc());
     return out;
   }
+  if (store && access->steps.empty()) {
+    if (access->base == TargetAccess::Base::Return)
+      line(fmt::format("mstap_reg_set_return(c, {}); /* {} */", *store, e.name));
+    else
+      line(fmt::format("mstap_reg_set_arg(c, {}, {}); /* {} */", access->argument, *store, e.name));
+    check(e.loc());
+    return {*store, Type::Long};
+  }
   std::string raw = access->base == TargetAccess::Base::Return
                         ? std::string("mstap_reg_return(c)")
                         : fmt::format("mstap_reg_arg(c, {})", access->argument);
@@ -618,6 +655,18 @@ Value BodyEmitter::target(TargetExpr &e) {
   // Process probes follow pointers into the probed program's memory.
   const char *reader = access->userMemory ? "mstap_target_read_user" : "mstap_target_read";
   for (const auto &step : access->steps) {
+    if (store && &step == &access->steps.back()) {
+      if (step.size == 0 || step.bitSize || step.indexComponent >= 0) {
+        gen_.error(e.loc(), fmt::format("'{}' cannot be written: only whole integers and pointers can, not "
+                                        "{}",
+                                        e.name, step.bitSize ? "bitfields" : "arrays or structs"));
+        return {"0", Type::Long};
+      }
+      line(fmt::format("mstap_target_write_user(c, (u64){} + {}ULL, {}, {});", t, step.offset, step.size,
+                       *store));
+      check(e.loc());
+      return {*store, Type::Long};
+    }
     if (step.indexComponent >= 0) {
       // Evaluated here, between the reads before and after it, as written.
       Value index = expr(*e.components.at(static_cast<size_t>(step.indexComponent)).index);
@@ -642,11 +691,32 @@ Value BodyEmitter::target(TargetExpr &e) {
   return {t, Type::Long};
 }
 
+bool BodyEmitter::writableOnce(TargetExpr &e) {
+  for (auto &component : e.components)
+    if (component.index && mayModify(*component.index)) {
+      gen_.error(e.loc(), fmt::format("'{}' would evaluate its index twice: compute the index first", e.name));
+      return false;
+    }
+  return true;
+}
+
 // Evaluates `e` in the entry handler, saves it, and reads the saved value.
 Value BodyEmitter::capture(Expr &e) {
   BodyEmitter &in = *entry_->emitter;
   if (entry_->fields.empty())
     entry_->firstUse = e.loc();
+  // The entry handler runs before the probe's body: a value the body
+  // computes (a local, a run-time index) does not exist there yet.
+  bool usesLocals = false;
+  forEachExpr(e, [&](Expr &x) {
+    if (auto *sym = dynamic_cast<SymbolRef *>(&x); sym && sym->var && sym->var->scope != Variable::Scope::Global)
+      usesLocals = true;
+  });
+  if (usesLocals) {
+    gen_.error(e.loc(), "a value read at entry (@entry, or a target variable in a .return probe) cannot use the "
+                        "probe's local variables: they do not exist yet at the function's entry");
+    return {"0", Type::Long};
+  }
   std::string key = dynamic_cast<TargetExpr *>(&e) ? printExpr(e) : "";
   if (!key.empty())
     if (auto it = entry_->targets.find(key); it != entry_->targets.end())
@@ -936,10 +1006,23 @@ Value BodyEmitter::assign(AssignExpr &e) {
     line(fmt::format("*{} = {};", p, t));
     return {t, Type::Long};
   }
-  if (dynamic_cast<TargetExpr *>(e.lhs.get())) {
-    gen_.error(e.loc(), "writing to target variables is not supported, even with -g: mstap only reads a "
-                        "probed function's arguments");
-    return {"0", Type::Long};
+  if (auto *te = dynamic_cast<TargetExpr *>(e.lhs.get())) { // guru mode: pass 2 checked -g
+    Value v = expr(*e.rhs);
+    std::string t = longTemp();
+    if (e.op == AssignOp::Assign) {
+      line(fmt::format("s64 {} = {};", t, v.code));
+    } else {
+      if (!writableOnce(*te))
+        return {"0", Type::Long};
+      v = materialize(v);
+      Value old = target(*te);
+      bool checkAfter = false;
+      line(fmt::format("s64 {} = {};", t, compound(*this, e.op, old.code, v.code, e.loc(), checkAfter)));
+      if (checkAfter)
+        check(e.loc());
+    }
+    target(*te, &t);
+    return {t, Type::Long};
   }
   gen_.error(e.loc(), "this cannot be assigned to");
   return {"0", Type::Long};
@@ -973,6 +1056,15 @@ Value BodyEmitter::incDec(IncDecExpr &e) {
       line(fmt::format("*{} = (s64)((u64){} {} 1);", p, t, op));
     }
     return {t, Type::Long};
+  }
+  if (auto *te = dynamic_cast<TargetExpr *>(e.operand.get())) { // guru mode
+    if (!writableOnce(*te))
+      return {"0", Type::Long};
+    Value old = target(*te);
+    std::string next = longTemp();
+    line(fmt::format("s64 {} = (s64)((u64){} {} 1);", next, old.code, op));
+    target(*te, &next);
+    return {e.prefix ? next : old.code, Type::Long};
   }
   gen_.error(e.loc(), "'++' and '--' need a variable or an array element");
   return {"0", Type::Long};
@@ -1686,6 +1778,8 @@ CodegenResult Generator::run() {
       anyReturn = anyReturn || d.kind == "MSTAP_PROBE_KRETPROBE" || d.kind == "MSTAP_PROBE_URETPROBE";
     if (anyReturn)
       b.entry_ = &entry;
+    for (const ProbeOut &d : mine)
+      b.tracepoint_ = b.tracepoint_ || d.kind == "MSTAP_PROBE_TRACEPOINT";
     // "probe PP if (cond)": the handler does nothing while cond is false.
     // One handler serves all the points of a declaration, so they must
     // agree on the condition.
@@ -1726,6 +1820,15 @@ CodegenResult Generator::run() {
       if (!closure(*entry.emitter).empty())
         error(entry.firstUse, "@entry(...) cannot read or write globals, directly or through a function: the "
                               "entry handler takes no locks; save a target variable and use globals at return");
+      // Kretprobes preallocate this for every call in flight (maxactive):
+      // keep it small.
+      size_t savedBytes = 0;
+      for (const std::string &field : entry.fields)
+        savedBytes += field.rfind("char", 0) == 0 ? 512 : 8;
+      if (savedBytes > 4096)
+        error(entry.firstUse, fmt::format("this probe saves {} bytes at each entry (strings take 512): mstap "
+                                          "allows 4096; save fewer strings with @entry",
+                                          savedBytes));
       std::string entryFrame = handler + "_entry_frame";
       framesText += fmt::format("/* What {} saves at entry for its return. */\nstruct {} {{\n", handler, saved);
       for (const std::string &field : entry.fields)

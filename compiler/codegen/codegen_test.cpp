@@ -217,9 +217,21 @@ TEST(Codegen, TargetVariablesReadRegistersAndMembers) {
   EXPECT_FALSE(contains(c, "$nope")) << c; // @defined folded to 0: the branch is gone
 }
 
-TEST(Codegen, WritingTargetVariablesIsRefusedEvenInGuruMode) {
-  auto t = translateWithKernel("probe kernel.function(\"vfs_read\") { $count = 1 }\n");
-  EXPECT_FALSE(t->result.ok);
-  EXPECT_TRUE(contains(t->diags.render(), "writing to target variables is not supported, even with -g"))
-      << t->diags.render();
+// Guru mode: a parameter's register or $return's register; kernel memory
+// (a member, a stack argument) is refused, as is a parameter of a .return
+// probe (an entry copy) and a tracepoint's argument (a copy).
+TEST(Codegen, WritingTargetVariablesInGuruMode) {
+  auto t = translateWithKernel("probe kernel.function(\"vfs_read\") { $count = 4; $count++ }\n"
+                               "probe kernel.function(\"vfs_read\").return { $return = -5 }\n");
+  ASSERT_TRUE(t->result.ok) << t->diags.render();
+  const std::string &c = t->result.c;
+  EXPECT_TRUE(contains(c, "s64 t0 = 4LL;")) << c;
+  EXPECT_TRUE(contains(c, "mstap_reg_set_arg(c, 2, t0); /* $count */")) << c;
+  EXPECT_TRUE(contains(c, "mstap_reg_set_return(c, t")) << c;
+  auto r = translateWithKernel("probe kernel.function(\"vfs_read\").return { $count = 1 }\n"
+                               "probe kernel.function(\"vfs_read\") { $file->f_flags |= 1 }\n");
+  EXPECT_FALSE(r->result.ok);
+  std::string text = r->diags.render();
+  EXPECT_TRUE(contains(text, "'$count' cannot be written in a .return probe")) << text;
+  EXPECT_TRUE(contains(text, "'$file' cannot be written: it is kernel memory")) << text;
 }

@@ -73,6 +73,7 @@ struct UserProbes::State {
     type.spelling = t.spelling;
     type.size = t.size;
     type.isSigned = t.isSigned;
+    type.elements = static_cast<uint32_t>(std::min<uint64_t>(t.elements, UINT32_MAX));
     if (t.die <= UINT32_MAX) {
       type.scope = &binary;
       type.id = static_cast<uint32_t>(t.die);
@@ -86,6 +87,7 @@ struct UserProbes::State {
     type.spelling = t.spelling;
     type.size = t.size;
     type.isSigned = t.isSigned;
+    type.elements = t.elements;
     type.die = t.id;
     return type;
   }

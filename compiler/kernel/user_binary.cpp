@@ -241,7 +241,8 @@ UserType describe(const DWARFDie &declared) {
     uint64_t elementSize = element.isValid() ? unsignedAttribute(element, dw::DW_AT_byte_size) : 0;
     if (element.isValid() && element.getTag() == dw::DW_TAG_pointer_type && elementSize == 0)
       elementSize = 8;
-    type.size = static_cast<uint32_t>(std::min<uint64_t>(arrayElements(die) * elementSize, UINT32_MAX));
+    type.elements = arrayElements(die);
+    type.size = static_cast<uint32_t>(std::min<uint64_t>(type.elements * elementSize, UINT32_MAX));
     break;
   }
   case dw::DW_TAG_subroutine_type:

@@ -25,6 +25,7 @@ struct UserType {
   uint32_t size = 0;
   bool isSigned = false;
   uint64_t die = 0; // the DIE's offset in .debug_info, for pointee() and members(); 0: void
+  uint64_t elements = 0; // arrays: the length (0 when unknown)
 };
 
 struct UserParameter {

@@ -825,7 +825,7 @@ ast::TargetExpr::Component Transformer::transformTargetSuffix(P::TargetSuffixCon
   component.loc = loc(ctx);
   size_t first = tokenAt(ctx, 0)->getType();
   if (first == tokenTypes().arrow || first == tokenTypes().dot) {
-    component.member = tokenAt(ctx, 1)->getText();
+    component.member = ctx->getStop()->getText(); // an Identifier, or a keyword used as a name
     component.dot = first == tokenTypes().dot;
   } else
     component.index = transformExpression(ruleAt(ctx, 1));

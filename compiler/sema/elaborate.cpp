@@ -869,7 +869,7 @@ public:
     for (auto &m : matches) {
       std::string prefix = m.module.empty() ? head + "." : fmt::format("module(\"{}\").", m.module);
       ResolvedProbe r{fmt::format("{}{}(\"{}\"){}", prefix, what, m.function, suffix), written,
-                      suffix == ".return", std::move(m)};
+                      suffix == ".return", std::move(m), std::nullopt};
       if (what == "trace" && options_.kernel->prototype)
         if (auto proto = options_.kernel->prototype(*r.kernel); proto && proto->paramTypes.size() == proto->params.size()) {
           bool oneSlotEach = std::all_of(proto->paramTypes.begin(), proto->paramTypes.end(), [](const KernelType &t) {
@@ -1097,11 +1097,17 @@ private:
 
   // The calling-convention slot of parameter `index`, when every parameter
   // up to it takes exactly one register or stack slot.
+  // A function returning a struct or union of more than 16 bytes takes a
+  // hidden pointer to the result in the first register (x86-64 System V):
+  // the parameters start one slot later.
   static std::optional<int> slotOf(const KernelPrototype &proto, size_t index) {
     for (size_t i = 0; i <= index; ++i)
       if (i >= proto.paramTypes.size() || !scalar(proto.paramTypes[i]))
         return std::nullopt;
-    return static_cast<int>(index);
+    const auto &ret = proto.returnInfo;
+    bool hiddenPointer = ret && (ret->kind == KernelType::Kind::Struct || ret->kind == KernelType::Kind::Union) &&
+                         ret->size > 16;
+    return static_cast<int>(index) + (hiddenPointer ? 1 : 0);
   }
 
   // One point: fills `access` or returns the error.
