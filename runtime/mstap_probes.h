@@ -178,9 +178,9 @@ static noinline bool mstap_run_hit(const struct mstap_probe *probe,
 	c->nesting = 0;
 	c->frame_top = 0;
 	c->exit_called = 0;
-	mstap_out_init(&c->out, c->out_data, MSTAP_OUT_BYTES);
-	c->out.flush = mstap_out_flush_to_ring;
-	c->out.flush_context = c;
+	/* The print buffer's place and flush hook are set once (session.h). */
+	c->out.used = 0;
+	c->out.truncated = 0;
 
 	handler(c);
 
@@ -192,11 +192,7 @@ static noinline bool mstap_run_hit(const struct mstap_probe *probe,
 		mstap_report_error(c);
 	if (c->exit_called)
 		mstap_request_stop(true);
-	c->probe = NULL;
-	c->regs = NULL;
-	c->entry_data = NULL;
-	c->trace_args = NULL;
-	c->trace_arg_count = 0;
+	/* The fields of this hit stay: the next hit sets them all first. */
 	barrier();
 	WRITE_ONCE(c->busy, 0);
 	preempt_enable();

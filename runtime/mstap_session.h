@@ -424,6 +424,8 @@ static int mstap_alloc_runtime(const struct mstap_script *script)
 		c->frame_bytes = frame_bytes;
 		c->busy = 0;
 		mstap_out_init(&c->out, c->out_data, MSTAP_OUT_BYTES);
+		c->out.flush = mstap_out_flush_to_ring;
+		c->out.flush_context = c;
 	}
 	for (i = 0; i < script->probe_count; i++) {
 		struct mstap_registration *r = &mstap_rt.registrations[i];
