@@ -1,4 +1,5 @@
 #include "kernel/user_binary.h"
+#include "support/text.h"
 
 #include <llvm/BinaryFormat/ELF.h>
 #include <llvm/DebugInfo/DWARF/DWARFContext.h>
@@ -690,28 +691,13 @@ std::vector<const UserFunction *> UserBinary::match(const std::string &pattern) 
 }
 
 std::string UserBinary::similarFunctions(const std::string &name) const {
-  auto distance = [](const std::string &a, const std::string &b) {
-    std::vector<size_t> row(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j)
-      row[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-      size_t diagonal = row[0];
-      row[0] = i;
-      for (size_t j = 1; j <= b.size(); ++j) {
-        size_t above = row[j];
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-        diagonal = above;
-      }
-    }
-    return row[b.size()];
-  };
   std::vector<std::pair<size_t, std::string>> scored;
   std::string last;
   for (const UserFunction &f : functions_) {
     if (f.name == last)
       continue;
     last = f.name;
-    size_t d = distance(name, f.name);
+    size_t d = editDistance(name, f.name);
     if (d <= std::max<size_t>(2, name.size() / 3))
       scored.emplace_back(d, f.name);
   }

@@ -5,6 +5,7 @@
 
 #include "ast/ast.h"
 #include "support/diagnostics.h"
+#include "support/text.h"
 
 #include <functional>
 #include <map>
@@ -160,8 +161,6 @@ ElaborateResult elaborate(ast::Script &script, const ElaborateOptions &options, 
 // The -p2 listing: "# globals", "# functions", "# probes".
 std::string printElaborated(const ast::Script &script, const ElaborateResult &result);
 
-// Levenshtein distance, for "(similar: ...)" suggestions.
-size_t editDistance(const std::string &a, const std::string &b);
 // Up to five names from `candidates` close to `name`, comma-separated.
 std::string similarNames(const std::string &name, const std::vector<std::string> &candidates);
 
