@@ -78,6 +78,13 @@
 #if MSTAP_OUT_BYTES < 256 || MSTAP_OUT_BYTES > 65535 || MSTAP_OUT_BYTES * 2 > MSTAP_BUFFER_BYTES
 #error "MSTAP_OUT_BYTES must lie in 256..65535 and be at most half of MSTAP_BUFFER_BYTES"
 #endif
+/* Calls in flight whose entry values a process(...).return probe keeps. */
+#ifndef MSTAP_URETPROBE_SLOTS
+#define MSTAP_URETPROBE_SLOTS 1024
+#endif
+#if MSTAP_URETPROBE_SLOTS < 16 || MSTAP_URETPROBE_SLOTS > 65536
+#error "MSTAP_URETPROBE_SLOTS must lie in 16..65536"
+#endif
 #if MSTAP_MAXTRYLOCK < 1 || MSTAP_MAXNESTING < 1 || MSTAP_MAXACTION < 1
 #error "MSTAP_MAXTRYLOCK, MSTAP_MAXNESTING and MSTAP_MAXACTION must be positive"
 #endif
@@ -128,10 +135,10 @@ struct mstap_probe {
 	u16 lock_count;
 	const struct mstap_lock_use *locks;
 	/*
-	 * Kretprobes whose handler reads values saved at entry (@entry, and
-	 * parameters in .return probes): run at function entry with no locks,
-	 * it fills entry_data_size bytes that the return handler then reads
-	 * through c->entry_data.
+	 * Kretprobes and uretprobes whose handler reads values saved at entry
+	 * (@entry, and parameters in .return probes): run at function entry
+	 * with no locks, it fills entry_data_size bytes that the return handler
+	 * then reads through c->entry_data.
 	 */
 	void (*entry_handler)(struct mstap_context *c);
 	u32 entry_data_size;
@@ -179,7 +186,7 @@ struct mstap_context {
 	u32 frame_top;
 	char *frames;
 	struct mstap_out out;
-	void *entry_data;          /* kretprobes: the instance's saved values */
+	void *entry_data;          /* .return probes: the call's saved values */
 	/* Private to the runtime. */
 	u32 busy;                  /* 1 while a probe runs; only this CPU touches it */
 	u32 frame_bytes;           /* the length of `frames` */
@@ -220,6 +227,8 @@ struct mstap_timer {
 	u32 started;
 };
 
+struct mstap_uentry_table; /* mstap_probes.h */
+
 /* What the runtime registered for one probe of the script. */
 struct mstap_registration {
 	const struct mstap_probe *probe;
@@ -230,6 +239,7 @@ struct mstap_registration {
 	struct tracepoint *tracepoint;
 	struct mstap_timer *profile; /* timer.profile: one per possible CPU */
 	struct mstap_uprobe uprobe;  /* uprobes and uretprobes */
+	struct mstap_uentry_table *uentries; /* uretprobes with an entry_handler */
 };
 
 struct mstap_runtime {

@@ -16,6 +16,12 @@
 #include <linux/cpu.h>
 #include <linux/random.h>
 #include <linux/version.h>
+#include <linux/hash.h>
+#include <linux/spinlock.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <asm/irq_regs.h>
 
 /* Which phase a run of a probe belongs to. */
@@ -280,14 +286,230 @@ static int mstap_uprobe_handler(struct uprobe_consumer *uc,
 	return 0;
 }
 
+/*
+ * Entry values of process(...).return probes. A kretprobe instance carries
+ * its own data; a uretprobe has none. So an entry uprobe (the consumer's
+ * `handler`) saves them in a table of the registration, keyed by the task
+ * and its stack pointer at the call's entry, and the return handler finds
+ * them there: on x86-64 the entry sees %rsp at the return address, and
+ * after `ret` popped it the return sees %rsp one word higher. Recursion
+ * gives each call its own key.
+ *
+ * Bounded: MSTAP_URETPROBE_SLOTS slots. A task's slots lie in one window
+ * of MSTAP_UENTRY_WINDOW (64: the kernel's own limit of nested uretprobe
+ * returns per task) starting where its task pointer hashes, and a hit
+ * looks at no more than that window, under a spinlock.
+ *
+ * Calls that never return through the uretprobe (longjmp, exit() inside
+ * the function) leave their slot behind. As the kernel does with its own
+ * return instances, a slot is known dead when its task is exiting, or when
+ * it is its own task's at or below the stack pointer of a new entry (that
+ * frame is gone: the new one sits there) or below a returning frame. An
+ * entry takes a free or dead slot, and only then the oldest saved one,
+ * counted as a skipped probe since its return, if it comes, will not run.
+ * A slot being filled or read belongs to its task until released.
+ *
+ * A child forked inside a probed call returns through the uretprobe too,
+ * but as another task: it finds no slot, and its return does not run.
+ */
+#define MSTAP_UENTRY_WINDOW \
+	(MSTAP_URETPROBE_SLOTS < 64 ? MSTAP_URETPROBE_SLOTS : 64)
+
+enum mstap_uentry_state {
+	MSTAP_UENTRY_FREE,
+	MSTAP_UENTRY_FILLING, /* the entry handler writes its data */
+	MSTAP_UENTRY_SAVED,
+	MSTAP_UENTRY_READING, /* the return handler reads it */
+};
+
+/* Kept apart from the data so that a window's scan reads 2 KB. */
+struct mstap_uentry_slot {
+	struct task_struct *task; /* a reference while not FREE */
+	unsigned long sp;  /* the user stack pointer at the call's entry */
+	u64 stamp;         /* when saved: the oldest goes first */
+	u32 state;
+	u32 pad;
+};
+
+struct mstap_uentry_table {
+	raw_spinlock_t lock;
+	u64 next_stamp;
+	u32 data_bytes;    /* each slot's, a multiple of 8 */
+	char *data;        /* MSTAP_URETPROBE_SLOTS of data_bytes */
+	struct mstap_uentry_slot slots[MSTAP_URETPROBE_SLOTS];
+};
+
+static inline void *mstap_uentry_data(struct mstap_uentry_table *t,
+				      const struct mstap_uentry_slot *s)
+{
+	return t->data + (size_t)(s - t->slots) * t->data_bytes;
+}
+
+/* Process context; NULL when out of memory. */
+static struct mstap_uentry_table *mstap_uentry_alloc(u32 data_size)
+{
+	struct mstap_uentry_table *t = kvzalloc(sizeof(*t), GFP_KERNEL);
+
+	if (!t)
+		return NULL;
+	t->data_bytes = ALIGN(max_t(u32, data_size, 1), 8);
+	t->data = kvzalloc((size_t)t->data_bytes * MSTAP_URETPROBE_SLOTS,
+			   GFP_KERNEL);
+	if (!t->data) {
+		kvfree(t);
+		return NULL;
+	}
+	raw_spin_lock_init(&t->lock);
+	return t;
+}
+
+/* Process context, once no handler runs: drops the tasks and the table. */
+static void mstap_uentry_free(struct mstap_uentry_table *t)
+{
+	u32 i;
+
+	if (!t)
+		return;
+	for (i = 0; i < MSTAP_URETPROBE_SLOTS; i++)
+		if (t->slots[i].task)
+			put_task_struct(t->slots[i].task);
+	kvfree(t->data);
+	kvfree(t);
+}
+
+static inline bool mstap_uentry_task_dead(const struct task_struct *task)
+{
+	return (READ_ONCE(task->flags) & PF_EXITING) ||
+	       READ_ONCE(task->exit_state);
+}
+
+/*
+ * Claims a slot for this task's call at `sp` (state FILLING): the first
+ * free or dead one of the window, else the oldest saved one; NULL when
+ * every slot of the window is being filled or read. Task context (uprobe
+ * handlers run there), so a task reference it drops may be the last.
+ */
+static struct mstap_uentry_slot *
+mstap_uentry_claim(struct mstap_uentry_table *t, unsigned long sp)
+{
+	struct mstap_uentry_slot *pick = NULL, *oldest = NULL, *s;
+	struct task_struct *dropped = NULL;
+	u32 start = hash_ptr(current, 32) % MSTAP_URETPROBE_SLOTS, i;
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&t->lock, flags);
+	for (i = 0; i < MSTAP_UENTRY_WINDOW && !pick; i++) {
+		s = &t->slots[(start + i) % MSTAP_URETPROBE_SLOTS];
+		if (s->state == MSTAP_UENTRY_FREE)
+			pick = s;
+		else if (s->state != MSTAP_UENTRY_SAVED)
+			continue;
+		else if ((s->task == current && s->sp <= sp) ||
+			 mstap_uentry_task_dead(s->task))
+			pick = s;
+		else if (!oldest || s->stamp < oldest->stamp)
+			oldest = s;
+	}
+	if (!pick) {
+		pick = oldest;
+		mstap_count_skip(); /* an eviction, or no slot at all */
+	}
+	if (pick) {
+		dropped = pick->task;
+		pick->state = MSTAP_UENTRY_FILLING;
+		pick->task = current;
+		pick->sp = sp;
+		get_task_struct(current);
+	}
+	raw_spin_unlock_irqrestore(&t->lock, flags);
+	if (dropped)
+		put_task_struct(dropped);
+	return pick;
+}
+
+/* Ends a claim: the data is kept (SAVED) or the slot let go (FREE). */
+static void mstap_uentry_settle(struct mstap_uentry_table *t,
+				struct mstap_uentry_slot *s, bool keep)
+{
+	struct task_struct *dropped = NULL;
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&t->lock, flags);
+	if (keep) {
+		s->state = MSTAP_UENTRY_SAVED;
+		s->stamp = t->next_stamp++;
+	} else {
+		s->state = MSTAP_UENTRY_FREE;
+		dropped = s->task;
+		s->task = NULL;
+	}
+	raw_spin_unlock_irqrestore(&t->lock, flags);
+	if (dropped)
+		put_task_struct(dropped);
+}
+
+/* The saved slot of this task's call whose entry had %rsp `sp`, to read. */
+static struct mstap_uentry_slot *
+mstap_uentry_take(struct mstap_uentry_table *t, unsigned long sp)
+{
+	struct mstap_uentry_slot *found = NULL, *s;
+	u32 start = hash_ptr(current, 32) % MSTAP_URETPROBE_SLOTS, i;
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&t->lock, flags);
+	for (i = 0; i < MSTAP_UENTRY_WINDOW; i++) {
+		s = &t->slots[(start + i) % MSTAP_URETPROBE_SLOTS];
+		if (s->state == MSTAP_UENTRY_SAVED && s->task == current &&
+		    s->sp == sp) {
+			s->state = MSTAP_UENTRY_READING;
+			found = s;
+			break;
+		}
+	}
+	raw_spin_unlock_irqrestore(&t->lock, flags);
+	return found;
+}
+
+static int mstap_uretprobe_entry_handler(struct uprobe_consumer *uc,
+					 struct pt_regs *regs)
+{
+	struct mstap_registration *r =
+		container_of(uc, struct mstap_registration, uprobe.consumer);
+	struct mstap_uentry_slot *s;
+	bool saved;
+
+	if (atomic_read(&mstap_rt.phase) != MSTAP_PHASE_RUNNING)
+		return 0;
+	s = mstap_uentry_claim(r->uentries, user_stack_pointer(regs));
+	if (!s)
+		return 0;
+	saved = mstap_run_hit(r->probe, r->probe->entry_handler, regs, NULL, 0,
+			      MSTAP_RUN_EVENT, mstap_uentry_data(r->uentries, s));
+	mstap_uentry_settle(r->uentries, s, saved);
+	/* Never UPROBE_HANDLER_REMOVE: that would drop the breakpoint. */
+	return 0;
+}
+
 static int mstap_uretprobe_handler(struct uprobe_consumer *uc,
 				   unsigned long func, struct pt_regs *regs)
 {
 	struct mstap_registration *r =
 		container_of(uc, struct mstap_registration, uprobe.consumer);
+	struct mstap_uentry_slot *s;
 
 	(void)func;
-	mstap_run_probe(r->probe, regs, MSTAP_RUN_EVENT);
+	if (!r->uentries) {
+		mstap_run_probe(r->probe, regs, MSTAP_RUN_EVENT);
+		return 0;
+	}
+	/* No saved values (the entry was skipped or failed): no run. */
+	s = mstap_uentry_take(r->uentries,
+			      user_stack_pointer(regs) - sizeof(unsigned long));
+	if (!s)
+		return 0;
+	mstap_run_hit(r->probe, r->probe->handler, regs, NULL, 0,
+		      MSTAP_RUN_EVENT, mstap_uentry_data(r->uentries, s));
+	mstap_uentry_settle(r->uentries, s, false);
 	return 0;
 }
 
@@ -469,12 +691,25 @@ static int mstap_register_probe(struct mstap_registration *r)
 		if (!probe->path || probe->path[0] != '/')
 			return -EINVAL;
 		memset(&r->uprobe, 0, sizeof(r->uprobe));
-		if (probe->kind == MSTAP_PROBE_UPROBE)
+		if (probe->kind == MSTAP_PROBE_UPROBE) {
 			r->uprobe.consumer.handler = mstap_uprobe_handler;
-		else
+		} else {
 			r->uprobe.consumer.ret_handler = mstap_uretprobe_handler;
-		return mstap_uprobe_register(&r->uprobe, probe->path,
-					     probe->offset);
+			if (probe->entry_handler) {
+				r->uentries = mstap_uentry_alloc(probe->entry_data_size);
+				if (!r->uentries)
+					return -ENOMEM;
+				r->uprobe.consumer.handler =
+					mstap_uretprobe_entry_handler;
+			}
+		}
+		status = mstap_uprobe_register(&r->uprobe, probe->path,
+					       probe->offset);
+		if (status) {
+			mstap_uentry_free(r->uentries);
+			r->uentries = NULL;
+		}
+		return status;
 	case MSTAP_PROBE_TRACEPOINT: {
 		struct mstap_tracepoint_search search = { probe->symbol, NULL };
 
@@ -562,8 +797,11 @@ static void mstap_unregister_all(void)
 			atomic_add(r->kretprobe.nmissed + (int)r->kretprobe.kp.nmissed,
 				   &mstap_rt.skipped);
 		else if (r->probe->kind == MSTAP_PROBE_UPROBE ||
-			 r->probe->kind == MSTAP_PROBE_URETPROBE)
+			 r->probe->kind == MSTAP_PROBE_URETPROBE) {
 			mstap_uprobe_release(&r->uprobe);
+			mstap_uentry_free(r->uentries);
+			r->uentries = NULL;
+		}
 		r->registered = 0;
 	}
 }

@@ -1806,22 +1806,17 @@ CodegenResult Generator::run() {
                                    p.loc().column);
     std::string saved = handler + "_saved";
     if (!entry.fields.empty()) {
-      bool allReturn = true, user = false;
-      for (const ProbeOut &d : mine) {
-        allReturn = allReturn && d.kind == "MSTAP_PROBE_KRETPROBE";
-        user = user || d.kind == "MSTAP_PROBE_URETPROBE";
-      }
-      if (user)
-        error(entry.firstUse, "@entry is not available in process(...).return probes yet: a uretprobe has no "
-                              "entry handler to save values in; read them in a .call probe");
-      else if (!allReturn)
+      bool allReturn = true;
+      for (const ProbeOut &d : mine)
+        allReturn = allReturn && (d.kind == "MSTAP_PROBE_KRETPROBE" || d.kind == "MSTAP_PROBE_URETPROBE");
+      if (!allReturn)
         error(entry.firstUse, "a probe that reads values at entry (@entry, or target variables in .return probes) "
                               "must have only .return points: write two probes");
       if (!closure(*entry.emitter).empty())
         error(entry.firstUse, "@entry(...) cannot read or write globals, directly or through a function: the "
                               "entry handler takes no locks; save a target variable and use globals at return");
-      // Kretprobes preallocate this for every call in flight (maxactive):
-      // keep it small.
+      // Kretprobes preallocate this for every call in flight (maxactive),
+      // uretprobes for MSTAP_URETPROBE_SLOTS calls: keep it small.
       size_t savedBytes = 0;
       for (const std::string &field : entry.fields)
         savedBytes += field.rfind("char", 0) == 0 ? 512 : 8;

@@ -46,18 +46,6 @@ std::string readFirstBytes(const std::string &path, size_t limit) {
   return text;
 }
 
-// The value of `#define UTS_RELEASE "..."`.
-std::string utsRelease(const std::string &header) {
-  std::string text = readFirstBytes(header, 4096);
-  size_t at = text.find("UTS_RELEASE");
-  if (at == std::string::npos)
-    return "";
-  size_t open = text.find('"', at), close = open == std::string::npos ? open : text.find('"', open + 1);
-  if (close == std::string::npos)
-    return "";
-  return text.substr(open + 1, close - open - 1);
-}
-
 // The compiler named by CONFIG_CC_VERSION_TEXT="gcc-12 (Debian ...) 12.2.0".
 std::string configuredCompiler(const std::string &config) {
   std::ifstream in(config);
@@ -84,6 +72,18 @@ std::string onPath(const std::string &program) {
 }
 
 } // namespace
+
+std::string utsRelease(const std::string &header) {
+  std::string text = readFirstBytes(header, 4096);
+  size_t at = text.find("UTS_RELEASE");
+  if (at == std::string::npos)
+    return "";
+  size_t open = text.find('"', at), close = open == std::string::npos ? open : text.find('"', open + 1);
+  if (close == std::string::npos)
+    return "";
+  return text.substr(open + 1, close - open - 1);
+}
+
 
 bool BuildEnvironment::ok() const {
   for (const auto &c : checks)

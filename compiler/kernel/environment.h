@@ -33,6 +33,11 @@ struct BuildEnvironment {
 // call exists. `osRelease` is the text of /etc/os-release (it picks the fix).
 BuildEnvironment checkBuildEnvironment(const KernelTarget &target, const std::string &osRelease);
 
+// The value of `#define UTS_RELEASE "..."` in a build tree's
+// include/generated/utsrelease.h ("" when unreadable): the release modules
+// built there carry in their vermagic.
+std::string utsRelease(const std::string &header);
+
 // The command that installs a kernel's headers on this distribution.
 std::string headersInstallCommand(const std::string &osRelease, const std::string &release);
 

@@ -1,6 +1,7 @@
 #include "kernel/target.h"
 
 #include "kernel/files.h"
+#include "kernel/environment.h"
 
 #include <filesystem>
 #include <sys/utsname.h>
@@ -32,12 +33,18 @@ OrError<KernelTarget> resolveKernelTarget(const std::string &releaseOrBuildDir, 
     target.buildDir = buildDir.lexically_normal().string();
     while (target.buildDir.size() > 1 && target.buildDir.back() == '/')
       target.buildDir.pop_back();
+    // utsrelease.h first: it is what the modules' vermagic says. Debian's
+    // header trees keep the upstream version in kernel.release ("6.1.192"
+    // for 6.1.0-56-amd64); a tree from `make` has both the same.
+    target.release = utsRelease(target.buildDir + "/include/generated/utsrelease.h");
     std::string releaseFile = target.buildDir + "/include/config/kernel.release";
-    OrError<std::string> release = readWholeFile(releaseFile);
-    if (!release.ok())
-      return Result::failure("cannot tell the release of kernel build tree " + target.buildDir + ": " +
-                             release.error() + " (has the kernel been built there?)");
-    target.release = *release;
+    if (target.release.empty()) {
+      OrError<std::string> release = readWholeFile(releaseFile);
+      if (!release.ok())
+        return Result::failure("cannot tell the release of kernel build tree " + target.buildDir + ": " +
+                               release.error() + " (has the kernel been built there?)");
+      target.release = *release;
+    }
     while (!target.release.empty() && (target.release.back() == '\n' || target.release.back() == ' '))
       target.release.pop_back();
     if (target.release.empty())

@@ -53,6 +53,18 @@ TEST(KernelTarget, BuildTreeGivesItsReleaseAndFiles) {
   EXPECT_EQ(target->modulesDir, "/lib/modules/6.9.0-custom");
 }
 
+// Debian's header trees: kernel.release holds the upstream version, the
+// release modules must match (uname -r, vermagic) is in utsrelease.h.
+TEST(KernelTarget, BuildTreeReleaseComesFromUtsRelease) {
+  TempDir build;
+  build.write("include/config/kernel.release", "6.1.192-rt64\n");
+  build.write("include/generated/utsrelease.h", "#define UTS_RELEASE \"6.1.0-56-rt-amd64\"\n");
+  OrError<KernelTarget> target = resolveKernelTarget(build.path(), "/");
+  ASSERT_TRUE(target.ok()) << target.error();
+  EXPECT_EQ(target->release, "6.1.0-56-rt-amd64");
+  EXPECT_EQ(target->modulesDir, "/lib/modules/6.1.0-56-rt-amd64");
+}
+
 TEST(KernelTarget, ErrorsSayWhatIsWrong) {
   TempDir empty;
   OrError<KernelTarget> notBuilt = resolveKernelTarget(empty.path(), "/");

@@ -1137,10 +1137,6 @@ private:
     if (!proto)
       return fmt::format("cannot read '{}' in '{}': the DWARF of '{}' does not describe '{}'", e.name,
                          point.point, point.user->binary, function);
-    if (point.isReturn && e.name != "$return")
-      return fmt::format("'{}' in '{}': mstap cannot save a user function's parameters at its entry for its "
-                         "return yet (a uretprobe has no entry handler); read it in a .call probe",
-                         e.name, point.point);
     pointeeOf_ = &options_.user->pointee;
     membersOf_ = &options_.user->members;
     access.userMemory = true;

@@ -68,8 +68,12 @@ int main(int argc, char **argv)
 {
 	struct point second = { 30, 40, "second", NULL, 2, 9 };
 	struct point first = { 10, 20, "origin", &second, 5, 17 };
+	int depth(int n); /* defined below main: the lines above stay put */
+	int stress(const char *mode);
 
-	(void)argv;
+	if (argc > 1)
+		return stress(argv[1]);
+
 	sink += add(2, 3);
 	sink += add(40, argc);
 	sink += scale(-7, 3);
@@ -78,6 +82,64 @@ int main(int argc, char **argv)
 	sink += many(1, 2, 3, 4, 5, 6, 7, 80000000000L);
 	sink += (long)halve(5.0);
 	sink += by_value(first);
+	sink += depth(3);
 	nothing();
+	return 0;
+}
+
+/* Recursive: a .return probe must see each call's own entry values. */
+__attribute__((noinline)) int depth(int n)
+{
+	return n > 0 ? depth(n - 1) + 1 : 0;
+}
+
+/*
+ * Calls that never return, for the table that keeps .return probes' entry
+ * values: "jumps" leaves 1000 recursions of escape() by longjmp, "exits"
+ * forks 200 children that each exit inside quit(). Then add(1, 2).
+ */
+#include <setjmp.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static jmp_buf escape_point;
+static volatile int escaping = 1;
+
+__attribute__((noinline)) int escape(int n)
+{
+	if (n > 0)
+		return escape(n - 1) + 1;
+	if (escaping)
+		longjmp(escape_point, 1);
+	return 0;
+}
+
+__attribute__((noinline)) void quit(int status)
+{
+	_exit(status);
+}
+
+int stress(const char *mode)
+{
+	int i;
+
+	if (strcmp(mode, "jumps") == 0) {
+		for (i = 0; i < 1000; i++)
+			if (setjmp(escape_point) == 0)
+				sink += escape(i % 50);
+	} else if (strcmp(mode, "exits") == 0) {
+		for (i = 0; i < 200; i++) {
+			pid_t child = fork();
+
+			if (child == 0)
+				quit(0);
+			if (child > 0)
+				waitpid(child, NULL, 0);
+		}
+	} else {
+		return 2;
+	}
+	sink += add(1, 2);
 	return 0;
 }
