@@ -6,6 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config python3
   antlr4 libantlr4-runtime-dev          # the grammar tool (4.7.2) and runtime (4.9)
   llvm-14-dev llvm-14-tools             # LLVM libraries; FileCheck and lit for the tests
+  libncurses-dev                        # -ltinfo, which LLVM's static Support library calls
   clang-14 libclang-rt-14-dev           # the libFuzzer front-end target
   libfmt-dev libgtest-dev libbenchmark-dev
   libbpf-dev liblzma-dev libzstd-dev zlib1g-dev liblz4-dev   # BTF, and kernel-image payloads
