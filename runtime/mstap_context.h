@@ -151,6 +151,12 @@ struct mstap_probe {
 	void *tracepoint_hook;
 	const char *path; /* uprobes: the program's absolute path */
 	u64 offset;       /* uprobes: the probed instruction's offset in that file */
+	/*
+	 * Kprobes, optional: a generated pre-handler that runs this probe's
+	 * hit with the handler called directly (mstap_kprobe_hit); NULL: the
+	 * runtime's own, which finds the probe through its registration.
+	 */
+	int (*kprobe_handler)(struct kprobe *kp, struct pt_regs *regs);
 };
 
 /*

@@ -53,7 +53,7 @@ static inline void mstap_count_skip(void)
 	mstap_request_stop(true);
 }
 
-static inline void mstap_release_locks(const struct mstap_probe *probe,
+static __always_inline void mstap_release_locks(const struct mstap_probe *probe,
 				       u32 count)
 {
 	struct mstap_rwlock *locks = mstap_rt.script->locks;
@@ -69,7 +69,7 @@ static inline void mstap_release_locks(const struct mstap_probe *probe,
 }
 
 /* Takes the probe's locks in array order; all or none. */
-static inline bool mstap_take_locks(const struct mstap_probe *probe)
+static __always_inline bool mstap_take_locks(const struct mstap_probe *probe)
 {
 	struct mstap_rwlock *locks = mstap_rt.script->locks;
 	u32 i;
@@ -123,13 +123,18 @@ static noinline void mstap_report_error(struct mstap_context *c)
  * `args` (`arg_count` of them) are a tracepoint's arguments, else NULL.
  * Callable from any context; preemption is disabled around it. True when
  * the handler ran to its end without an error.
+ *
+ * Always inlined: a generated kprobe pre-handler (MODULE.md section 4)
+ * calls it with its own descriptor and handler, both constants, so the
+ * compiler folds the lock list and the kind checks and calls the handler
+ * directly, or inlines it; the runtime's hooks call it through
+ * mstap_run_hit() below.
  */
-static noinline bool mstap_run_hit(const struct mstap_probe *probe,
-				   void (*handler)(struct mstap_context *c),
-				   struct pt_regs *regs,
-				   const u64 *args, u32 arg_count,
-				   enum mstap_run_kind kind,
-				   void *entry_data)
+static __always_inline bool
+mstap_run_hit_inline(const struct mstap_probe *probe,
+		     void (*handler)(struct mstap_context *c),
+		     struct pt_regs *regs, const u64 *args, u32 arg_count,
+		     enum mstap_run_kind kind, void *entry_data)
 {
 	struct mstap_context *c;
 	int phase = atomic_read(&mstap_rt.phase);
@@ -203,6 +208,29 @@ static noinline bool mstap_run_hit(const struct mstap_probe *probe,
 	WRITE_ONCE(c->busy, 0);
 	preempt_enable();
 	return ok;
+}
+
+static noinline bool mstap_run_hit(const struct mstap_probe *probe,
+				   void (*handler)(struct mstap_context *c),
+				   struct pt_regs *regs,
+				   const u64 *args, u32 arg_count,
+				   enum mstap_run_kind kind,
+				   void *entry_data)
+{
+	return mstap_run_hit_inline(probe, handler, regs, args, arg_count,
+				    kind, entry_data);
+}
+
+/*
+ * The body of a generated kprobe pre-handler: one hit of the probe
+ * `probe` (a constant: &mstap_probes[N]) with its handler.
+ */
+static __always_inline void mstap_kprobe_hit(const struct mstap_probe *probe,
+					     void (*handler)(struct mstap_context *c),
+					     struct pt_regs *regs)
+{
+	mstap_run_hit_inline(probe, handler, regs, NULL, 0, MSTAP_RUN_EVENT,
+			     NULL);
 }
 
 static inline void mstap_run_probe(const struct mstap_probe *probe,
@@ -641,7 +669,8 @@ static int mstap_register_probe(struct mstap_registration *r)
 			return -EINVAL;
 		memset(&r->kprobe, 0, sizeof(r->kprobe));
 		r->kprobe.symbol_name = probe->symbol;
-		r->kprobe.pre_handler = mstap_kprobe_handler;
+		r->kprobe.pre_handler = probe->kprobe_handler ?
+			probe->kprobe_handler : mstap_kprobe_handler;
 		return register_kprobe(&r->kprobe);
 	case MSTAP_PROBE_KRETPROBE:
 		if (!probe->symbol || !probe->symbol[0])
