@@ -21,6 +21,7 @@
 #include <linux/workqueue.h>
 #include <linux/hrtimer.h>
 #include <linux/kprobes.h>
+#include <linux/irq_work.h>
 #include <linux/tracepoint.h>
 #include <linux/proc_fs.h>
 #include <linux/preempt.h>
@@ -263,6 +264,7 @@ struct mstap_runtime {
 	struct mutex read_lock;    /* one reader of `output` at a time */
 	wait_queue_head_t wait;    /* readers and pollers of `output` */
 	struct delayed_work waker; /* wakes pollers every few ms while running */
+	struct irq_work output_kick; /* wakes the reader when the ring is half full */
 	u32 waker_live;
 	u32 waker_delay_ms;        /* the waker's next delay: short while output flows */
 	struct proc_dir_entry *dir;

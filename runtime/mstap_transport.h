@@ -28,6 +28,8 @@
 #define MSTAP_TRANSPORT_H
 
 #include "mstap_context.h"
+
+#include <linux/irq_work.h>
 #include <linux/irqflags.h>
 
 #define MSTAP_RING_MASK ((u64)MSTAP_BUFFER_BYTES - 1)
@@ -87,9 +89,11 @@ static inline void mstap_ring_count_loss(struct mstap_ring *ring, u32 length)
 /*
  * Appends one record; `reserve` bytes must stay free after it (0 only for
  * the runtime's closing lines). False when it was dropped and counted.
+ * *half_full is set when this record filled the ring past half.
  */
 static inline bool mstap_ring_append(struct mstap_ring *ring, u16 stream,
-				     const char *bytes, u32 length, u32 reserve)
+				     const char *bytes, u32 length, u32 reserve,
+				     bool *half_full)
 {
 	unsigned long flags;
 	u8 header[MSTAP_RECORD_HEADER];
@@ -110,6 +114,8 @@ static inline bool mstap_ring_append(struct mstap_ring *ring, u16 stream,
 				       length);
 			ring->head += MSTAP_RECORD_HEADER + length;
 			placed = true;
+			*half_full = used < MSTAP_BUFFER_BYTES / 2 &&
+				     ring->head - ring->tail >= MSTAP_BUFFER_BYTES / 2;
 		}
 		mstap_ring_unlock(ring);
 	}
@@ -121,12 +127,17 @@ static inline bool mstap_ring_append(struct mstap_ring *ring, u16 stream,
 
 /*
  * Commits `length` bytes to `stream` as records of at most 65535 bytes.
- * Safe in any context: bounded work, no sleeping, no waking.
+ * Safe in any context: bounded work, no sleeping. No waking either, with
+ * one exception: the record that fills the ring past half queues an
+ * irq_work (NMI-safe) that wakes the reader at once, so that a burst after
+ * an idle spell (when the waker looks only every MSTAP_RECHECK_IDLE_MS)
+ * is drained before the ring fills.
  */
 static inline void mstap_commit_reserved(u16 stream, const char *bytes,
 					 u32 length, u32 reserve)
 {
 	struct mstap_ring *ring = &mstap_rt.ring;
+	bool half_full = false;
 
 	if (!ring->data)
 		return;
@@ -134,10 +145,13 @@ static inline void mstap_commit_reserved(u16 stream, const char *bytes,
 		u32 piece = length < MSTAP_RECORD_MAX_DATA ? length :
 							      MSTAP_RECORD_MAX_DATA;
 
-		mstap_ring_append(ring, stream, bytes, piece, reserve);
+		mstap_ring_append(ring, stream, bytes, piece, reserve,
+				  &half_full);
 		bytes += piece;
 		length -= piece;
 	}
+	if (unlikely(half_full))
+		irq_work_queue(&mstap_rt.output_kick);
 }
 
 static inline void mstap_commit(u16 stream, const char *bytes, u32 length)
