@@ -1,12 +1,14 @@
 #include "driver/kernel_probes.h"
 
 #include "kernel/kernel_functions.h"
+#include "kernel/trace_groups.h"
 
 #include <bpf/btf.h>
 #include <fmt/format.h>
 
 #include <fnmatch.h>
 #include <optional>
+#include <set>
 
 namespace mstap {
 
@@ -51,12 +53,14 @@ struct KernelProbes::State {
       out.push_back({module, f->name, f});
   }
 
-  // A tracepoint and the BTF its argument types are in.
+  // A tracepoint, the BTF its argument types are in, and its group.
   struct TraceEntry {
     kernel::Tracepoint tracepoint;
     const kernel::Btf *btf = nullptr;
+    std::string group; // empty when the header tree does not say
   };
   std::optional<std::vector<TraceEntry>> traceEntries; // every tracepoint, read once
+  std::optional<kernel::TraceGroups> traceGroups;      // read with them
 
   static std::optional<KernelPrototype> tracepointPrototype(const TraceEntry &entry) {
     if (!entry.tracepoint.prototypeKnown)
@@ -126,7 +130,9 @@ struct KernelProbes::State {
   }
 
   // Tracepoints, from the "btf_trace_NAME" typedefs the kernel's BTF holds
-  // for each of them: no symbol table is needed.
+  // for each of them: no symbol table is needed. Their groups come from the
+  // header tree. "NAME" patterns match names alone; "GROUP:NAME" patterns
+  // both parts, so a tracepoint of unknown group matches none of them.
   bool tracepoints(const std::string &pattern, std::vector<KernelMatch> &out, std::string &error) {
     const auto &btf = kernel->btf();
     if (!btf) {
@@ -134,19 +140,55 @@ struct KernelProbes::State {
                           kernel->target().release);
       return false;
     }
-    // "sched:sched_switch": tracepoint names are unique without their group.
-    std::string name = pattern.substr(pattern.find(':') == std::string::npos ? 0 : pattern.find(':') + 1);
+    size_t colon = pattern.find(':');
+    bool withGroup = colon != std::string::npos;
+    std::string groupPattern = withGroup ? pattern.substr(0, colon) : "";
+    std::string namePattern = withGroup ? pattern.substr(colon + 1) : pattern;
     if (!traceEntries) {
+      traceGroups = kernel::loadTraceGroups(kernel->target());
       traceEntries.emplace();
-      for (auto &tp : btf->tracepoints())
-        traceEntries->push_back({std::move(tp), btf.get()});
-    }
-    for (const TraceEntry &entry : *traceEntries)
-      if (fnmatch(name.c_str(), entry.tracepoint.name.c_str(), 0) == 0) {
-        KernelMatch m{"", entry.tracepoint.name, &entry};
-        m.isTracepoint = true;
-        out.push_back(std::move(m));
+      for (auto &tp : btf->tracepoints()) {
+        auto group = traceGroups->groupOf.find(tp.name);
+        std::string groupName = group == traceGroups->groupOf.end() ? "" : group->second;
+        traceEntries->push_back({std::move(tp), btf.get(), std::move(groupName)});
       }
+    }
+    size_t before = out.size();
+    std::vector<std::string> ungrouped; // names that matched, of unknown group
+    std::set<std::string> otherGroups;  // groups of those whose name matched but group did not
+    for (const TraceEntry &entry : *traceEntries) {
+      if (fnmatch(namePattern.c_str(), entry.tracepoint.name.c_str(), 0) != 0)
+        continue;
+      if (withGroup && entry.group.empty()) {
+        ungrouped.push_back(entry.tracepoint.name);
+        continue;
+      }
+      if (withGroup && fnmatch(groupPattern.c_str(), entry.group.c_str(), 0) != 0) {
+        otherGroups.insert(entry.group);
+        continue;
+      }
+      KernelMatch m{"", entry.tracepoint.name, &entry};
+      m.isTracepoint = true;
+      m.group = entry.group;
+      out.push_back(std::move(m));
+    }
+    if (out.size() != before)
+      return true;
+    // Nothing matched: say why, when the name alone would have.
+    std::string which = ungrouped.size() == 1 ? fmt::format("'{}' has", ungrouped.front())
+                                              : fmt::format("the {} tracepoints matching '{}' have", ungrouped.size(),
+                                                            namePattern);
+    if (!otherGroups.empty())
+      error = fmt::format("tracepoints matching '{}' are in group{} {}", namePattern,
+                          otherGroups.size() == 1 ? "" : "s", fmt::join(otherGroups, ", "));
+    else if (!ungrouped.empty() && traceGroups->roots.empty())
+      error = fmt::format("{} no known group: mstap reads groups from the kernel's trace headers, and found no "
+                          "header tree for {} (install its headers); name the tracepoint without a group",
+                          which, kernel->target().release);
+    else if (!ungrouped.empty())
+      error = fmt::format("{} no known group: no trace header under {} defines {} as an event; name the "
+                          "tracepoint without a group",
+                          which, fmt::join(traceGroups->roots, ", "), ungrouped.size() == 1 ? "it" : "them");
     return true;
   }
 
@@ -213,6 +255,16 @@ std::vector<std::string> KernelProbes::report() const {
     lines.push_back(note);
   for (const auto &note : state_->notes)
     lines.push_back(note);
+  if (const auto &groups = state_->traceGroups) {
+    size_t grouped = 0;
+    for (const auto &entry : *state_->traceEntries)
+      grouped += !entry.group.empty();
+    lines.push_back(fmt::format("tracepoint groups: {} of {} tracepoints, from {} files under {} in {:.0f} ms",
+                                grouped, state_->traceEntries->size(), groups->headers,
+                                groups->roots.empty() ? std::string("no header tree")
+                                                      : fmt::format("{}", fmt::join(groups->roots, ", ")),
+                                groups->milliseconds));
+  }
   if (state_->dropped)
     lines.push_back(fmt::format("{} functions matched by wildcards were left out: they cannot be kprobed",
                                 state_->dropped));

@@ -228,7 +228,8 @@ std::string Session::searchPath() {
 }
 
 // -l PATTERN and -L PATTERN: the probe points a pattern expands to, one a
-// line, as stap lists them; -L adds each point's target variables.
+// line, as stap lists them (tracepoints with their group when the header tree
+// gives it); -L adds each point's target variables.
 int Session::listProbes() {
   const std::string &pattern = options_.listPattern.empty() ? options_.listVarsPattern : options_.listPattern;
   bool withVars = options_.listPattern.empty();

@@ -108,6 +108,15 @@ std::string headersInstallCommand(const std::string &osRelease, const std::strin
   return "apt install linux-headers-" + release;
 }
 
+std::vector<std::string> buildTreeCandidates(const KernelTarget &target) {
+  std::vector<std::string> candidates{target.buildDir};
+  if (target.sysroot != "/" && target.buildDir == target.modulesDir + "/build") {
+    candidates.push_back("/lib/modules/" + target.release + "/build");
+    candidates.push_back("/usr/src/linux-headers-" + target.release);
+  }
+  return candidates;
+}
+
 BuildEnvironment checkBuildEnvironment(const KernelTarget &target, const std::string &osRelease) {
   BuildEnvironment env;
   const std::string install = headersInstallCommand(osRelease, target.release);
@@ -116,15 +125,8 @@ BuildEnvironment checkBuildEnvironment(const KernelTarget &target, const std::st
     return ok;
   };
 
-  // The build tree: the one named, else the target's, else (for a sysroot
-  // that holds only the image) the host's headers for that release.
-  std::vector<std::string> candidates{target.buildDir};
-  if (target.sysroot != "/" && target.buildDir == target.modulesDir + "/build") {
-    candidates.push_back("/lib/modules/" + target.release + "/build");
-    candidates.push_back("/usr/src/linux-headers-" + target.release);
-  }
   std::string dangling;
-  for (const std::string &candidate : candidates) {
+  for (const std::string &candidate : buildTreeCandidates(target)) {
     std::error_code ec;
     if (fs::is_symlink(fs::symlink_status(candidate, ec)) && !fs::exists(candidate, ec)) {
       if (dangling.empty())

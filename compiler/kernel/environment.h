@@ -25,6 +25,11 @@ struct BuildEnvironment {
   bool ok() const;
 };
 
+// Where the build tree may be, in the order tried: the one named, else the
+// target's, else (for a sysroot that holds only the image) the host's
+// /lib/modules/RELEASE/build and /usr/src/linux-headers-RELEASE.
+std::vector<std::string> buildTreeCandidates(const KernelTarget &target);
+
 // Checks, in order: the build tree (SYSROOT/lib/modules/RELEASE/build, else
 // for a sysroot the host's /lib/modules/RELEASE/build and
 // /usr/src/linux-headers-RELEASE), that it is no dangling link, that .config,

@@ -7,8 +7,11 @@
 //     prototype NAME                NAME's C declaration
 //     modules [PATTERN]             module files matching PATTERN
 //     module-functions MODULE [PATTERN]
+//     trace-groups                  each BTF tracepoint with its group from the
+//                                   header tree ("-" when unknown), and coverage
 #include "kernel/kernel_functions.h"
 #include "kernel/target.h"
+#include "kernel/trace_groups.h"
 
 #include <cstdio>
 #include <cstring>
@@ -23,7 +26,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: mstap-kernel-tool [--sysroot DIR] [-r RELEASE|BUILD_DIR] [--no-cache] [-v] COMMAND [ARGS]\n"
                "commands: info | functions [PATTERN] | prototype NAME | modules [PATTERN] |\n"
-               "          module-functions MODULE [PATTERN]\n");
+               "          module-functions MODULE [PATTERN] | trace-groups\n");
   return 2;
 }
 
@@ -119,6 +122,25 @@ int main(int argc, char **argv) {
   }
   if (command == "functions") {
     return printMatches(kernel->matchFunctions(words.size() > 1 ? words[1] : "*"), verbose) ? 0 : 1;
+  }
+  if (command == "trace-groups") {
+    if (!kernel->btf()) {
+      std::fprintf(stderr, "error: kernel %s has no BTF\n", target->release.c_str());
+      return 1;
+    }
+    TraceGroups groups = loadTraceGroups(*target);
+    size_t tracepoints = 0, grouped = 0;
+    for (const Tracepoint &tp : kernel->btf()->tracepoints()) {
+      auto found = groups.groupOf.find(tp.name);
+      ++tracepoints;
+      grouped += found != groups.groupOf.end();
+      std::printf("%s\t%s\n", found == groups.groupOf.end() ? "-" : found->second.c_str(), tp.name.c_str());
+    }
+    for (const std::string &root : groups.roots)
+      std::fprintf(stderr, "header tree: %s\n", root.c_str());
+    std::fprintf(stderr, "%zu of %zu tracepoints with a group (%zu events in %zu headers, read in %.1f ms)\n",
+                 grouped, tracepoints, groups.groupOf.size(), groups.headers, groups.milliseconds);
+    return 0;
   }
   if (command == "prototype" && words.size() == 2) {
     const KernelFunction *function = kernel->find(words[1]);

@@ -847,12 +847,16 @@ public:
     }
     if (matches.empty()) {
       if (!pp.optional)
-        error(c[0].loc, fmt::format("no match for probe point '{}'", written));
+        error(c[0].loc, fmt::format("no match for probe point '{}'{}", written,
+                                    problem.empty() ? "" : " (" + problem + ")"));
       return;
     }
     for (auto &m : matches) {
       std::string prefix = m.module.empty() ? head + "." : fmt::format("module(\"{}\").", m.module);
-      ResolvedProbe r{fmt::format("{}{}(\"{}\"){}", prefix, what, m.function, suffix), written,
+      // A tracepoint shows its group when known, as stap lists it; the
+      // kernel registers it by its bare name (KernelMatch::function).
+      std::string name = m.group.empty() ? m.function : m.group + ":" + m.function;
+      ResolvedProbe r{fmt::format("{}{}(\"{}\"){}", prefix, what, name, suffix), written,
                       suffix == ".return", std::move(m), std::nullopt};
       if (what == "trace" && options_.kernel->prototype)
         if (auto proto = options_.kernel->prototype(*r.kernel); proto && proto->paramTypes.size() == proto->params.size()) {

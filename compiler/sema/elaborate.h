@@ -21,6 +21,7 @@ struct KernelMatch {
   std::string function; // or the tracepoint's name
   const void *handle = nullptr; // the source's own record, for prototype()
   bool isTracepoint = false;    // `function` names a tracepoint; its prototype is its arguments
+  std::string group = "";       // a tracepoint's TRACE_SYSTEM, when known: the point is "GROUP:NAME"
 };
 
 // A C type of the target kernel, as far as reading a value of it needs:
@@ -56,7 +57,8 @@ struct KernelPrototype {
 
 // Expands kernel probe points against the target kernel. `what` is
 // "function" or "trace"; `module` is a module pattern, or empty for the
-// kernel. Returns false with `error` when the target cannot be read.
+// kernel. Returns false with `error` when the target cannot be read; with no
+// match it may leave a hint in `error`.
 struct KernelFunctionSource {
   std::function<bool(const std::string &what, const std::string &module, const std::string &pattern,
                      std::vector<KernelMatch> &matches, std::string &error)>
