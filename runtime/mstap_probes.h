@@ -128,13 +128,17 @@ static noinline void mstap_report_error(struct mstap_context *c)
  * calls it with its own descriptor and handler, both constants, so the
  * compiler folds the lock list and the kind checks and calls the handler
  * directly, or inlines it; the runtime's hooks call it through
- * mstap_run_hit() below.
+ * mstap_run_hit() below. `kprobe_hit` (a constant) drops what a kprobe's
+ * pre-handler does not need: kprobes call it with preemption already
+ * disabled (Documentation/trace/kprobes.rst; each of the int3, ftrace and
+ * optimized paths does), and its handler reads neither tracepoint
+ * arguments nor entry values, so those fields are left as they are.
  */
 static __always_inline bool
 mstap_run_hit_inline(const struct mstap_probe *probe,
 		     void (*handler)(struct mstap_context *c),
 		     struct pt_regs *regs, const u64 *args, u32 arg_count,
-		     enum mstap_run_kind kind, void *entry_data)
+		     enum mstap_run_kind kind, void *entry_data, bool kprobe_hit)
 {
 	struct mstap_context *c;
 	int phase = atomic_read(&mstap_rt.phase);
@@ -162,10 +166,12 @@ mstap_run_hit_inline(const struct mstap_probe *probe,
 	 * write and has released the context when we take it. No atomic
 	 * instruction is needed, which keeps the cost of a hit down.
 	 */
-	preempt_disable();
+	if (!kprobe_hit)
+		preempt_disable();
 	c = mstap_rt.contexts[smp_processor_id()];
 	if (unlikely(!c || READ_ONCE(c->busy))) {
-		preempt_enable();
+		if (!kprobe_hit)
+			preempt_enable();
 		mstap_count_skip();
 		return false;
 	}
@@ -174,7 +180,8 @@ mstap_run_hit_inline(const struct mstap_probe *probe,
 	if (locked && unlikely(!mstap_take_locks(probe))) {
 		barrier();
 		WRITE_ONCE(c->busy, 0);
-		preempt_enable();
+		if (!kprobe_hit)
+			preempt_enable();
 		mstap_count_skip();
 		return false;
 	}
@@ -182,9 +189,11 @@ mstap_run_hit_inline(const struct mstap_probe *probe,
 	c->error_location = NULL;
 	c->probe = probe;
 	c->regs = regs;
-	c->entry_data = entry_data;
-	c->trace_args = args;
-	c->trace_arg_count = arg_count;
+	if (!kprobe_hit) {
+		c->entry_data = entry_data;
+		c->trace_args = args;
+		c->trace_arg_count = arg_count;
+	}
 	c->actions = 0;
 	c->nesting = 0;
 	c->frame_top = 0;
@@ -206,7 +215,8 @@ mstap_run_hit_inline(const struct mstap_probe *probe,
 	/* The fields of this hit stay: the next hit sets them all first. */
 	barrier();
 	WRITE_ONCE(c->busy, 0);
-	preempt_enable();
+	if (!kprobe_hit)
+		preempt_enable();
 	return ok;
 }
 
@@ -218,7 +228,7 @@ static noinline bool mstap_run_hit(const struct mstap_probe *probe,
 				   void *entry_data)
 {
 	return mstap_run_hit_inline(probe, handler, regs, args, arg_count,
-				    kind, entry_data);
+				    kind, entry_data, false);
 }
 
 /*
@@ -230,7 +240,7 @@ static __always_inline void mstap_kprobe_hit(const struct mstap_probe *probe,
 					     struct pt_regs *regs)
 {
 	mstap_run_hit_inline(probe, handler, regs, NULL, 0, MSTAP_RUN_EVENT,
-			     NULL);
+			     NULL, true);
 }
 
 static inline void mstap_run_probe(const struct mstap_probe *probe,

@@ -1594,6 +1594,10 @@ struct ProbeOut {
   size_t lockCount = 0;
   int traceArguments = -1; // tracepoints: ResolvedProbe::traceArguments
   std::string hook;        // tracepoints whose handler reads arguments: the generated hook
+  // Kprobes whose handler reads no tracepoint arguments and no entry
+  // values (it shares no handler with such points): may get a generated
+  // pre-handler, which leaves those fields of the context unset.
+  bool ownPreHandler = false;
 };
 
 // The function registered with a tracepoint whose probe reads its
@@ -1892,6 +1896,7 @@ CodegenResult Generator::run() {
         d.hook = fmt::format("{}_hook_{}", handler, &d - mine.data());
         probesText += tracepointHook(d.hook, d.point, d.traceArguments);
       }
+      d.ownPreHandler = !b.tracepoint_ && entry.fields.empty();
       descriptors.push_back(d);
     }
   }
@@ -2010,7 +2015,7 @@ CodegenResult Generator::run() {
   std::string preHandlerText;
   for (size_t i = 0; i < descriptors.size(); ++i) {
     const ProbeOut &d = descriptors[i];
-    if (d.kind != "MSTAP_PROBE_KPROBE" || kprobePoints[d.handler] > kMaxInlinedPoints)
+    if (d.kind != "MSTAP_PROBE_KPROBE" || !d.ownPreHandler || kprobePoints[d.handler] > kMaxInlinedPoints)
       continue;
     preHandlers[i] = fmt::format("{}_kprobe{}", d.handler, i);
     out += fmt::format("static int {}(struct kprobe *kp, struct pt_regs *regs);\n", preHandlers[i]);
