@@ -21,6 +21,7 @@
 #include <linux/workqueue.h>
 #include <linux/hrtimer.h>
 #include <linux/kprobes.h>
+#include <linux/percpu.h>
 #include <linux/irq_work.h>
 #include <linux/tracepoint.h>
 #include <linux/proc_fs.h>
@@ -276,6 +277,12 @@ struct mstap_runtime {
 };
 
 static struct mstap_runtime mstap_rt;
+/*
+ * Each CPU's context again, as a per-CPU pointer: a hit finds its own with
+ * one %gs-relative load instead of reading the CPU number and indexing
+ * `contexts`. Set and cleared with `contexts`.
+ */
+static DEFINE_PER_CPU(struct mstap_context *, mstap_cpu_context);
 
 /* The `mstap_target` module parameter (registered by MSTAP_MODULE_MAIN). */
 static long mstap_target;

@@ -53,11 +53,11 @@ static inline void mstap_count_skip(void)
 	mstap_request_stop(true);
 }
 
+/* `locks` is the script's lock array (mstap_rt.script->locks). */
 static __always_inline void mstap_release_locks(const struct mstap_probe *probe,
-				       u32 count)
+						struct mstap_rwlock *locks,
+						u32 count)
 {
-	struct mstap_rwlock *locks = mstap_rt.script->locks;
-
 	while (count > 0) {
 		const struct mstap_lock_use *use = &probe->locks[--count];
 
@@ -68,24 +68,28 @@ static __always_inline void mstap_release_locks(const struct mstap_probe *probe,
 	}
 }
 
-/* Takes the probe's locks in array order; all or none. */
-static __always_inline bool mstap_take_locks(const struct mstap_probe *probe)
+/*
+ * Takes the probe's locks in array order; all or none. `locks` holds
+ * `lock_count` locks: the script's (constants in a generated pre-handler).
+ */
+static __always_inline bool mstap_take_locks(const struct mstap_probe *probe,
+					     struct mstap_rwlock *locks,
+					     u32 lock_count)
 {
-	struct mstap_rwlock *locks = mstap_rt.script->locks;
 	u32 i;
 
 	for (i = 0; i < probe->lock_count; i++) {
 		const struct mstap_lock_use *use = &probe->locks[i];
 		bool taken;
 
-		if (unlikely(use->global >= mstap_rt.script->lock_count))
+		if (unlikely(use->global >= lock_count))
 			taken = false;
 		else if (use->write)
 			taken = mstap_rwlock_try_write(&locks[use->global]);
 		else
 			taken = mstap_rwlock_try_read(&locks[use->global]);
 		if (!taken) {
-			mstap_release_locks(probe, i);
+			mstap_release_locks(probe, locks, i);
 			return false;
 		}
 	}
@@ -138,7 +142,8 @@ static __always_inline bool
 mstap_run_hit_inline(const struct mstap_probe *probe,
 		     void (*handler)(struct mstap_context *c),
 		     struct pt_regs *regs, const u64 *args, u32 arg_count,
-		     enum mstap_run_kind kind, void *entry_data, bool kprobe_hit)
+		     enum mstap_run_kind kind, void *entry_data, bool kprobe_hit,
+		     struct mstap_rwlock *locks, u32 lock_count)
 {
 	struct mstap_context *c;
 	int phase = atomic_read(&mstap_rt.phase);
@@ -168,7 +173,7 @@ mstap_run_hit_inline(const struct mstap_probe *probe,
 	 */
 	if (!kprobe_hit)
 		preempt_disable();
-	c = mstap_rt.contexts[smp_processor_id()];
+	c = this_cpu_read(mstap_cpu_context);
 	if (unlikely(!c || READ_ONCE(c->busy))) {
 		if (!kprobe_hit)
 			preempt_enable();
@@ -177,7 +182,7 @@ mstap_run_hit_inline(const struct mstap_probe *probe,
 	}
 	WRITE_ONCE(c->busy, 1);
 	barrier();
-	if (locked && unlikely(!mstap_take_locks(probe))) {
+	if (locked && unlikely(!mstap_take_locks(probe, locks, lock_count))) {
 		barrier();
 		WRITE_ONCE(c->busy, 0);
 		if (!kprobe_hit)
@@ -205,7 +210,7 @@ mstap_run_hit_inline(const struct mstap_probe *probe,
 	handler(c);
 
 	if (locked)
-		mstap_release_locks(probe, probe->lock_count);
+		mstap_release_locks(probe, locks, probe->lock_count);
 	mstap_out_commit_all(&c->out);
 	ok = !c->error.message;
 	if (!ok)
@@ -228,19 +233,24 @@ static noinline bool mstap_run_hit(const struct mstap_probe *probe,
 				   void *entry_data)
 {
 	return mstap_run_hit_inline(probe, handler, regs, args, arg_count,
-				    kind, entry_data, false);
+				    kind, entry_data, false,
+				    mstap_rt.script->locks,
+				    mstap_rt.script->lock_count);
 }
 
 /*
  * The body of a generated kprobe pre-handler: one hit of the probe
- * `probe` (a constant: &mstap_probes[N]) with its handler.
+ * `probe` (a constant: &mstap_probes[N]) with its handler, and the
+ * script's locks (mstap_locks and its length, constants too).
  */
 static __always_inline void mstap_kprobe_hit(const struct mstap_probe *probe,
 					     void (*handler)(struct mstap_context *c),
-					     struct pt_regs *regs)
+					     struct pt_regs *regs,
+					     struct mstap_rwlock *locks,
+					     u32 lock_count)
 {
 	mstap_run_hit_inline(probe, handler, regs, NULL, 0, MSTAP_RUN_EVENT,
-			     NULL, true);
+			     NULL, true, locks, lock_count);
 }
 
 static inline void mstap_run_probe(const struct mstap_probe *probe,

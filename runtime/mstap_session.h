@@ -368,6 +368,7 @@ static void mstap_free_runtime(void)
 		for_each_possible_cpu(cpu) {
 			struct mstap_context *c = mstap_rt.contexts[cpu];
 
+			per_cpu(mstap_cpu_context, cpu) = NULL;
 			if (!c)
 				continue;
 			kvfree(c->frames);
@@ -433,6 +434,7 @@ static int mstap_alloc_runtime(const struct mstap_script *script)
 		mstap_out_init(&c->out, c->out_data, MSTAP_OUT_BYTES);
 		c->out.flush = mstap_out_flush_to_ring;
 		c->out.flush_context = c;
+		per_cpu(mstap_cpu_context, cpu) = c;
 	}
 	for (i = 0; i < script->probe_count; i++) {
 		struct mstap_registration *r = &mstap_rt.registrations[i];

@@ -88,16 +88,24 @@ static inline void mstap_ring_count_loss(struct mstap_ring *ring, u32 length)
 
 /*
  * Appends one record; `reserve` bytes must stay free after it (0 only for
- * the runtime's closing lines). False when it was dropped and counted.
- * *half_full is set when this record filled the ring past half.
+ * the runtime's closing lines). MSTAP_APPEND_DROPPED when it was dropped
+ * and counted; MSTAP_APPEND_HALF_FULL when it filled the ring past half.
+ * (A status, not an out-parameter: a local whose address is taken would
+ * give every probe hit a stack-protector check.)
  */
-static inline bool mstap_ring_append(struct mstap_ring *ring, u16 stream,
-				     const char *bytes, u32 length, u32 reserve,
-				     bool *half_full)
+enum mstap_append_status {
+	MSTAP_APPEND_PLACED,
+	MSTAP_APPEND_HALF_FULL,
+	MSTAP_APPEND_DROPPED,
+};
+
+static inline enum mstap_append_status
+mstap_ring_append(struct mstap_ring *ring, u16 stream, const char *bytes,
+		  u32 length, u32 reserve)
 {
+	enum mstap_append_status status = MSTAP_APPEND_DROPPED;
 	unsigned long flags;
 	u8 header[MSTAP_RECORD_HEADER];
-	bool placed = false;
 
 	header[0] = (u8)(stream & 0xff);
 	header[1] = (u8)(stream >> 8);
@@ -113,16 +121,17 @@ static inline bool mstap_ring_append(struct mstap_ring *ring, u16 stream,
 			mstap_ring_put(ring, ring->head + MSTAP_RECORD_HEADER, bytes,
 				       length);
 			ring->head += MSTAP_RECORD_HEADER + length;
-			placed = true;
-			*half_full = used < MSTAP_BUFFER_BYTES / 2 &&
-				     ring->head - ring->tail >= MSTAP_BUFFER_BYTES / 2;
+			status = used < MSTAP_BUFFER_BYTES / 2 &&
+					 ring->head - ring->tail >=
+						 MSTAP_BUFFER_BYTES / 2 ?
+				 MSTAP_APPEND_HALF_FULL : MSTAP_APPEND_PLACED;
 		}
 		mstap_ring_unlock(ring);
 	}
 	local_irq_restore(flags);
-	if (!placed)
+	if (status == MSTAP_APPEND_DROPPED)
 		mstap_ring_count_loss(ring, length);
-	return placed;
+	return status;
 }
 
 /*
@@ -145,8 +154,9 @@ static inline void mstap_commit_reserved(u16 stream, const char *bytes,
 		u32 piece = length < MSTAP_RECORD_MAX_DATA ? length :
 							      MSTAP_RECORD_MAX_DATA;
 
-		mstap_ring_append(ring, stream, bytes, piece, reserve,
-				  &half_full);
+		if (mstap_ring_append(ring, stream, bytes, piece, reserve) ==
+		    MSTAP_APPEND_HALF_FULL)
+			half_full = true;
 		bytes += piece;
 		length -= piece;
 	}

@@ -2020,7 +2020,8 @@ CodegenResult Generator::run() {
     preHandlers[i] = fmt::format("{}_kprobe{}", d.handler, i);
     out += fmt::format("static int {}(struct kprobe *kp, struct pt_regs *regs);\n", preHandlers[i]);
     preHandlerText += fmt::format("static int {}(struct kprobe *kp, struct pt_regs *regs)\n{{\n"
-                                  "\tmstap_kprobe_hit(&mstap_probes[{}], {}, regs);\n\treturn 0;\n}}\n"
+                                  "\tmstap_kprobe_hit(&mstap_probes[{}], {}, regs, mstap_locks, ARRAY_SIZE(mstap_locks));\n"
+                                  "\treturn 0;\n}}\n"
                                   "NOKPROBE_SYMBOL({});\n\n",
                                   preHandlers[i], i, d.handler, preHandlers[i]);
   }
@@ -2051,8 +2052,8 @@ CodegenResult Generator::run() {
     out += " },\n";
   }
   out += "};\n\n";
-  out += preHandlerText;
   out += fmt::format("static struct mstap_rwlock mstap_locks[{}];\n\n", std::max<size_t>(1, globalOrder_.size()));
+  out += preHandlerText;
 
   // Init and free.
   out += "static int mstap_init_globals(struct mstap_error *error)\n{\n\tint rc = 0;\n\n";
