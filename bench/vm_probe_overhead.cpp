@@ -14,7 +14,14 @@
 // no-probe run, over the hits counted), and the ratio mstap / hand-written.
 //
 //   mstap_vm_probe_bench [--sysroot DIR] [-r RELEASE] [--calls N] [--rounds R]
-//                        [--headers DIR] [--kvm] [-v]
+//                        [--headers DIR] [--kvm] [--icount] [-v]
+//
+// --icount runs qemu with `-icount shift=0,sleep=off`: the guest's clock
+// then advances one nanosecond per guest instruction, so every figure is a
+// count of instructions executed, the same from run to run whatever else
+// the host is doing (tcg timings on a shared host swing by 2x). It counts
+// instructions, not their cost: a locked or memory-heavy instruction weighs
+// as much as a register move.
 //
 // Defaults: MSTAP_TEST_SYSROOT / MSTAP_TEST_RELEASE, else 6.1.0-56-amd64 in
 // ~/.cache/mstap/kernels; 200,000 calls; 5 rounds. Under tcg (the default)
@@ -141,7 +148,7 @@ int main(int argc, char **argv) {
   std::string headers;
   long calls = 200000;
   int rounds = 5;
-  bool kvm = false, verbose = false;
+  bool kvm = false, verbose = false, icount = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](std::string &out) {
@@ -168,11 +175,13 @@ int main(int argc, char **argv) {
         return die("--rounds needs a positive number");
     } else if (arg == "--kvm") {
       kvm = true;
+    } else if (arg == "--icount") {
+      icount = true;
     } else if (arg == "-v") {
       verbose = true;
     } else {
       std::fprintf(stderr, "usage: %s [--sysroot DIR] [-r RELEASE] [--calls N] [--rounds R] [--headers DIR] "
-                           "[--kvm] [-v]\n", argv[0]);
+                           "[--kvm] [--icount] [-v]\n", argv[0]);
       return arg == "-h" || arg == "--help" ? 0 : 2;
     }
   }
@@ -260,6 +269,8 @@ int main(int argc, char **argv) {
   request.sysroot = sysroot;
   request.release = release;
   request.useKvm = kvm;
+  if (icount && !kvm)
+    request.qemuArguments = {"-icount", "shift=0,sleep=off"};
   request.timeoutSeconds = 120 + rounds * 3 * static_cast<int>(std::max(10L, calls / 20000));
   request.files = {{MSTAP_BENCH_GETPID_LOOP, loop},
                    {kprobeModule, "/root/getpid_kprobe.ko"},
@@ -349,8 +360,10 @@ int main(int argc, char **argv) {
   Row kprobe = summarize("kprobe"), mstap = summarize("mstap"), idle = summarize("idle");
 
   std::printf("\nProbe overhead on %s (%s%s), %ld getpid calls, median of %d rounds in one boot\n",
-              release.c_str(), kvm ? "kvm" : "tcg",
-              kvm ? "" : ": software emulation, absolute times are inflated many times over; compare the ratios",
+              release.c_str(), kvm ? "kvm" : icount ? "tcg -icount" : "tcg",
+              kvm      ? ""
+              : icount ? ": guest nanoseconds are guest instructions"
+                       : ": software emulation, absolute times are inflated many times over; compare the ratios",
               calls, rounds);
   std::printf("  %-34s %12s %14s %12s\n", "configuration", "ns/call", "overhead/hit", "hits");
   std::printf("  %-34s %12.1f %14s %12s\n", "no probe", baseline, "-", "-");

@@ -421,6 +421,7 @@ VmResult runInVm(const VmRequest &request) {
     options.argv.push_back("-cpu");
     options.argv.push_back(cpu);
   }
+  options.argv.insert(options.argv.end(), request.qemuArguments.begin(), request.qemuArguments.end());
   options.stdoutFd = messages.write.get();
   options.stderrFd = messages.write.get();
   options.inheritFds = {console.write.get(), output.write.get()};

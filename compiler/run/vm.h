@@ -47,6 +47,7 @@ struct VmRequest {
   int cpus = 1;
   std::string cpuModel; // qemu's -cpu; empty: qemu's default with tcg, "host" with kvm
   std::string kernelArguments; // appended to the kernel command line
+  std::vector<std::string> qemuArguments; // appended to qemu's (benchmarks: -icount)
   // Boot the vmlinux inside the image through its PVH entry instead of the
   // compressed image: under tcg this halves the boot (the guest no longer
   // unpacks an xz kernel). The vmlinux is kept in CACHE/vm/ between runs.
