@@ -136,7 +136,8 @@ static noinline void mstap_report_error(struct mstap_context *c)
  * pre-handler does not need: kprobes call it with preemption already
  * disabled (Documentation/trace/kprobes.rst; each of the int3, ftrace and
  * optimized paths does), and its handler reads neither tracepoint
- * arguments nor entry values, so those fields are left as they are.
+ * arguments nor entry values, so those fields are left as the last hit
+ * on this CPU left them: NULL (the generic path clears them at its end).
  */
 static __always_inline bool
 mstap_run_hit_inline(const struct mstap_probe *probe,
@@ -217,7 +218,17 @@ mstap_run_hit_inline(const struct mstap_probe *probe,
 		mstap_report_error(c);
 	if (c->exit_called)
 		mstap_request_stop(true);
-	/* The fields of this hit stay: the next hit sets them all first. */
+	/*
+	 * The other fields of this hit stay: the next hit sets them first.
+	 * These two are left NULL, because a kprobe's generated pre-handler
+	 * does not set them, and its handler must not find a tracepoint's
+	 * arguments (on a stack that is gone) or another call's entry values.
+	 */
+	if (!kprobe_hit) {
+		c->trace_args = NULL;
+		c->trace_arg_count = 0;
+		c->entry_data = NULL;
+	}
 	barrier();
 	WRITE_ONCE(c->busy, 0);
 	if (!kprobe_hit)
@@ -352,8 +363,9 @@ static int mstap_uprobe_handler(struct uprobe_consumer *uc,
  * the function) leave their slot behind. As the kernel does with its own
  * return instances, a slot is known dead when its task is exiting, or when
  * it is its own task's at or below the stack pointer of a new entry (that
- * frame is gone: the new one sits there) or below a returning frame. An
- * entry takes a free or dead slot, and only then the oldest saved one,
+ * frame is gone: the new one sits there) or below a returning frame; the
+ * task's own dead slots are freed as its entries and returns meet them.
+ * An entry takes a free or dead slot, and only then the oldest saved one,
  * counted as a skipped probe since its return, if it comes, will not run.
  * A slot being filled or read belongs to its task until released.
  *
@@ -432,32 +444,48 @@ static inline bool mstap_uentry_task_dead(const struct task_struct *task)
 }
 
 /*
- * Claims a slot for this task's call at `sp` (state FILLING): the first
- * free or dead one of the window, else the oldest saved one; NULL when
- * every slot of the window is being filled or read. Task context (uprobe
- * handlers run there), so a task reference it drops may be the last.
+ * Claims a slot for this task's call at `sp` (state FILLING). First every
+ * slot of this task at or below `sp` in the window is freed (those frames
+ * are gone, and a stale one with this very key must not be found by this
+ * call's return should its entry fail); then the first free slot is
+ * taken, else one of an exiting task, else the oldest saved one (counted
+ * as a skipped probe). NULL when every slot of the window is being filled
+ * or read. Task context (uprobe handlers run there), so a task reference
+ * it drops may be the last.
  */
 static struct mstap_uentry_slot *
 mstap_uentry_claim(struct mstap_uentry_table *t, unsigned long sp)
 {
-	struct mstap_uentry_slot *pick = NULL, *oldest = NULL, *s;
+	struct mstap_uentry_slot *pick = NULL, *dead = NULL, *oldest = NULL;
+	struct mstap_uentry_slot *s;
 	struct task_struct *dropped = NULL;
 	u32 start = hash_ptr(current, 32) % MSTAP_URETPROBE_SLOTS, i;
+	int own_dropped = 0;
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&t->lock, flags);
-	for (i = 0; i < MSTAP_UENTRY_WINDOW && !pick; i++) {
+	for (i = 0; i < MSTAP_UENTRY_WINDOW; i++) {
 		s = &t->slots[(start + i) % MSTAP_URETPROBE_SLOTS];
-		if (s->state == MSTAP_UENTRY_FREE)
-			pick = s;
-		else if (s->state != MSTAP_UENTRY_SAVED)
-			continue;
-		else if ((s->task == current && s->sp <= sp) ||
-			 mstap_uentry_task_dead(s->task))
-			pick = s;
-		else if (!oldest || s->stamp < oldest->stamp)
-			oldest = s;
+		if (s->state == MSTAP_UENTRY_SAVED && s->task == current &&
+		    s->sp <= sp) {
+			s->state = MSTAP_UENTRY_FREE;
+			s->task = NULL;
+			own_dropped++;
+		}
+		if (s->state == MSTAP_UENTRY_FREE) {
+			if (!pick)
+				pick = s;
+		} else if (s->state == MSTAP_UENTRY_SAVED) {
+			if (mstap_uentry_task_dead(s->task)) {
+				if (!dead)
+					dead = s;
+			} else if (!oldest || s->stamp < oldest->stamp) {
+				oldest = s;
+			}
+		}
 	}
+	if (!pick)
+		pick = dead;
 	if (!pick) {
 		pick = oldest;
 		mstap_count_skip(); /* an eviction, or no slot at all */
@@ -470,6 +498,9 @@ mstap_uentry_claim(struct mstap_uentry_table *t, unsigned long sp)
 		get_task_struct(current);
 	}
 	raw_spin_unlock_irqrestore(&t->lock, flags);
+	/* References to current: never the last. */
+	if (own_dropped)
+		put_task_struct_many(current, own_dropped);
 	if (dropped)
 		put_task_struct(dropped);
 	return pick;
@@ -496,25 +527,36 @@ static void mstap_uentry_settle(struct mstap_uentry_table *t,
 		put_task_struct(dropped);
 }
 
-/* The saved slot of this task's call whose entry had %rsp `sp`, to read. */
+/*
+ * The saved slot of this task's call whose entry had %rsp `sp`, to read.
+ * This task's slots below `sp` are frames the returning one called and
+ * that never returned through the uretprobe (a longjmp): freed.
+ */
 static struct mstap_uentry_slot *
 mstap_uentry_take(struct mstap_uentry_table *t, unsigned long sp)
 {
 	struct mstap_uentry_slot *found = NULL, *s;
 	u32 start = hash_ptr(current, 32) % MSTAP_URETPROBE_SLOTS, i;
+	int own_dropped = 0;
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&t->lock, flags);
 	for (i = 0; i < MSTAP_UENTRY_WINDOW; i++) {
 		s = &t->slots[(start + i) % MSTAP_URETPROBE_SLOTS];
-		if (s->state == MSTAP_UENTRY_SAVED && s->task == current &&
-		    s->sp == sp) {
+		if (s->state != MSTAP_UENTRY_SAVED || s->task != current)
+			continue;
+		if (s->sp == sp && !found) {
 			s->state = MSTAP_UENTRY_READING;
 			found = s;
-			break;
+		} else if (s->sp < sp) {
+			s->state = MSTAP_UENTRY_FREE;
+			s->task = NULL;
+			own_dropped++;
 		}
 	}
 	raw_spin_unlock_irqrestore(&t->lock, flags);
+	if (own_dropped)
+		put_task_struct_many(current, own_dropped);
 	return found;
 }
 
@@ -527,6 +569,12 @@ static int mstap_uretprobe_entry_handler(struct uprobe_consumer *uc,
 	bool saved;
 
 	if (atomic_read(&mstap_rt.phase) != MSTAP_PHASE_RUNNING)
+		return 0;
+	/*
+	 * Past MAX_URETPROBE_DEPTH nested returns the kernel does not set this
+	 * call's return up (it runs this handler first): nothing to save for.
+	 */
+	if (current->utask && current->utask->depth >= MAX_URETPROBE_DEPTH)
 		return 0;
 	s = mstap_uentry_claim(r->uentries, user_stack_pointer(regs));
 	if (!s)

@@ -22,7 +22,8 @@
 /* Bytes a read of `output` may return at once (>= MSTAP_READ_MIN). */
 #define MSTAP_READ_BYTES (128 * 1024)
 /*
- * Probes never wake the reader (no wake-up is safe from every context): a
+ * Probes do not wake the reader (no wake-up is safe from every context),
+ * but for an irq_work when the ring passes half full (mstap_transport.h): a
  * delayed work checks the ring and the stop flag, every MSTAP_RECHECK_MS
  * while output flows, backing off to MSTAP_RECHECK_IDLE_MS while there is
  * none, so that an idle session costs a machine next to nothing. A blocked
@@ -30,8 +31,16 @@
  * MSTAP_READ_WAIT_MS in case a wake-up was missed.
  */
 #define MSTAP_RECHECK_MS 10
+#ifndef MSTAP_RECHECK_IDLE_MS
 #define MSTAP_RECHECK_IDLE_MS 100
+#endif
+#ifndef MSTAP_READ_WAIT_MS
 #define MSTAP_READ_WAIT_MS 1000
+#endif
+#if MSTAP_RECHECK_IDLE_MS < MSTAP_RECHECK_MS || MSTAP_READ_WAIT_MS < 10 || \
+	MSTAP_RECHECK_IDLE_MS > 60000 || MSTAP_READ_WAIT_MS > 60000
+#error "MSTAP_RECHECK_IDLE_MS must lie in 10..60000 and MSTAP_READ_WAIT_MS in 10..60000"
+#endif
 
 /* A process-context line on the error stream (may use the ring's reserve). */
 static void mstap_session_line(u32 reserve, const char *format, ...)

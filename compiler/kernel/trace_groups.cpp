@@ -184,7 +184,9 @@ private:
         groups_.emplace(std::string(args[nameAt]), system_);
       return;
     }
-    if (depth >= maxDepth)
+    // Bounded: macros expanding into several others could otherwise fan
+    // out to k^maxDepth scans on a hostile header.
+    if (depth >= maxDepth || ++expansions_ > maxExpansions)
       return;
     // Expansions read no directives, so scan() leaves macros_ as it is.
     auto [first, last] = macros_.equal_range(std::string(macro));
@@ -307,6 +309,8 @@ private:
   }
 
   static constexpr int maxDepth = 8;
+  static constexpr size_t maxExpansions = 20000; // per header
+  size_t expansions_ = 0;
   std::map<std::string, std::string> &groups_;
   std::string system_;
   std::multimap<std::string, LocalMacro> macros_;

@@ -128,6 +128,22 @@ TRACE_EVENT_RCU(rcu_utilization, TP_PROTO(const char *s), TP_ARGS(s));
   EXPECT_EQ(groups, expected);
 }
 
+// Macros that each expand into ten others, nine levels deep, would ask
+// for 10^9 expansions: the scan stops at its budget, keeps what it found
+// on the way (the first level-0 expansion), and returns.
+TEST(TraceGroups, ExpansionIsBounded) {
+  std::string header = "#define TRACE_SYSTEM fan\n#define L0(n) TRACE_EVENT(n, TP_PROTO(int x), TP_ARGS(x));\n";
+  for (int level = 1; level <= 9; ++level) {
+    header += "#define L" + std::to_string(level) + "(n)";
+    for (int copy = 0; copy < 10; ++copy)
+      header += " L" + std::to_string(level - 1) + "(n);";
+    header += "\n";
+  }
+  header += "L9(deep);\nTRACE_EVENT(after, TP_PROTO(int x), TP_ARGS(x));\n";
+  auto groups = scan(header);
+  EXPECT_EQ(groups.count("after"), 1u);
+}
+
 // Without TRACE_SYSTEM (machinery headers, mmflags.h) nothing is read; a
 // name that is not a plain identifier (made by a macro from elsewhere) is
 // skipped; an unbalanced invocation ends the scan quietly.

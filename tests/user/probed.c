@@ -96,7 +96,8 @@ __attribute__((noinline)) int depth(int n)
 /*
  * Calls that never return, for the table that keeps .return probes' entry
  * values: "jumps" leaves 1000 recursions of escape() by longjmp, "exits"
- * forks 200 children that each exit inside quit(). Then add(1, 2).
+ * forks 200 children that each exit inside quit(), "deep" recurses past the
+ * kernel's 64 nested uretprobe returns with depth(100). Then add(1, 2).
  */
 #include <setjmp.h>
 #include <string.h>
@@ -137,6 +138,8 @@ int stress(const char *mode)
 			if (child > 0)
 				waitpid(child, NULL, 0);
 		}
+	} else if (strcmp(mode, "deep") == 0) {
+		sink += depth(100);
 	} else {
 		return 2;
 	}
