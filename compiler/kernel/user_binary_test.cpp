@@ -56,9 +56,9 @@ TEST_F(UserBinaryTest, FunctionsWithTheirDeclarations) {
       {"nothing", "nothing@61:void()"},
       {"main", "main@67:int(int argc, char** argv)"},
       {"depth", "depth@91:int(int n)"},
-      {"escape", "escape@110:int(int n)"},
-      {"quit", "quit@119:void(int status)"},
-      {"stress", "stress@124:int(const char* mode)"},
+      {"escape", "escape@112:int(int n)"},
+      {"quit", "quit@121:void(int status)"},
+      {"stress", "stress@136:int(const char* mode)"},
   };
   for (const auto &e : expected) {
     const UserFunction *f = find(b, e.name);

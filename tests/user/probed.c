@@ -97,8 +97,10 @@ __attribute__((noinline)) int depth(int n)
  * Calls that never return, for the table that keeps .return probes' entry
  * values: "jumps" leaves 1000 recursions of escape() by longjmp, "exits"
  * forks 200 children that each exit inside quit(), "deep" recurses past the
- * kernel's 64 nested uretprobe returns with depth(100). Then add(1, 2).
+ * kernel's 64 nested uretprobe returns with depth(100), "threads" has
+ * three threads call depth(20) 50 times each at once. Then add(1, 2).
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -121,6 +123,16 @@ __attribute__((noinline)) void quit(int status)
 	_exit(status);
 }
 
+static void *recurse_often(void *unused)
+{
+	int i;
+
+	(void)unused;
+	for (i = 0; i < 50; i++)
+		sink += depth(20);
+	return NULL;
+}
+
 int stress(const char *mode)
 {
 	int i;
@@ -140,6 +152,13 @@ int stress(const char *mode)
 		}
 	} else if (strcmp(mode, "deep") == 0) {
 		sink += depth(100);
+	} else if (strcmp(mode, "threads") == 0) {
+		pthread_t threads[3];
+
+		for (i = 0; i < 3; i++)
+			pthread_create(&threads[i], NULL, recurse_often, NULL);
+		for (i = 0; i < 3; i++)
+			pthread_join(threads[i], NULL);
 	} else {
 		return 2;
 	}
