@@ -443,6 +443,15 @@ static inline bool mstap_uentry_task_dead(const struct task_struct *task)
 	       READ_ONCE(task->exit_state);
 }
 
+/* Slot `i` of the current task's window. */
+static inline struct mstap_uentry_slot *
+mstap_uentry_window_slot(struct mstap_uentry_table *t, u32 i)
+{
+	u32 start = hash_ptr(current, 32) % MSTAP_URETPROBE_SLOTS;
+
+	return &t->slots[(start + i) % MSTAP_URETPROBE_SLOTS];
+}
+
 /*
  * Claims a slot for this task's call at `sp` (state FILLING). First every
  * slot of this task at or below `sp` in the window is freed (those frames
@@ -459,13 +468,13 @@ mstap_uentry_claim(struct mstap_uentry_table *t, unsigned long sp)
 	struct mstap_uentry_slot *pick = NULL, *dead = NULL, *oldest = NULL;
 	struct mstap_uentry_slot *s;
 	struct task_struct *dropped = NULL;
-	u32 start = hash_ptr(current, 32) % MSTAP_URETPROBE_SLOTS, i;
 	int own_dropped = 0;
 	unsigned long flags;
+	u32 i;
 
 	raw_spin_lock_irqsave(&t->lock, flags);
 	for (i = 0; i < MSTAP_UENTRY_WINDOW; i++) {
-		s = &t->slots[(start + i) % MSTAP_URETPROBE_SLOTS];
+		s = mstap_uentry_window_slot(t, i);
 		if (s->state == MSTAP_UENTRY_SAVED && s->task == current &&
 		    s->sp <= sp) {
 			s->state = MSTAP_UENTRY_FREE;
@@ -536,13 +545,13 @@ static struct mstap_uentry_slot *
 mstap_uentry_take(struct mstap_uentry_table *t, unsigned long sp)
 {
 	struct mstap_uentry_slot *found = NULL, *s;
-	u32 start = hash_ptr(current, 32) % MSTAP_URETPROBE_SLOTS, i;
 	int own_dropped = 0;
 	unsigned long flags;
+	u32 i;
 
 	raw_spin_lock_irqsave(&t->lock, flags);
 	for (i = 0; i < MSTAP_UENTRY_WINDOW; i++) {
-		s = &t->slots[(start + i) % MSTAP_URETPROBE_SLOTS];
+		s = mstap_uentry_window_slot(t, i);
 		if (s->state != MSTAP_UENTRY_SAVED || s->task != current)
 			continue;
 		if (s->sp == sp && !found) {
