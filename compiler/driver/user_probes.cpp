@@ -1,6 +1,7 @@
 #include "driver/user_probes.h"
 
 #include "kernel/user_binary.h"
+#include "support/clock.h"
 
 #include <fmt/format.h>
 
@@ -25,8 +26,7 @@ struct UserProbes::State {
     Program program;
     auto start = std::chrono::steady_clock::now();
     auto opened = kernel::UserBinary::open(path);
-    program.milliseconds =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    program.milliseconds = millisecondsSince(start);
     if (opened)
       program.binary = opened.take();
     else

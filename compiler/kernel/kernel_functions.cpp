@@ -5,6 +5,7 @@
 #include "kernel/files.h"
 #include "kernel/image_btf.h"
 #include "kernel/symbol_map.h"
+#include "support/clock.h"
 
 #include <algorithm>
 #include <chrono>
@@ -17,10 +18,6 @@ namespace mstap::kernel {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double millisecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
 
 bool startsWith(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 

@@ -2,6 +2,7 @@
 
 #include "kernel/environment.h"
 #include "kernel/files.h"
+#include "support/clock.h"
 
 #include <algorithm>
 #include <chrono>
@@ -315,10 +316,6 @@ private:
   std::string system_;
   std::multimap<std::string, LocalMacro> macros_;
 };
-
-double millisecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-}
 
 // The headers of one tree that may define events, in a fixed order. x86
 // only: the architecture mstap builds for.
