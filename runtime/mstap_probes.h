@@ -294,15 +294,23 @@ static int mstap_kprobe_handler(struct kprobe *kp, struct pt_regs *regs)
 }
 NOKPROBE_SYMBOL(mstap_kprobe_handler);
 
+/* The registration of an instance's kretprobe; NULL once it is going away. */
+static nokprobe_inline struct mstap_registration *
+mstap_kretprobe_registration(struct kretprobe_instance *ri)
+{
+	struct kretprobe *rp = get_kretprobe(ri);
+
+	return rp ? container_of(rp, struct mstap_registration, kretprobe) :
+		    NULL;
+}
+
 static int mstap_kretprobe_handler(struct kretprobe_instance *ri,
 				   struct pt_regs *regs)
 {
-	struct kretprobe *rp = get_kretprobe(ri);
-	struct mstap_registration *r;
+	struct mstap_registration *r = mstap_kretprobe_registration(ri);
 
-	if (unlikely(!rp))
+	if (unlikely(!r))
 		return 0;
-	r = container_of(rp, struct mstap_registration, kretprobe);
 	mstap_run_hit(r->probe, r->probe->handler, regs, NULL, 0,
 		      MSTAP_RUN_EVENT,
 		      r->probe->entry_handler ? (void *)ri->data : NULL);
@@ -318,12 +326,10 @@ NOKPROBE_SYMBOL(mstap_kretprobe_handler);
 static int mstap_kretprobe_entry_handler(struct kretprobe_instance *ri,
 					 struct pt_regs *regs)
 {
-	struct kretprobe *rp = get_kretprobe(ri);
-	struct mstap_registration *r;
+	struct mstap_registration *r = mstap_kretprobe_registration(ri);
 
-	if (unlikely(!rp))
+	if (unlikely(!r))
 		return 1;
-	r = container_of(rp, struct mstap_registration, kretprobe);
 	return mstap_run_hit(r->probe, r->probe->entry_handler, regs, NULL, 0,
 			     MSTAP_RUN_EVENT, ri->data) ? 0 : 1;
 }
