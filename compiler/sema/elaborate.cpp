@@ -43,6 +43,11 @@ Variable *lvalueVar(Expr &e) {
   return nullptr;
 }
 
+// What the runtime's arrays hold (runtime/mstap_map.h: MSTAP_MAX_KEYS, and
+// the capacity mstap_map_init accepts).
+constexpr size_t kMaxArrayKeys = 9;
+constexpr int64_t kMaxArrayEntries = int64_t(1) << 24;
+
 // One walk over a probe or function body. The same walker resolves names
 // (first walk) and infers types (every later walk, to a fixed point); only
 // the last walk reports type errors, once every type that can be known is.
@@ -190,6 +195,10 @@ private:
       return nullptr;
     }
     if (v->arity == -1) {
+      if (keys > kMaxArrayKeys) {
+        error(at, fmt::format("array '{}' has {} keys: mstap's arrays take at most {}", name, keys, kMaxArrayKeys));
+        return nullptr;
+      }
       v->arity = static_cast<int>(keys);
       v->keyTypes.assign(keys, Type::Unknown);
       arityLoc_[v] = at;
@@ -738,7 +747,15 @@ public:
     for (size_t i = 0; i < c.size(); ++i)
       family += (i ? "." : "") + c[i].name;
     std::string written = printProbePoint(pp);
-    auto add = [&](std::string point) { out.push_back({std::move(point), written, false, std::nullopt, std::nullopt}); };
+    auto add = [&](std::string point, ProbeKind kind) {
+      ResolvedProbe r;
+      r.point = std::move(point);
+      r.origin = written;
+      r.kind = kind;
+      r.source = &pp;
+      out.push_back(std::move(r));
+      return &out.back();
+    };
     auto noParam = [&](size_t i) {
       if (c[i].number || c[i].string)
         error(c[i].loc, fmt::format("'{}' takes no parameter", c[i].name));
@@ -759,12 +776,15 @@ public:
     if (c.size() == 1 && (head == "begin" || head == "end" || head == "error")) {
       if (c[0].string)
         error(c[0].loc, fmt::format("the priority of '{}' must be a number", head));
-      add(written);
+      ResolvedProbe *r = add(written, head == "begin" ? ProbeKind::Begin
+                                      : head == "end" ? ProbeKind::End
+                                                      : ProbeKind::Error);
+      r->priority = c[0].number.value_or(0);
       return;
     }
     if (c.size() == 1 && head == "never") {
       noParam(0);
-      add(written);
+      add(written, ProbeKind::Never);
       return;
     }
     if (head == "timer" && c.size() >= 2) {
@@ -772,18 +792,24 @@ public:
       const std::string &unit = c[1].name;
       if (unit == "profile" && c.size() == 2) {
         noParam(1);
-        add(written);
+        add(written, ProbeKind::Profile);
         return;
       }
       if (unit == "s" || unit == "ms" || unit == "us" || unit == "ns" || unit == "hz" || unit == "jiffies") {
         numberParam(1, true);
-        if (c.size() == 3 && c[2].name == "randomize" && unit != "hz") {
+        bool randomize = c.size() == 3 && c[2].name == "randomize" && unit != "hz";
+        if (randomize) {
           numberParam(2, true);
         } else if (c.size() != 2) {
           error(c[2].loc, fmt::format("unknown probe point '{}': a timer may end only in .randomize(N)", written));
           return;
         }
-        add(written);
+        if (!timerPeriodFits(c[1], unit) || (randomize && !timerPeriodFits(c[2], unit)))
+          return;
+        ResolvedProbe *r = add(written, ProbeKind::Timer);
+        r->timerUnit = unit;
+        r->timerCount = static_cast<uint64_t>(c[1].number.value_or(1));
+        r->timerRandomize = randomize ? static_cast<uint64_t>(c[2].number.value_or(0)) : 0;
         return;
       }
     }
@@ -856,8 +882,13 @@ public:
       // A tracepoint shows its group when known, as stap lists it; the
       // kernel registers it by its bare name (KernelMatch::function).
       std::string name = m.group.empty() ? m.function : m.group + ":" + m.function;
-      ResolvedProbe r{fmt::format("{}{}(\"{}\"){}", prefix, what, name, suffix), written,
-                      suffix == ".return", std::move(m), std::nullopt};
+      ResolvedProbe r;
+      r.point = fmt::format("{}{}(\"{}\"){}", prefix, what, name, suffix);
+      r.origin = written;
+      r.isReturn = suffix == ".return";
+      r.kernel = std::move(m);
+      r.kind = what == "trace" ? ProbeKind::Tracepoint : r.isReturn ? ProbeKind::Kretprobe : ProbeKind::Kprobe;
+      r.source = &pp;
       if (what == "trace" && options_.kernel->prototype)
         if (auto proto = options_.kernel->prototype(*r.kernel); proto && proto->paramTypes.size() == proto->params.size()) {
           bool oneSlotEach = std::all_of(proto->paramTypes.begin(), proto->paramTypes.end(), [](const KernelType &t) {
@@ -873,6 +904,29 @@ public:
   }
 
 private:
+  // A timer's count (or randomisation) in `unit`: at least 100 us, so a
+  // probe cannot swamp a CPU, and at most what 64 bits of nanoseconds hold
+  // (a jiffy counted as 10 ms, the longest of HZ=100).
+  bool timerPeriodFits(const ProbePoint::Component &c, const std::string &unit) {
+    if (!c.number || *c.number <= 0)
+      return false; // reported as a missing or non-positive number
+    double n = static_cast<double>(*c.number);
+    double ns = unit == "s" ? n * 1e9 : unit == "ms" ? n * 1e6 : unit == "us" ? n * 1e3
+                : unit == "ns" ? n : unit == "jiffies" ? n * 1e6 : 1e9 / n;
+    double longest = unit == "jiffies" ? n * 1e7 : ns;
+    if (c.name == "randomize")
+      return longest < 9.2e18 ? true : (error(c.loc, "the randomisation of a timer must be under 292 years"), false);
+    if (ns < 100000) {
+      error(c.loc, "a timer period under 100 microseconds would swamp the CPU: mstap refuses it");
+      return false;
+    }
+    if (longest >= 9.2e18) {
+      error(c.loc, "a timer period must be under 292 years (2^63 nanoseconds)");
+      return false;
+    }
+    return true;
+  }
+
   // process("PATH").function("PATTERN")[.call|.return], against the
   // program's DWARF.
   void resolveProcess(const ProbePoint &pp, const std::string &written, std::vector<ResolvedProbe> &out) {
@@ -919,9 +973,13 @@ private:
     }
     for (auto &m : matches) {
       std::string at = m.file.empty() ? "" : fmt::format("@{}:{}", m.file, m.line);
-      ResolvedProbe r{fmt::format("process(\"{}\").function(\"{}{}\"){}", m.binary, m.function, at, suffix),
-                      written, suffix == ".return", std::nullopt, std::nullopt};
+      ResolvedProbe r;
+      r.point = fmt::format("process(\"{}\").function(\"{}{}\"){}", m.binary, m.function, at, suffix);
+      r.origin = written;
+      r.isReturn = suffix == ".return";
       r.user = std::move(m);
+      r.kind = r.isReturn ? ProbeKind::Uretprobe : ProbeKind::Uprobe;
+      r.source = &pp;
       out.push_back(std::move(r));
     }
   }
@@ -1460,6 +1518,10 @@ ElaborateResult elaborate(Script &script, const ElaborateOptions &options, Diagn
           diags.note(file, it->second->loc, "first declared here");
           continue;
         }
+        if (g.arraySize && *g.arraySize > kMaxArrayEntries)
+          diags.error(file, g.loc(), fmt::format("array '{}' is declared with {} entries: mstap's arrays hold at "
+                                                 "most {} (16 Mi); its memory is taken when the module loads",
+                                                 g.name, *g.arraySize, kMaxArrayEntries));
         declaredArray[v.get()] = g.arraySize.has_value();
         globals[g.name] = v.get();
         g.var = std::move(v);
@@ -1511,8 +1573,21 @@ ElaborateResult elaborate(Script &script, const ElaborateOptions &options, Diagn
   };
   walker.mode = Walker::Mode::Resolve;
   walkAll();
+  // Each round that changes anything settles at least one type slot that
+  // was unknown (a variable, an array key, a function's result), and a
+  // settled slot never changes again: so rounds stop, after at most as many
+  // as there are slots, however long a chain of calls passes a type along.
   walker.mode = Walker::Mode::Infer;
-  for (int round = 0; round < 64; ++round) {
+  size_t slots = functions.size() + 1;
+  for (auto &[name, v] : globals)
+    slots += 1 + v->keyTypes.size();
+  for (Decl &decl : script.decls) {
+    if (decl.kind == Decl::Kind::Function)
+      slots += decl.function->locals.size();
+    else if (decl.kind == Decl::Kind::Probe)
+      slots += decl.probe->locals.size();
+  }
+  for (size_t round = 0; round <= slots; ++round) {
     walker.changed = false;
     walkAll();
     if (!walker.changed)
