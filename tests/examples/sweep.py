@@ -315,7 +315,10 @@ def previous_line(cwd, path, line):
     return ""
 
 
-def first_error(stderr, cwd=""):
+def first_error(stderr, cwd="", context_first=False):
+    """The error a failure is named by. CONTEXT_FIRST: stap's, whose first
+    error often only says where ("while resolving probe point ...") and the
+    next one what."""
     lines = stderr.splitlines()
     errors = []
     for i, line in enumerate(lines):
@@ -327,6 +330,8 @@ def first_error(stderr, cwd=""):
                                     previous_line(cwd, path, int(m.group("line")))))
             else:
                 errors.append(Error(m.group("msg").strip()))
+    if context_first:
+        errors = [e for e in errors if not e.message.startswith("while ")] or errors
     if errors:
         # A type that cannot be inferred is often the echo of a variable an
         # unknown tapset probe or function would have given its type.
@@ -500,7 +505,7 @@ def run_case(case, tool, work, timeout):
                 out.reason = f"crash ({signal.Signals(-rc).name})"
                 out.message = err.strip().splitlines()[-1] if err.strip() else ""
                 return finish(out)
-            error = first_error(err, cwd)
+            error = first_error(err, cwd, tool.context_first)
             refused = tool.refused_option(error.message)
             if refused:
                 kept = [o for o in options if o[0] != refused]
@@ -511,7 +516,7 @@ def run_case(case, tool, work, timeout):
             out.failed_pass = stage
             out.message = error.message
             out.source = error.source
-            out.reason = classify(stage, error)
+            out.reason = tool.classify(stage, error)
             return finish(out)
         out.last_ok = stage
     return finish(out)
@@ -531,6 +536,10 @@ def finish(out):
 
 class Mstap:
     label = "mstap"
+    context_first = False
+
+    def classify(self, stage, error):
+        return classify(stage, error)
 
     def __init__(self, binary, release, sysroot):
         self.binary, self.release, self.sysroot = binary, release, sysroot
@@ -548,6 +557,21 @@ class Stap:
     """stap's own passes on the same cases, for the comparison. stap checks
     the kernel's build tree even for -p1, so -r goes to every pass."""
     label = "stap 4.8"
+    context_first = True
+
+    def classify(self, stage, error):
+        msg = error.message
+        if "debuginfo" in msg and msg.startswith("missing"):
+            return "missing kernel debuginfo"
+        if re.match(r"type definition '.*' not found", msg):
+            return "@cast type not found (no debuginfo)"
+        m = re.match(r"unable to find tracepoint variable '([^']+)'", msg)
+        if m:
+            return f"tracepoint variable {m.group(1)} not found"
+        # Positions and file names left off, so that alike failures count together.
+        text = re.sub(r"(:| at) \S+:\d+(:\d+)?", "", msg)
+        text = re.sub(r"operator '@\w+'$|identifier '\w+'$", "", text).rstrip(": ")
+        return text[:100]
 
     def __init__(self, binary, release):
         self.binary, self.release = binary, release
