@@ -45,9 +45,7 @@ DEFAULT_EXAMPLE_DIRS = ["/usr/share/systemtap/examples", "/usr/share/doc/systemt
 # long ones among those the examples could use.
 STAP_SHORT_WITH_VALUE = set("pIeEoRrmcxDsldLSBGT")
 STAP_LONG_WITH_VALUE = {"--sysroot", "--sysenv", "--runtime", "--remote", "--tmpdir", "--modinfo",
-                        "--suppress-time-limits", "--download-debuginfo", "--poison-cache",
-                        "--use-server", "--rlimit-as", "--rlimit-cpu", "--rlimit-nproc",
-                        "--rlimit-stack", "--rlimit-fsize"}
+                        "--rlimit-as", "--rlimit-cpu", "--rlimit-nproc", "--rlimit-stack", "--rlimit-fsize"}
 
 SKIP = 77
 
@@ -73,9 +71,10 @@ def find_examples_dir(explicit):
 
 # --- the shell words of a test_check line ----------------------------------
 
-def substitute_command(text, pid):
+def substitute_command(text):
     """A stand-in for `...` command substitution: the value is never looked at
-    before pass 3, and a fixed word keeps the runs alike on every machine."""
+    before pass 3, and a fixed word keeps the runs alike on every machine
+    (`which PROGRAM` becomes the program's path, for stap's -d)."""
     words = text.split()
     if len(words) == 2 and words[0] == "which":
         return shutil.which(words[1]) or "/usr/bin/" + words[1]
@@ -119,7 +118,9 @@ def shell_words(line, pid):
                     i += 2
                 elif line[i] == "`":
                     end = line.find("`", i + 1)
-                    text += substitute_command(line[i + 1:end], pid)
+                    if end < 0:
+                        raise ValueError("unterminated `")
+                    text += substitute_command(line[i + 1:end])
                     i = end + 1
                 else:
                     text += line[i]
@@ -132,7 +133,7 @@ def shell_words(line, pid):
             end = line.find("`", i + 1)
             if end < 0:
                 raise ValueError("unterminated `")
-            add(substitute_command(line[i + 1:end], pid))
+            add(substitute_command(line[i + 1:end]))
             i = end + 1
         elif c == "\\" and i + 1 < n:
             add(line[i + 1])
@@ -218,6 +219,7 @@ class Case:
         self.command_line = command_line  # the test_check line, as written
         self.command = None               # StapCommand, None when not stap
         self.problem = None               # why the case cannot run
+        self.meta_stem = None             # the .meta's name without .meta
 
 
 def find_cases(examples):
@@ -258,6 +260,12 @@ def find_cases(examples):
     for c in cases:
         if counts[c.name] > 1:
             c.name += "@" + c.meta_stem
+    # And two test_check lines of one .meta by their order.
+    seen = {}
+    for c in cases:
+        seen[c.name] = seen.get(c.name, 0) + 1
+        if seen[c.name] > 1:
+            c.name += f"#{seen[c.name]}"
     cases.sort(key=lambda c: c.name)
     return cases
 
