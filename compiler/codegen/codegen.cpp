@@ -1442,7 +1442,8 @@ std::string Generator::dumpHandler(std::vector<int> &locks) {
 }
 
 struct ProbeOut {
-  std::string kind, point, function, location, symbol, interval = "0", randomize = "0";
+  ProbeKind kind = ProbeKind::Never;
+  std::string point, function, location, symbol, interval = "0", randomize = "0";
   std::string path;     // uprobes: the program
   uint64_t offset = 0;  // uprobes: the entry's offset in it
   std::string handler;
@@ -1458,6 +1459,25 @@ struct ProbeOut {
   // pre-handler, which leaves those fields of the context unset.
   bool ownPreHandler = false;
 };
+
+// The runtime's name for a probe family (runtime/mstap_probes.h): a new
+// ProbeKind without a case here is a compiler warning (-Wswitch).
+const char *runtimeKind(ProbeKind kind) {
+  switch (kind) {
+  case ProbeKind::Begin: return "MSTAP_PROBE_BEGIN";
+  case ProbeKind::End: return "MSTAP_PROBE_END";
+  case ProbeKind::Error: return "MSTAP_PROBE_ERROR";
+  case ProbeKind::Never: break; // never registered
+  case ProbeKind::Timer: return "MSTAP_PROBE_TIMER";
+  case ProbeKind::Profile: return "MSTAP_PROBE_PROFILE";
+  case ProbeKind::Kprobe: return "MSTAP_PROBE_KPROBE";
+  case ProbeKind::Kretprobe: return "MSTAP_PROBE_KRETPROBE";
+  case ProbeKind::Tracepoint: return "MSTAP_PROBE_TRACEPOINT";
+  case ProbeKind::Uprobe: return "MSTAP_PROBE_UPROBE";
+  case ProbeKind::Uretprobe: return "MSTAP_PROBE_URETPROBE";
+  }
+  return "MSTAP_PROBE_NEVER";
+}
 
 // The function registered with a tracepoint whose probe reads its
 // arguments: declared with exactly the tracepoint's arity, each argument
@@ -1583,32 +1603,29 @@ CodegenResult Generator::run() {
       d.location = fmt::format("{}:{}:{}", scriptName_, p.loc().line, p.loc().column);
       d.handler = handler;
       d.optional = r.source && r.source->optional;
+      d.kind = r.kind;
       switch (r.kind) {
       case ProbeKind::Never: continue;
-      case ProbeKind::Begin: d.kind = "MSTAP_PROBE_BEGIN"; d.priority = r.priority; break;
-      case ProbeKind::End: d.kind = "MSTAP_PROBE_END"; d.priority = r.priority; break;
-      case ProbeKind::Error: d.kind = "MSTAP_PROBE_ERROR"; d.priority = r.priority; break;
-      case ProbeKind::Profile: d.kind = "MSTAP_PROBE_PROFILE"; break;
+      case ProbeKind::Begin:
+      case ProbeKind::End:
+      case ProbeKind::Error: d.priority = r.priority; break;
+      case ProbeKind::Profile: break;
       case ProbeKind::Timer:
-        d.kind = "MSTAP_PROBE_TIMER";
         d.interval = timerNs(r.timerUnit, r.timerCount);
         if (r.timerRandomize)
           d.randomize = timerNs(r.timerUnit, r.timerRandomize);
         break;
       case ProbeKind::Tracepoint:
-        d.kind = "MSTAP_PROBE_TRACEPOINT";
         d.symbol = r.kernel->function;
         d.traceArguments = r.traceArguments;
         break;
       case ProbeKind::Kprobe:
       case ProbeKind::Kretprobe:
-        d.kind = r.kind == ProbeKind::Kretprobe ? "MSTAP_PROBE_KRETPROBE" : "MSTAP_PROBE_KPROBE";
         d.symbol = r.kernel->module.empty() ? r.kernel->function : r.kernel->module + ":" + r.kernel->function;
         d.function = r.kernel->function;
         break;
       case ProbeKind::Uprobe:
       case ProbeKind::Uretprobe:
-        d.kind = r.kind == ProbeKind::Uretprobe ? "MSTAP_PROBE_URETPROBE" : "MSTAP_PROBE_UPROBE";
         d.path = r.user->binary;
         d.offset = r.user->offset;
         d.function = r.user->function;
@@ -1625,11 +1642,11 @@ CodegenResult Generator::run() {
     entry.emitter->isEntry_ = true;
     bool anyReturn = false;
     for (const ProbeOut &d : mine)
-      anyReturn = anyReturn || d.kind == "MSTAP_PROBE_KRETPROBE" || d.kind == "MSTAP_PROBE_URETPROBE";
+      anyReturn = anyReturn || d.kind == ProbeKind::Kretprobe || d.kind == ProbeKind::Uretprobe;
     if (anyReturn)
       b.entry_ = &entry;
     for (const ProbeOut &d : mine)
-      b.tracepoint_ = b.tracepoint_ || d.kind == "MSTAP_PROBE_TRACEPOINT";
+      b.tracepoint_ = b.tracepoint_ || d.kind == ProbeKind::Tracepoint;
     // "probe PP if (cond)": the handler does nothing while cond is false
     // (pass 2 made every point of a declaration share it).
     const ast::Expr *condition = nullptr;
@@ -1717,7 +1734,7 @@ CodegenResult Generator::run() {
     for (ProbeOut &d : mine) {
       d.locks = locks;
       d.lockCount = access.size();
-      if (d.kind == "MSTAP_PROBE_TRACEPOINT" && b.readsTargets_ && d.traceArguments > 0) {
+      if (d.kind == ProbeKind::Tracepoint && b.readsTargets_ && d.traceArguments > 0) {
         d.hook = fmt::format("{}_hook_{}", handler, &d - mine.data());
         probesText += tracepointHook(d.hook, d.point, d.traceArguments);
       }
@@ -1730,7 +1747,7 @@ CodegenResult Generator::run() {
   std::string dumpText = dumpHandler(dumpLocks);
   if (!dumpText.empty()) {
     ProbeOut d;
-    d.kind = "MSTAP_PROBE_END";
+    d.kind = ProbeKind::End;
     d.point = "end";
     d.location = fmt::format("{}:1:1", scriptName_);
     d.handler = "probe_dump_globals";
@@ -1822,7 +1839,7 @@ CodegenResult Generator::run() {
   // Descriptors.
   out += lockArrays + "\n";
   std::stable_sort(descriptors.begin(), descriptors.end(), [](const ProbeOut &a, const ProbeOut &b) {
-    auto rank = [](const ProbeOut &p) { return p.kind == "MSTAP_PROBE_BEGIN" ? 0 : 1; };
+    auto rank = [](const ProbeOut &p) { return p.kind == ProbeKind::Begin ? 0 : 1; };
     return rank(a) < rank(b);
   });
   // Kprobes get a pre-handler of their own that runs the hit with the
@@ -1834,13 +1851,13 @@ CodegenResult Generator::run() {
   constexpr size_t kMaxInlinedPoints = 8;
   std::map<std::string, size_t> kprobePoints;
   for (const ProbeOut &d : descriptors)
-    if (d.kind == "MSTAP_PROBE_KPROBE")
+    if (d.kind == ProbeKind::Kprobe)
       ++kprobePoints[d.handler];
   std::vector<std::string> preHandlers(descriptors.size());
   std::string preHandlerText;
   for (size_t i = 0; i < descriptors.size(); ++i) {
     const ProbeOut &d = descriptors[i];
-    if (d.kind != "MSTAP_PROBE_KPROBE" || !d.ownPreHandler || kprobePoints[d.handler] > kMaxInlinedPoints)
+    if (d.kind != ProbeKind::Kprobe || !d.ownPreHandler || kprobePoints[d.handler] > kMaxInlinedPoints)
       continue;
     preHandlers[i] = fmt::format("{}_kprobe{}", d.handler, i);
     out += fmt::format("static int {}(struct kprobe *kp, struct pt_regs *regs);\n", preHandlers[i]);
@@ -1855,7 +1872,7 @@ CodegenResult Generator::run() {
   out += "static const struct mstap_probe mstap_probes[] = {\n";
   for (size_t i = 0; i < descriptors.size(); ++i) {
     const ProbeOut &d = descriptors[i];
-    out += fmt::format("\t{{ .kind = {}, .point = {}, .function = {}, .location = {},\n", d.kind,
+    out += fmt::format("\t{{ .kind = {}, .point = {}, .function = {}, .location = {},\n", runtimeKind(d.kind),
                        cStringLiteral(d.point), cStringLiteral(d.function), cStringLiteral(d.location));
     out += fmt::format("\t  .handler = {}, .priority = {},", d.handler,
                        d.priority == INT64_MAX ? std::string("S64_MAX") : cInteger(d.priority));
