@@ -36,33 +36,51 @@ struct Node {
   SourceLoc loc() const { return range.begin; }
 };
 
+// What each node is, for a `switch` that the compiler checks is complete
+// (-Wswitch): a pass that dispatches on kind() is told of every new kind.
+enum class ExprKind {
+  IntLiteral, StringLiteral, SymbolRef, IndexExpr, CallExpr, TargetExpr, UnaryExpr, IncDecExpr, BinaryExpr, InExpr, TernaryExpr, AssignExpr, AtExpr,
+};
+enum class StmtKind {
+  BlockStmt, NullStmt, ExprStmt, IfStmt, WhileStmt, ForStmt, ForeachStmt, BreakStmt, ContinueStmt, NextStmt, ReturnStmt, DeleteStmt, TryStmt,
+};
+
 // ----------------------------------------------------------- expressions
 
 struct Expr : Node {
-  Type type = Type::Unknown; // set by pass 2
+  explicit Expr(ExprKind k) : kind(k) {}
   virtual ~Expr() = default;
   virtual void accept(Visitor &v) = 0;
+  const ExprKind kind;
+  Type type = Type::Unknown; // set by pass 2
 };
 using ExprPtr = std::unique_ptr<Expr>;
 using ExprList = std::vector<ExprPtr>;
 
-#define MSTAP_ACCEPT void accept(Visitor &v) override;
+#define MSTAP_EXPR(T)                                                                                          \
+  static constexpr ExprKind Kind = ExprKind::T;                                                                \
+  T() : Expr(Kind) {}                                                                                          \
+  void accept(Visitor &v) override;
+#define MSTAP_STMT(T)                                                                                          \
+  static constexpr StmtKind Kind = StmtKind::T;                                                                \
+  T() : Stmt(Kind) {}                                                                                          \
+  void accept(Visitor &v) override;
 
 struct IntLiteral : Expr {
   int64_t value = 0;
-  MSTAP_ACCEPT
+  MSTAP_EXPR(IntLiteral)
 };
 
 struct StringLiteral : Expr {
   std::string value; // the bytes the literal denotes, escapes decoded
-  MSTAP_ACCEPT
+  MSTAP_EXPR(StringLiteral)
 };
 
 // A plain name: a local, a global or a function parameter.
 struct SymbolRef : Expr {
   std::string name;
   Variable *var = nullptr; // pass 2
-  MSTAP_ACCEPT
+  MSTAP_EXPR(SymbolRef)
 };
 
 // a[k1, k2]: arrays are always named globals (or locals, for pass 2 to reject).
@@ -70,7 +88,7 @@ struct IndexExpr : Expr {
   std::string array;
   Variable *var = nullptr; // pass 2
   ExprList keys;
-  MSTAP_ACCEPT
+  MSTAP_EXPR(IndexExpr)
 };
 
 struct Builtin;
@@ -79,7 +97,7 @@ struct CallExpr : Expr {
   FunctionDecl *callee = nullptr;    // pass 2: a script function, or
   const Builtin *builtin = nullptr;  // a built-in one
   ExprList args;
-  MSTAP_ACCEPT
+  MSTAP_EXPR(CallExpr)
 };
 
 // $name, $$parms, $return, and the chain after them: ->field, [index].
@@ -92,7 +110,7 @@ struct TargetExpr : Expr {
   };
   std::string name; // as written, with its '$' or '$$' (and a trailing '$' pretty-print mark)
   std::vector<Component> components;
-  MSTAP_ACCEPT
+  MSTAP_EXPR(TargetExpr)
 };
 
 enum class UnaryOp { Not, BitNot, Negate, Plus };
@@ -101,7 +119,7 @@ const char *spelling(UnaryOp op);
 struct UnaryExpr : Expr {
   UnaryOp op;
   ExprPtr operand;
-  MSTAP_ACCEPT
+  MSTAP_EXPR(UnaryExpr)
 };
 
 // ++x, --x, x++, x--
@@ -109,7 +127,7 @@ struct IncDecExpr : Expr {
   bool increment = true;
   bool prefix = true;
   ExprPtr operand;
-  MSTAP_ACCEPT
+  MSTAP_EXPR(IncDecExpr)
 };
 
 enum class BinaryOp {
@@ -125,7 +143,7 @@ const char *spelling(BinaryOp op);
 struct BinaryExpr : Expr {
   BinaryOp op;
   ExprPtr lhs, rhs;
-  MSTAP_ACCEPT
+  MSTAP_EXPR(BinaryExpr)
 };
 
 // k in a, [k1, k2] in a
@@ -133,12 +151,12 @@ struct InExpr : Expr {
   ExprList keys;
   std::string array;
   Variable *var = nullptr; // pass 2
-  MSTAP_ACCEPT
+  MSTAP_EXPR(InExpr)
 };
 
 struct TernaryExpr : Expr {
   ExprPtr cond, then, otherwise;
-  MSTAP_ACCEPT
+  MSTAP_EXPR(TernaryExpr)
 };
 
 enum class AssignOp {
@@ -150,7 +168,7 @@ const char *spelling(AssignOp op);
 struct AssignExpr : Expr {
   AssignOp op;
   ExprPtr lhs, rhs;
-  MSTAP_ACCEPT
+  MSTAP_EXPR(AssignExpr)
 };
 
 // The @-operators: statistics extractors, @defined and @entry.
@@ -161,48 +179,50 @@ std::optional<AtOp> atOpNamed(const std::string &name);
 struct AtExpr : Expr {
   AtOp op;
   ExprList args;
-  MSTAP_ACCEPT
+  MSTAP_EXPR(AtExpr)
 };
 
 // ------------------------------------------------------------ statements
 
 struct Stmt : Node {
+  explicit Stmt(StmtKind k) : kind(k) {}
   virtual ~Stmt() = default;
   virtual void accept(Visitor &v) = 0;
+  const StmtKind kind;
 };
 using StmtPtr = std::unique_ptr<Stmt>;
 
 struct BlockStmt : Stmt {
   std::vector<StmtPtr> statements;
-  MSTAP_ACCEPT
+  MSTAP_STMT(BlockStmt)
 };
 
 struct NullStmt : Stmt {
-  MSTAP_ACCEPT
+  MSTAP_STMT(NullStmt)
 };
 
 struct ExprStmt : Stmt {
   ExprPtr expr;
-  MSTAP_ACCEPT
+  MSTAP_STMT(ExprStmt)
 };
 
 struct IfStmt : Stmt {
   ExprPtr cond;
   StmtPtr then;
   StmtPtr otherwise; // may be null
-  MSTAP_ACCEPT
+  MSTAP_STMT(IfStmt)
 };
 
 struct WhileStmt : Stmt {
   ExprPtr cond;
   StmtPtr body;
-  MSTAP_ACCEPT
+  MSTAP_STMT(WhileStmt)
 };
 
 struct ForStmt : Stmt {
   ExprPtr init, cond, step; // each may be null
   StmtPtr body;
-  MSTAP_ACCEPT
+  MSTAP_STMT(ForStmt)
 };
 
 enum class SortOrder { None, Ascending, Descending };
@@ -225,27 +245,27 @@ struct ForeachStmt : Stmt {
   // pass 2
   Variable *arrayVar = nullptr, *valueVarRef = nullptr;
   std::vector<Variable *> keyVars;
-  MSTAP_ACCEPT
+  MSTAP_STMT(ForeachStmt)
 };
 
 struct BreakStmt : Stmt {
-  MSTAP_ACCEPT
+  MSTAP_STMT(BreakStmt)
 };
 struct ContinueStmt : Stmt {
-  MSTAP_ACCEPT
+  MSTAP_STMT(ContinueStmt)
 };
 struct NextStmt : Stmt {
-  MSTAP_ACCEPT
+  MSTAP_STMT(NextStmt)
 };
 
 struct ReturnStmt : Stmt {
   ExprPtr value; // may be null
-  MSTAP_ACCEPT
+  MSTAP_STMT(ReturnStmt)
 };
 
 struct DeleteStmt : Stmt {
   ExprPtr target;
-  MSTAP_ACCEPT
+  MSTAP_STMT(DeleteStmt)
 };
 
 struct TryStmt : Stmt {
@@ -254,10 +274,11 @@ struct TryStmt : Stmt {
   SourceLoc catchVarLoc;
   std::unique_ptr<BlockStmt> handler;
   Variable *catchVarRef = nullptr; // pass 2
-  MSTAP_ACCEPT
+  MSTAP_STMT(TryStmt)
 };
 
-#undef MSTAP_ACCEPT
+#undef MSTAP_EXPR
+#undef MSTAP_STMT
 
 // ---------------------------------------------------------- declarations
 
@@ -359,5 +380,13 @@ public:
   virtual void visit(DeleteStmt &) = 0;
   virtual void visit(TryStmt &) = 0;
 };
+
+// The node as a T when it is one, else null: a check of kind(), not RTTI.
+template <typename T, typename Node> T *dyn(Node *node) {
+  return node && node->kind == T::Kind ? static_cast<T *>(node) : nullptr;
+}
+template <typename T, typename Node> const T *dyn(const Node *node) {
+  return node && node->kind == T::Kind ? static_cast<const T *>(node) : nullptr;
+}
 
 } // namespace mstap::ast

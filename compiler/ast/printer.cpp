@@ -65,19 +65,19 @@ public:
   }
 
   static int precedenceOf(const Expr &e) {
-    if (auto *lit = dynamic_cast<const IntLiteral *>(&e))
+    if (auto *lit = dyn<IntLiteral>(&e))
       return lit->value < 0 ? PrecUnary : PrecPrimary;
-    if (dynamic_cast<const UnaryExpr *>(&e))
+    if (dyn<UnaryExpr>(&e))
       return PrecUnary;
-    if (auto *incdec = dynamic_cast<const IncDecExpr *>(&e))
+    if (auto *incdec = dyn<IncDecExpr>(&e))
       return incdec->prefix ? PrecUnary : PrecPostfix;
-    if (auto *bin = dynamic_cast<const BinaryExpr *>(&e))
+    if (auto *bin = dyn<BinaryExpr>(&e))
       return binaryPrec(bin->op);
-    if (dynamic_cast<const InExpr *>(&e))
+    if (dyn<InExpr>(&e))
       return PrecIn;
-    if (dynamic_cast<const TernaryExpr *>(&e))
+    if (dyn<TernaryExpr>(&e))
       return PrecTernary;
-    if (dynamic_cast<const AssignExpr *>(&e))
+    if (dyn<AssignExpr>(&e))
       return PrecAssign;
     return PrecPrimary;
   }
@@ -212,7 +212,7 @@ public:
 
   // A statement under if/while/for/foreach: blocks open on the same line.
   void body(const Stmt &s, const std::string &head) {
-    if (auto *block = dynamic_cast<const BlockStmt *>(&s)) {
+    if (auto *block = dyn<BlockStmt>(&s)) {
       line(head + " {");
       blockContents(*block);
       line("}");
@@ -243,9 +243,9 @@ public:
   // "} else if (...) {" chains stay flat, as people write them.
   void ifChain(IfStmt &s, const std::string &lead) {
     std::string head = lead + "if (" + printExpr(*s.cond) + ")";
-    auto *thenBlock = dynamic_cast<BlockStmt *>(s.then.get());
-    auto *elseIf = dynamic_cast<IfStmt *>(s.otherwise.get());
-    auto *elseBlock = dynamic_cast<BlockStmt *>(s.otherwise.get());
+    auto *thenBlock = dyn<BlockStmt>(s.then.get());
+    auto *elseIf = dyn<IfStmt>(s.otherwise.get());
+    auto *elseBlock = dyn<BlockStmt>(s.otherwise.get());
     if (!thenBlock) {
       body(*s.then, head);
       if (elseIf)

@@ -120,8 +120,8 @@ inline void forEachExpr(Expr &e, const std::function<void(Expr &)> &f) {
 inline bool mayModify(Expr &e) {
   bool found = false;
   forEachExpr(e, [&](Expr &x) {
-    auto *call = dynamic_cast<CallExpr *>(&x);
-    found = found || dynamic_cast<AssignExpr *>(&x) || dynamic_cast<IncDecExpr *>(&x) || (call && call->callee);
+    auto *call = ast::dyn<CallExpr>(&x);
+    found = found || ast::dyn<AssignExpr>(&x) || ast::dyn<IncDecExpr>(&x) || (call && call->callee);
   });
   return found;
 }

@@ -13,7 +13,7 @@ void BodyEmitter::print(CallExpr &e, const std::string &out, bool toString) {
   const Builtin &b = *e.builtin;
   std::string name = b.name;
   if (b.kind == Builtin::Kind::Format) {
-    auto *format = dynamic_cast<StringLiteral *>(e.args[0].get());
+    auto *format = dyn<StringLiteral>(e.args[0].get());
     std::vector<Value> values = evalInOrder(e.args, 1);
     std::string args;
     for (const Value &v : values)
@@ -34,14 +34,14 @@ void BodyEmitter::print(CallExpr &e, const std::string &out, bool toString) {
   size_t first = b.kind == Builtin::Kind::Delimited ? 1 : 0;
   std::string delimiter;
   if (first == 1) {
-    auto *d = dynamic_cast<StringLiteral *>(e.args[0].get());
+    auto *d = dyn<StringLiteral>(e.args[0].get());
     delimiter = d ? cStringLiteral(d->value) : "\"\"";
   }
   // Histograms print in place; other values are evaluated first, in order.
   std::vector<Value> values;
   std::vector<AtExpr *> hists;
   for (size_t i = first; i < e.args.size(); ++i) {
-    auto *at = dynamic_cast<AtExpr *>(e.args[i].get());
+    auto *at = dyn<AtExpr>(e.args[i].get());
     bool hist = at && (at->op == AtOp::HistLog || at->op == AtOp::HistLinear);
     hists.push_back(hist ? at : nullptr);
     if (hist) {

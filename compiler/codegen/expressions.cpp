@@ -10,85 +10,90 @@ namespace mstap::codegen {
 // ----------------------------------------------------------- expressions
 
 Value BodyEmitter::expr(Expr &e) {
-  if (auto *i = dynamic_cast<IntLiteral *>(&e)) {
-    return {cInteger(i->value), Type::Long};
+  switch (e.kind) {
+  case ExprKind::IntLiteral: return {cInteger(static_cast<IntLiteral &>(e).value), Type::Long};
+  case ExprKind::StringLiteral: return {cStringLiteral(static_cast<StringLiteral &>(e).value), Type::String};
+  case ExprKind::SymbolRef: return symbol(static_cast<SymbolRef &>(e));
+  case ExprKind::IndexExpr: return element(static_cast<IndexExpr &>(e));
+  case ExprKind::CallExpr: return call(static_cast<CallExpr &>(e));
+  case ExprKind::TargetExpr: return target(static_cast<TargetExpr &>(e));
+  case ExprKind::UnaryExpr: return unary(static_cast<UnaryExpr &>(e));
+  case ExprKind::IncDecExpr: return incDec(static_cast<IncDecExpr &>(e));
+  case ExprKind::BinaryExpr: return binary(static_cast<BinaryExpr &>(e));
+  case ExprKind::InExpr: return membership(static_cast<InExpr &>(e));
+  case ExprKind::TernaryExpr: return ternary(static_cast<TernaryExpr &>(e));
+  case ExprKind::AssignExpr: return assign(static_cast<AssignExpr &>(e));
+  case ExprKind::AtExpr: return at(static_cast<AtExpr &>(e));
   }
-  if (auto *s = dynamic_cast<StringLiteral *>(&e))
-    return {cStringLiteral(s->value), Type::String};
-  if (auto *sym = dynamic_cast<SymbolRef *>(&e)) {
-    const Variable *v = sym->var;
-    if (v->scope == Variable::Scope::Global) {
-      const GlobalInfo &g = global(v);
-      if (g.kind != GlobalInfo::Kind::Long && g.kind != GlobalInfo::Kind::String) {
-        gen_.internal(e.loc(), fmt::format("'{}' is a statistic or an array here, not a value", v->name));
-        return {"0", Type::Long};
-      }
-    }
-    return {varRef(v, false), v->type == Type::String ? Type::String : Type::Long};
-  }
-  if (auto *ix = dynamic_cast<IndexExpr *>(&e)) {
-    const GlobalInfo &g = global(ix->var);
-    if (g.kind == GlobalInfo::Kind::PMap) {
-      gen_.internal(e.loc(), fmt::format("'{}' holds statistics: read them with @count, @sum, ...", ix->array));
-      return {"0", Type::Long};
-    }
-    std::string k = keys(ix->keys, ix->var->keyTypes);
-    std::string ref = varRef(ix->var, false);
-    if (ix->var->type == Type::String)
-      return {fmt::format("mstap_map_get_string(&{}, {})", ref, k), Type::String};
-    return {fmt::format("mstap_map_get_long(&{}, {})", ref, k), Type::Long};
-  }
-  if (auto *c = dynamic_cast<CallExpr *>(&e))
-    return call(*c);
-  if (auto *te = dynamic_cast<TargetExpr *>(&e))
-    return target(*te);
-  if (auto *u = dynamic_cast<UnaryExpr *>(&e)) {
-    Value v = expr(*u->operand);
-    switch (u->op) {
-    case UnaryOp::Not: return {fmt::format("mstap_not({})", v.code), Type::Long};
-    case UnaryOp::BitNot: return {fmt::format("(~({}))", v.code), Type::Long};
-    case UnaryOp::Negate: return {fmt::format("((s64)(0 - (u64)({})))", v.code), Type::Long};
-    case UnaryOp::Plus: return v;
-    }
-  }
-  if (auto *id = dynamic_cast<IncDecExpr *>(&e))
-    return incDec(*id);
-  if (auto *b = dynamic_cast<BinaryExpr *>(&e))
-    return binary(*b);
-  if (auto *in = dynamic_cast<InExpr *>(&e)) {
-    const GlobalInfo &g = global(in->var);
-    bool pmap = g.kind == GlobalInfo::Kind::PMap;
-    std::string k = keys(in->keys, in->var->keyTypes);
-    std::string ref = varRef(in->var, pmap);
-    return {fmt::format("(s64){}(&{}, {})", pmap ? "mstap_pmap_exists" : "mstap_map_exists", ref, k), Type::Long};
-  }
-  if (auto *t = dynamic_cast<TernaryExpr *>(&e)) {
-    Value cond = expr(*t->cond);
-    bool str = t->type == Type::String;
-    Value result = str ? stringTemp() : Value{longTemp(), Type::Long};
-    if (!str)
-      line(fmt::format("s64 {};", result.code));
-    line(fmt::format("if (mstap_bool({})) {{", cond.code));
-    ++indent_;
-    Value a = expr(*t->then);
-    line(str ? fmt::format("mstap_string_copy({}, {});", result.code, a.code)
-             : fmt::format("{} = {};", result.code, a.code));
-    --indent_;
-    line("} else {");
-    ++indent_;
-    Value b = expr(*t->otherwise);
-    line(str ? fmt::format("mstap_string_copy({}, {});", result.code, b.code)
-             : fmt::format("{} = {};", result.code, b.code));
-    --indent_;
-    line("}");
-    return result;
-  }
-  if (auto *a = dynamic_cast<AssignExpr *>(&e))
-    return assign(*a);
-  if (auto *at = dynamic_cast<AtExpr *>(&e))
-    return this->at(*at);
   gen_.internal(e.loc(), "an expression pass 3 does not know");
   return {"0", Type::Long};
+}
+
+Value BodyEmitter::symbol(SymbolRef &e) {
+  const Variable *v = e.var;
+  if (v->scope == Variable::Scope::Global) {
+    const GlobalInfo &g = global(v);
+    if (g.kind != GlobalInfo::Kind::Long && g.kind != GlobalInfo::Kind::String) {
+      gen_.internal(e.loc(), fmt::format("'{}' is a statistic or an array here, not a value", v->name));
+      return {"0", Type::Long};
+    }
+  }
+  return {varRef(v, false), v->type == Type::String ? Type::String : Type::Long};
+}
+
+Value BodyEmitter::element(IndexExpr &e) {
+  const GlobalInfo &g = global(e.var);
+  if (g.kind == GlobalInfo::Kind::PMap) {
+    gen_.internal(e.loc(), fmt::format("'{}' holds statistics: read them with @count, @sum, ...", e.array));
+    return {"0", Type::Long};
+  }
+  std::string k = keys(e.keys, e.var->keyTypes);
+  std::string ref = varRef(e.var, false);
+  if (e.var->type == Type::String)
+    return {fmt::format("mstap_map_get_string(&{}, {})", ref, k), Type::String};
+  return {fmt::format("mstap_map_get_long(&{}, {})", ref, k), Type::Long};
+}
+
+Value BodyEmitter::unary(UnaryExpr &e) {
+  Value v = expr(*e.operand);
+  switch (e.op) {
+  case UnaryOp::Not: return {fmt::format("mstap_not({})", v.code), Type::Long};
+  case UnaryOp::BitNot: return {fmt::format("(~({}))", v.code), Type::Long};
+  case UnaryOp::Negate: return {fmt::format("((s64)(0 - (u64)({})))", v.code), Type::Long};
+  case UnaryOp::Plus: return v;
+  }
+  gen_.internal(e.loc(), "a unary operator pass 3 does not know");
+  return {"0", Type::Long};
+}
+
+Value BodyEmitter::membership(InExpr &e) {
+  const GlobalInfo &g = global(e.var);
+  bool pmap = g.kind == GlobalInfo::Kind::PMap;
+  std::string k = keys(e.keys, e.var->keyTypes);
+  std::string ref = varRef(e.var, pmap);
+  return {fmt::format("(s64){}(&{}, {})", pmap ? "mstap_pmap_exists" : "mstap_map_exists", ref, k), Type::Long};
+}
+
+Value BodyEmitter::ternary(TernaryExpr &e) {
+  Value cond = expr(*e.cond);
+  bool str = e.type == Type::String;
+  Value result = str ? stringTemp() : Value{longTemp(), Type::Long};
+  if (!str)
+    line(fmt::format("s64 {};", result.code));
+  line(fmt::format("if (mstap_bool({})) {{", cond.code));
+  ++indent_;
+  Value a = expr(*e.then);
+  line(str ? fmt::format("mstap_string_copy({}, {});", result.code, a.code)
+           : fmt::format("{} = {};", result.code, a.code));
+  --indent_;
+  line("} else {");
+  ++indent_;
+  Value b = expr(*e.otherwise);
+  line(str ? fmt::format("mstap_string_copy({}, {});", result.code, b.code)
+           : fmt::format("{} = {};", result.code, b.code));
+  --indent_;
+  line("}");
+  return result;
 }
 
 Value BodyEmitter::binary(BinaryExpr &e) {
@@ -184,14 +189,14 @@ static std::string compound(BodyEmitter &b, AssignOp op, const std::string &a, c
 Value BodyEmitter::assign(AssignExpr &e) {
   if (e.op == AssignOp::Aggregate) {
     const GlobalInfo *g = nullptr;
-    if (auto *sym = dynamic_cast<SymbolRef *>(e.lhs.get())) {
+    if (auto *sym = dyn<SymbolRef>(e.lhs.get())) {
       g = &global(sym->var);
       std::string ref = varRef(sym->var, false); // per CPU: the shared lock suffices
       Value v = expr(*e.rhs);
       line(fmt::format("mstap_pstat_add(&{}, {});", ref, v.code));
       return {v.code, Type::Unknown};
     }
-    if (auto *ix = dynamic_cast<IndexExpr *>(e.lhs.get())) {
+    if (auto *ix = dyn<IndexExpr>(e.lhs.get())) {
       g = &global(ix->var);
       std::string k = keys(ix->keys, ix->var->keyTypes);
       std::string ref = varRef(ix->var, false);
@@ -205,12 +210,12 @@ Value BodyEmitter::assign(AssignExpr &e) {
     return {"0", Type::Unknown};
   }
   bool str = e.lhs->type == Type::String;
-  if (auto *sym = dynamic_cast<SymbolRef *>(e.lhs.get())) {
+  if (auto *sym = dyn<SymbolRef>(e.lhs.get())) {
     std::string ref = varRef(sym->var, true);
     Value v = expr(*e.rhs);
     if (str) {
       if (e.op == AssignOp::Concat) {
-        if (dynamic_cast<SymbolRef *>(e.rhs.get()) || dynamic_cast<IndexExpr *>(e.rhs.get()))
+        if (dyn<SymbolRef>(e.rhs.get()) || dyn<IndexExpr>(e.rhs.get()))
           v = materialize(v);
         line(fmt::format("mstap_string_append({}, {});", ref, v.code));
       } else {
@@ -232,7 +237,7 @@ Value BodyEmitter::assign(AssignExpr &e) {
     line(fmt::format("{} = {};", ref, t));
     return {t, Type::Long};
   }
-  if (auto *ix = dynamic_cast<IndexExpr *>(e.lhs.get())) {
+  if (auto *ix = dyn<IndexExpr>(e.lhs.get())) {
     const GlobalInfo &g = global(ix->var);
     if (g.kind == GlobalInfo::Kind::PMap) {
       gen_.internal(e.loc(), fmt::format("'{}' holds statistics: add to it with '<<<'", ix->array));
@@ -273,7 +278,7 @@ Value BodyEmitter::assign(AssignExpr &e) {
     line(fmt::format("*{} = {};", p, t));
     return {t, Type::Long};
   }
-  if (auto *te = dynamic_cast<TargetExpr *>(e.lhs.get())) { // guru mode: pass 2 checked -g
+  if (auto *te = dyn<TargetExpr>(e.lhs.get())) { // guru mode: pass 2 checked -g
     Value v = expr(*e.rhs);
     std::string t = longTemp();
     if (e.op == AssignOp::Assign) {
@@ -298,7 +303,7 @@ Value BodyEmitter::assign(AssignExpr &e) {
 Value BodyEmitter::incDec(IncDecExpr &e) {
   const char *op = e.increment ? "+" : "-";
   std::string t = longTemp();
-  if (auto *sym = dynamic_cast<SymbolRef *>(e.operand.get())) {
+  if (auto *sym = dyn<SymbolRef>(e.operand.get())) {
     std::string ref = varRef(sym->var, true);
     if (e.prefix) {
       line(fmt::format("s64 {} = (s64)((u64){} {} 1);", t, ref, op));
@@ -309,7 +314,7 @@ Value BodyEmitter::incDec(IncDecExpr &e) {
     }
     return {t, Type::Long};
   }
-  if (auto *ix = dynamic_cast<IndexExpr *>(e.operand.get())) {
+  if (auto *ix = dyn<IndexExpr>(e.operand.get())) {
     std::string k = keys(ix->keys, ix->var->keyTypes);
     std::string ref = varRef(ix->var, true);
     std::string p = longTemp();
@@ -324,7 +329,7 @@ Value BodyEmitter::incDec(IncDecExpr &e) {
     }
     return {t, Type::Long};
   }
-  if (auto *te = dynamic_cast<TargetExpr *>(e.operand.get())) { // guru mode
+  if (auto *te = dyn<TargetExpr>(e.operand.get())) { // guru mode
     if (!writableOnce(*te))
       return {"0", Type::Long};
     Value old = target(*te);
@@ -339,12 +344,12 @@ Value BodyEmitter::incDec(IncDecExpr &e) {
 
 // The statistic an extractor reads: a `const struct mstap_stat *` expression.
 std::string BodyEmitter::statOf(Expr &statExpr, SourceLoc at, const GlobalInfo **info) {
-  if (auto *sym = dynamic_cast<SymbolRef *>(&statExpr)) {
+  if (auto *sym = dyn<SymbolRef>(&statExpr)) {
     const GlobalInfo &g = global(sym->var);
     *info = &g;
     return fmt::format("mstap_pstat_read(&{})", varRef(sym->var, true));
   }
-  if (auto *ix = dynamic_cast<IndexExpr *>(&statExpr)) {
+  if (auto *ix = dyn<IndexExpr>(&statExpr)) {
     const GlobalInfo &g = global(ix->var);
     *info = &g;
     std::string k = keys(ix->keys, ix->var->keyTypes);

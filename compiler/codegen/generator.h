@@ -125,6 +125,11 @@ private:
   std::string keys(const ExprList &keys, const std::vector<Type> &types);
   std::vector<Value> evalInOrder(ExprList &list, size_t from = 0);
   void assignTo(Expr &lhs, const Value &value, SourceLoc at);
+  Value symbol(SymbolRef &e);
+  Value element(IndexExpr &e);
+  Value unary(UnaryExpr &e);
+  Value membership(InExpr &e);
+  Value ternary(TernaryExpr &e);
   Value assign(AssignExpr &e);
   Value incDec(IncDecExpr &e);
   Value call(CallExpr &e);

@@ -486,11 +486,11 @@ std::string Generator::initAndFree() const {
     std::string ref = "mstap_g." + g->member;
     switch (g->kind) {
     case GlobalInfo::Kind::Long:
-      if (auto *lit = g->decl->init ? dynamic_cast<IntLiteral *>(g->decl->init.get()) : nullptr)
+      if (auto *lit = g->decl->init ? dyn<IntLiteral>(g->decl->init.get()) : nullptr)
         out += fmt::format("\t{} = {};\n", ref, cInteger(lit->value));
       break;
     case GlobalInfo::Kind::String:
-      if (auto *lit = g->decl->init ? dynamic_cast<StringLiteral *>(g->decl->init.get()) : nullptr)
+      if (auto *lit = g->decl->init ? dyn<StringLiteral>(g->decl->init.get()) : nullptr)
         out += fmt::format("\tmstap_string_copy({}, {});\n", ref, cStringLiteral(lit->value));
       break;
     case GlobalInfo::Kind::Stat:

@@ -11,25 +11,33 @@ namespace mstap::codegen {
 
 void BodyEmitter::statement(Stmt &s) {
   stringTemps_ = 0; // a statement's temporaries die with it
-  if (auto *b = dynamic_cast<BlockStmt *>(&s)) {
+  if (s.kind == StmtKind::NullStmt)
+    return;
+  if (s.kind != StmtKind::BlockStmt) // a block's statements count themselves
+    line(fmt::format("MSTAP_ACTION({}, {});", loc(s.loc()), errorLabel()));
+  switch (s.kind) {
+  case StmtKind::NullStmt:
+    return;
+  case StmtKind::BlockStmt:
     line("{");
     ++indent_;
-    block(*b);
+    block(static_cast<BlockStmt &>(s));
     --indent_;
     line("}");
     return;
-  }
-  if (dynamic_cast<NullStmt *>(&s))
-    return;
-  line(fmt::format("MSTAP_ACTION({}, {});", loc(s.loc()), errorLabel()));
-  if (auto *e = dynamic_cast<ExprStmt *>(&s)) {
+  case StmtKind::ExprStmt: {
+    auto *e = static_cast<ExprStmt *>(&s);
     Value v = expr(*e->expr);
-    // A value computed for nothing (a plain read) still costs no C warning.
-    if (!v.code.empty() && v.type == Type::Long && v.code[0] != 't')
+    // A value computed for nothing (a plain read, a call's result in a
+    // temporary) still costs no C warning ("unused variable"); an
+    // assignment's temporary is used by the assignment itself.
+    bool assigns = e->expr->kind == ExprKind::AssignExpr || e->expr->kind == ExprKind::IncDecExpr;
+    if (!v.code.empty() && v.type == Type::Long && !assigns)
       line(fmt::format("(void)({});", v.code));
     return;
   }
-  if (auto *i = dynamic_cast<IfStmt *>(&s)) {
+  case StmtKind::IfStmt: {
+    auto *i = static_cast<IfStmt *>(&s);
     Value cond = expr(*i->cond);
     line(fmt::format("if (mstap_bool({})) {{", cond.code));
     ++indent_;
@@ -44,7 +52,8 @@ void BodyEmitter::statement(Stmt &s) {
     line("}");
     return;
   }
-  if (auto *w = dynamic_cast<WhileStmt *>(&s)) {
+  case StmtKind::WhileStmt: {
+    auto *w = static_cast<WhileStmt *>(&s);
     std::string brk = label("break"), cont = label("continue");
     line("for (;;) {");
     ++indent_;
@@ -61,7 +70,8 @@ void BodyEmitter::statement(Stmt &s) {
     line(fmt::format("{}: __attribute__((unused));", brk));
     return;
   }
-  if (auto *f = dynamic_cast<ForStmt *>(&s)) {
+  case StmtKind::ForStmt: {
+    auto *f = static_cast<ForStmt *>(&s);
     std::string brk = label("break"), cont = label("continue");
     if (f->init)
       expr(*f->init);
@@ -86,23 +96,25 @@ void BodyEmitter::statement(Stmt &s) {
     line(fmt::format("{}: __attribute__((unused));", brk));
     return;
   }
-  if (auto *fe = dynamic_cast<ForeachStmt *>(&s)) {
+  case StmtKind::ForeachStmt: {
+    auto *fe = static_cast<ForeachStmt *>(&s);
     foreach(*fe);
     return;
   }
-  if (dynamic_cast<BreakStmt *>(&s)) {
+  case StmtKind::BreakStmt: {
     line(fmt::format("goto {};", loops_.back().first));
     return;
   }
-  if (dynamic_cast<ContinueStmt *>(&s)) {
+  case StmtKind::ContinueStmt: {
     line(fmt::format("goto {};", loops_.back().second));
     return;
   }
-  if (dynamic_cast<NextStmt *>(&s)) {
+  case StmtKind::NextStmt: {
     line("goto out;");
     return;
   }
-  if (auto *r = dynamic_cast<ReturnStmt *>(&s)) {
+  case StmtKind::ReturnStmt: {
+    auto *r = static_cast<ReturnStmt *>(&s);
     if (r->value) {
       Value v = expr(*r->value);
       if (returnType_ == Type::String)
@@ -113,9 +125,10 @@ void BodyEmitter::statement(Stmt &s) {
     line("goto out;");
     return;
   }
-  if (auto *d = dynamic_cast<DeleteStmt *>(&s)) {
+  case StmtKind::DeleteStmt: {
+    auto *d = static_cast<DeleteStmt *>(&s);
     Expr &target = *d->target;
-    if (auto *sym = dynamic_cast<SymbolRef *>(&target)) {
+    if (auto *sym = dyn<SymbolRef>(&target)) {
       const Variable *v = sym->var;
       if (v->scope == Variable::Scope::Global) {
         const GlobalInfo &g = global(v);
@@ -134,7 +147,7 @@ void BodyEmitter::statement(Stmt &s) {
       }
       return;
     }
-    if (auto *ix = dynamic_cast<IndexExpr *>(&target)) {
+    if (auto *ix = dyn<IndexExpr>(&target)) {
       const GlobalInfo &g = global(ix->var);
       std::string k = keys(ix->keys, ix->var->keyTypes);
       std::string ref = varRef(ix->var, true);
@@ -145,7 +158,8 @@ void BodyEmitter::statement(Stmt &s) {
     gen_.internal(target.loc(), "delete needs a variable or an array element");
     return;
   }
-  if (auto *t = dynamic_cast<TryStmt *>(&s)) {
+  case StmtKind::TryStmt: {
+    auto *t = static_cast<TryStmt *>(&s);
     std::string caught = label("catch"), done = label("try_end");
     line("{");
     ++indent_;
@@ -165,6 +179,7 @@ void BodyEmitter::statement(Stmt &s) {
     line(fmt::format("{}: ;", done));
     line("}");
     return;
+  }
   }
   gen_.internal(s.loc(), "a statement pass 3 does not know");
 }

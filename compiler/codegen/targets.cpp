@@ -143,7 +143,7 @@ Value BodyEmitter::capture(Expr &e) {
   // computes (a local, a run-time index) does not exist there yet.
   bool usesLocals = false;
   forEachExpr(e, [&](Expr &x) {
-    if (auto *sym = dynamic_cast<SymbolRef *>(&x); sym && sym->var && sym->var->scope != Variable::Scope::Global)
+    if (auto *sym = dyn<SymbolRef>(&x); sym && sym->var && sym->var->scope != Variable::Scope::Global)
       usesLocals = true;
   });
   if (usesLocals) {
@@ -151,7 +151,7 @@ Value BodyEmitter::capture(Expr &e) {
                         "probe's local variables: they do not exist yet at the function's entry");
     return {"0", Type::Long};
   }
-  std::string key = dynamic_cast<TargetExpr *>(&e) ? printExpr(e) : "";
+  std::string key = dyn<TargetExpr>(&e) ? printExpr(e) : "";
   if (!key.empty())
     if (auto it = entry_->targets.find(key); it != entry_->targets.end())
       return it->second;

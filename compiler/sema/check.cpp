@@ -187,7 +187,7 @@ public:
   }
   void visit(IncDecExpr &e) override {
     enter(e);
-    if (auto *target = dynamic_cast<TargetExpr *>(e.operand.get())) {
+    if (auto *target = dyn<TargetExpr>(e.operand.get())) {
       written(*target, true);
       return;
     }
@@ -213,7 +213,7 @@ public:
   }
   void visit(AssignExpr &e) override {
     enter(e);
-    if (auto *target = dynamic_cast<TargetExpr *>(e.lhs.get())) {
+    if (auto *target = dyn<TargetExpr>(e.lhs.get())) {
       use(*e.rhs, Use::Value);
       written(*target, e.op != AssignOp::Assign);
       return;
@@ -244,7 +244,7 @@ public:
     if (isHistogram(e.op) && mine != Use::Printed)
       error(e.loc(), fmt::format("{} can only be printed with print or println", spelling(e.op)));
     // Statistics live in globals: a local filled by nothing has none.
-    if (auto *sym = dynamic_cast<SymbolRef *>(e.args[0].get());
+    if (auto *sym = dyn<SymbolRef>(e.args[0].get());
         sym && sym->var && sym->var->scope != Variable::Scope::Global)
       error(sym->loc(), fmt::format("{} needs a statistic: a global filled with '<<<'", spelling(e.op)));
     use(*e.args[0], Use::Statistic);
@@ -265,7 +265,7 @@ public:
     walk(*s.body);
   }
   void visit(DeleteStmt &s) override {
-    if (auto *whole = dynamic_cast<SymbolRef *>(s.target.get()); whole && whole->var &&
+    if (auto *whole = dyn<SymbolRef>(s.target.get()); whole && whole->var &&
                                                                    whole->var->scope == Variable::Scope::Global)
       return; // a whole array or statistic
     use(*s.target, Use::Statistic);
@@ -291,13 +291,13 @@ private:
     if (e.type == Type::Unknown) {
       if (how == Use::Discarded)
         return how;
-      auto *call = dynamic_cast<CallExpr *>(&e);
+      auto *call = dyn<CallExpr>(&e);
       error(e.loc(), call ? fmt::format("'{}' returns no value, but its value is used here", call->function)
                           : std::string("this expression has no value to use"));
     } else if (e.type == Type::Stats) {
-      if (auto *sym = dynamic_cast<SymbolRef *>(&e))
+      if (auto *sym = dyn<SymbolRef>(&e))
         error(e.loc(), fmt::format("'{}' is a statistic or an array here, not a value", sym->name));
-      else if (auto *ix = dynamic_cast<IndexExpr *>(&e))
+      else if (auto *ix = dyn<IndexExpr>(&e))
         error(e.loc(), fmt::format("'{}' holds statistics: read them with @count, @sum, ...", ix->array));
       else
         error(e.loc(), "a statistic is no value: read it with @count, @sum, ...");
@@ -331,7 +331,7 @@ private:
     // computes (a local, a run-time index) does not exist there yet.
     bool usesLocals = false;
     forEachExpr(e, [&](Expr &x) {
-      if (auto *sym = dynamic_cast<SymbolRef *>(&x); sym && sym->var && sym->var->scope != Variable::Scope::Global)
+      if (auto *sym = dyn<SymbolRef>(&x); sym && sym->var && sym->var->scope != Variable::Scope::Global)
         usesLocals = true;
     });
     if (usesLocals) {
@@ -339,7 +339,7 @@ private:
                      "probe's local variables: they do not exist yet at the function's entry");
       return;
     }
-    if (dynamic_cast<TargetExpr *>(&e) && !captured_.insert(printExpr(e)).second)
+    if (dyn<TargetExpr>(&e) && !captured_.insert(printExpr(e)).second)
       return; // a target variable read twice is saved once
     ++entryDepth_;
     use(e, Use::Value);
@@ -423,9 +423,9 @@ public:
     if (!isHistogram(e.op) || e.args.empty())
       return;
     const Variable *v = nullptr;
-    if (auto *sym = dynamic_cast<SymbolRef *>(e.args[0].get()))
+    if (auto *sym = dyn<SymbolRef>(e.args[0].get()))
       v = sym->var;
-    else if (auto *ix = dynamic_cast<IndexExpr *>(e.args[0].get()))
+    else if (auto *ix = dyn<IndexExpr>(e.args[0].get()))
       v = ix->var;
     if (!v || v->scope != Variable::Scope::Global)
       return;
@@ -435,7 +435,7 @@ public:
     if (e.op == AtOp::HistLinear) {
       int64_t values[3] = {0, 0, 0};
       for (size_t i = 1; i < 4 && i < e.args.size(); ++i) {
-        auto *lit = dynamic_cast<IntLiteral *>(e.args[i].get());
+        auto *lit = dyn<IntLiteral>(e.args[i].get());
         if (!lit) {
           diags_.error(file_, e.args[i]->loc(),
                        "the bounds and step of @hist_linear must be numbers known before the run");

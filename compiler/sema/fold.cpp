@@ -15,17 +15,17 @@ public:
     if (!s)
       return;
     Stmt &st = *s;
-    if (auto *b = dynamic_cast<BlockStmt *>(&st)) {
+    if (auto *b = dyn<BlockStmt>(&st)) {
       block(*b);
-    } else if (auto *e = dynamic_cast<ExprStmt *>(&st)) {
+    } else if (auto *e = dyn<ExprStmt>(&st)) {
       expr(e->expr);
-    } else if (auto *i = dynamic_cast<IfStmt *>(&st)) {
+    } else if (auto *i = dyn<IfStmt>(&st)) {
       expr(i->cond);
       stmt(i->then);
       stmt(i->otherwise);
       // A constant condition (@defined's, mostly) keeps only the branch it
       // takes: the other may use target variables that do not exist here.
-      if (auto *c = dynamic_cast<IntLiteral *>(i->cond.get())) {
+      if (auto *c = dyn<IntLiteral>(i->cond.get())) {
         StmtPtr chosen = std::move(c->value ? i->then : i->otherwise);
         if (!chosen) {
           auto empty = std::make_unique<NullStmt>();
@@ -34,20 +34,20 @@ public:
         }
         s = std::move(chosen);
       }
-    } else if (auto *w = dynamic_cast<WhileStmt *>(&st)) {
+    } else if (auto *w = dyn<WhileStmt>(&st)) {
       expr(w->cond);
       stmt(w->body);
-    } else if (auto *f = dynamic_cast<ForStmt *>(&st)) {
+    } else if (auto *f = dyn<ForStmt>(&st)) {
       expr(f->init);
       expr(f->cond);
       expr(f->step);
       stmt(f->body);
-    } else if (auto *fe = dynamic_cast<ForeachStmt *>(&st)) {
+    } else if (auto *fe = dyn<ForeachStmt>(&st)) {
       expr(fe->limit);
       stmt(fe->body);
-    } else if (auto *r = dynamic_cast<ReturnStmt *>(&st)) {
+    } else if (auto *r = dyn<ReturnStmt>(&st)) {
       expr(r->value);
-    } else if (auto *t = dynamic_cast<TryStmt *>(&st)) {
+    } else if (auto *t = dyn<TryStmt>(&st)) {
       block(*t->body);
       block(*t->handler);
     }
@@ -63,9 +63,9 @@ public:
     if (!e)
       return;
     Expr &ex = *e;
-    if (auto *u = dynamic_cast<UnaryExpr *>(&ex)) {
+    if (auto *u = dyn<UnaryExpr>(&ex)) {
       expr(u->operand);
-      if (auto *lit = dynamic_cast<IntLiteral *>(u->operand.get())) {
+      if (auto *lit = dyn<IntLiteral>(u->operand.get())) {
         uint64_t v = static_cast<uint64_t>(lit->value);
         switch (u->op) {
         case UnaryOp::Not: v = v == 0; break;
@@ -75,36 +75,36 @@ public:
         }
         replaceInt(e, static_cast<int64_t>(v));
       }
-    } else if (auto *b = dynamic_cast<BinaryExpr *>(&ex)) {
+    } else if (auto *b = dyn<BinaryExpr>(&ex)) {
       expr(b->lhs);
       expr(b->rhs);
       binary(e, *b);
-    } else if (auto *t = dynamic_cast<TernaryExpr *>(&ex)) {
+    } else if (auto *t = dyn<TernaryExpr>(&ex)) {
       expr(t->cond);
       expr(t->then);
       expr(t->otherwise);
-      if (auto *c = dynamic_cast<IntLiteral *>(t->cond.get())) {
+      if (auto *c = dyn<IntLiteral>(t->cond.get())) {
         ExprPtr chosen = std::move(c->value ? t->then : t->otherwise);
         e = std::move(chosen);
       }
-    } else if (auto *a = dynamic_cast<AssignExpr *>(&ex)) {
+    } else if (auto *a = dyn<AssignExpr>(&ex)) {
       expr(a->rhs);
-      if (auto *i = dynamic_cast<IndexExpr *>(a->lhs.get()))
+      if (auto *i = dyn<IndexExpr>(a->lhs.get()))
         for (auto &k : i->keys)
           expr(k);
-    } else if (auto *c = dynamic_cast<CallExpr *>(&ex)) {
+    } else if (auto *c = dyn<CallExpr>(&ex)) {
       for (auto &arg : c->args)
         expr(arg);
-    } else if (auto *i = dynamic_cast<IndexExpr *>(&ex)) {
+    } else if (auto *i = dyn<IndexExpr>(&ex)) {
       for (auto &k : i->keys)
         expr(k);
-    } else if (auto *in = dynamic_cast<InExpr *>(&ex)) {
+    } else if (auto *in = dyn<InExpr>(&ex)) {
       for (auto &k : in->keys)
         expr(k);
-    } else if (auto *at = dynamic_cast<AtExpr *>(&ex)) {
+    } else if (auto *at = dyn<AtExpr>(&ex)) {
       if (at->op == AtOp::Defined) {
         bool defined = true;
-        if (auto *target = dynamic_cast<TargetExpr *>(at->args[0].get()))
+        if (auto *target = dyn<TargetExpr>(at->args[0].get()))
           defined = probe && targetDefined_ && targetDefined_(*probe, *target);
         replaceInt(e, defined ? 1 : 0);
         return;
@@ -126,8 +126,8 @@ private:
   // Folds with the runtime's semantics: 64-bit wrap-around; division by zero
   // and shifts out of range are left for the runtime to report.
   static void binary(ExprPtr &e, BinaryExpr &b) {
-    auto *ls = dynamic_cast<StringLiteral *>(b.lhs.get());
-    auto *rs = dynamic_cast<StringLiteral *>(b.rhs.get());
+    auto *ls = dyn<StringLiteral>(b.lhs.get());
+    auto *rs = dyn<StringLiteral>(b.rhs.get());
     if (ls && rs) {
       if (b.op == BinaryOp::Concat) {
         auto lit = std::make_unique<StringLiteral>();
@@ -138,8 +138,8 @@ private:
       }
       return;
     }
-    auto *li = dynamic_cast<IntLiteral *>(b.lhs.get());
-    auto *ri = dynamic_cast<IntLiteral *>(b.rhs.get());
+    auto *li = dyn<IntLiteral>(b.lhs.get());
+    auto *ri = dyn<IntLiteral>(b.rhs.get());
     if (!li || !ri)
       return;
     int64_t x = li->value, y = ri->value;

@@ -19,14 +19,14 @@ using namespace ast;
 namespace {
 
 bool isLvalue(const Expr &e) {
-  return dynamic_cast<const SymbolRef *>(&e) || dynamic_cast<const IndexExpr *>(&e);
+  return dyn<SymbolRef>(&e) || dyn<IndexExpr>(&e);
 }
 
 // The variable an lvalue names.
 Variable *lvalueVar(Expr &e) {
-  if (auto *s = dynamic_cast<SymbolRef *>(&e))
+  if (auto *s = dyn<SymbolRef>(&e))
     return s->var;
-  if (auto *i = dynamic_cast<IndexExpr *>(&e))
+  if (auto *i = dyn<IndexExpr>(&e))
     return i->var;
   return nullptr;
 }
@@ -108,25 +108,25 @@ private:
     if (e.type == t)
       return;
     if (e.type == Type::Unknown) {
-      if (auto *s = dynamic_cast<SymbolRef *>(&e)) {
+      if (auto *s = dyn<SymbolRef>(&e)) {
         if (s->var)
           setVarType(*s->var, t, e.loc());
-      } else if (auto *i = dynamic_cast<IndexExpr *>(&e)) {
+      } else if (auto *i = dyn<IndexExpr>(&e)) {
         if (i->var)
           setVarType(*i->var, t, e.loc());
-      } else if (auto *c = dynamic_cast<CallExpr *>(&e)) {
+      } else if (auto *c = dyn<CallExpr>(&e)) {
         if (c->callee)
           setType(c->callee->returnType, c->callee->returnTypeLoc, t, e.loc(),
                   fmt::format("the result of '{}'", c->callee->name));
-      } else if (auto *tern = dynamic_cast<TernaryExpr *>(&e)) {
+      } else if (auto *tern = dyn<TernaryExpr>(&e)) {
         expect(*tern->then, t, context);
         expect(*tern->otherwise, t, context);
-      } else if (auto *a = dynamic_cast<AssignExpr *>(&e)) {
+      } else if (auto *a = dyn<AssignExpr>(&e)) {
         if (a->op == AssignOp::Assign) {
           expect(*a->lhs, t, context);
           expect(*a->rhs, t, context);
         }
-      } else if (auto *at = dynamic_cast<AtExpr *>(&e)) {
+      } else if (auto *at = dyn<AtExpr>(&e)) {
         if (at->op == AtOp::Entry && !at->args.empty())
           expect(*at->args[0], t, context);
       }
@@ -236,9 +236,9 @@ private:
   // Writes to `target`: checks it can be written and is not being iterated.
   void noteWrite(Expr &target, const char *op) {
     if (!isLvalue(target)) {
-      if (dynamic_cast<TargetExpr *>(&target) && options_.guru)
+      if (dyn<TargetExpr>(&target) && options_.guru)
         return;
-      error(target.loc(), dynamic_cast<TargetExpr *>(&target)
+      error(target.loc(), dyn<TargetExpr>(&target)
                               ? std::string("writing to a target variable needs guru mode: use -g")
                               : fmt::format("the left side of '{}' cannot be assigned to", op));
       return;
@@ -247,7 +247,7 @@ private:
     if (!v)
       return;
     v->written = true;
-    if (dynamic_cast<IndexExpr *>(&target) &&
+    if (dyn<IndexExpr>(&target) &&
         std::find(iterating_.begin(), iterating_.end(), v) != iterating_.end())
       error(target.loc(), fmt::format("cannot modify array '{}' while a foreach iterates over it", v->name));
   }
@@ -569,7 +569,7 @@ public:
   }
   void visit(DeleteStmt &s) override {
     // "delete a" empties a whole array: a name that is no scalar use.
-    auto *whole = dynamic_cast<SymbolRef *>(s.target.get());
+    auto *whole = dyn<SymbolRef>(s.target.get());
     if (whole && globals_.count(whole->name) && !isLocal(whole->name)) {
       if (mode == Mode::Resolve) {
         whole->var = globals_[whole->name];
@@ -645,7 +645,7 @@ private:
     }
     for (size_t i = first; i < e.args.size(); ++i) {
       Expr &arg = *e.args[i];
-      auto *at = dynamic_cast<AtExpr *>(&arg);
+      auto *at = dyn<AtExpr>(&arg);
       bool histogram = at && (at->op == AtOp::HistLog || at->op == AtOp::HistLinear);
       if (histogram && !(b.kind == Builtin::Kind::Print && (b.name == std::string("print") ||
                                                             b.name == std::string("println"))))
@@ -654,14 +654,14 @@ private:
         typeError(arg.loc(), fmt::format("'{}' cannot print a statistic: extract a value with @count, @sum, ...",
                                      b.name));
     }
-    if (b.kind == Builtin::Kind::Delimited && !e.args.empty() && !dynamic_cast<StringLiteral *>(e.args[0].get()))
+    if (b.kind == Builtin::Kind::Delimited && !e.args.empty() && !dyn<StringLiteral>(e.args[0].get()))
       error(e.args[0]->loc(), fmt::format("the delimiter of '{}' must be a literal string", b.name));
   }
 
   void checkFormat(CallExpr &e) {
     if (e.args.empty())
       return;
-    auto *literal = dynamic_cast<StringLiteral *>(e.args[0].get());
+    auto *literal = dyn<StringLiteral>(e.args[0].get());
     if (!literal) {
       error(e.args[0]->loc(), fmt::format("the format of '{}' must be a literal string", e.function));
       return;
@@ -730,7 +730,7 @@ void resolveNamesAndTypes(Script &script, const ElaborateOptions &options, Diagn
         v->name = g.name;
         v->loc = g.loc();
         if (g.init) {
-          v->type = dynamic_cast<StringLiteral *>(g.init.get()) ? Type::String : Type::Long;
+          v->type = dyn<StringLiteral>(g.init.get()) ? Type::String : Type::Long;
           v->typeLoc = g.init->loc();
           v->written = true;
           v->arity = 0;

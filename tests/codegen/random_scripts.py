@@ -111,7 +111,7 @@ class Gen:
     # --------------------------------------------------------- statements
 
     def stmt(self, d=0):
-        choice = self.r.randint(0, 16 if d < 2 else 9)
+        choice = self.r.randint(0, 17 if d < 2 else 9)
         if choice == 0:
             return "%s = %s" % (self.pick(LONG_GLOBALS + self.locals_long), self.long())
         if choice == 1:
@@ -150,6 +150,9 @@ class Gen:
             return "foreach ([kk] in sa) { printf(\"%s %d %d\\n\", kk, @count(sa[kk]), @max(sa[kk])) }"
         if choice == 15:
             return "try { %s; error(%s) } catch (msg) { println(msg) }" % (self.stmt(d + 1), self.string())
+        if choice == 16:
+            # A value computed for nothing: a statement of its own.
+            return self.pick([self.long(), self.string(), "kernel_long(%s)" % self.long()])
         return "delete m; delete st"
 
     def block(self, n):
