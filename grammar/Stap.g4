@@ -86,7 +86,22 @@ probeDecl
   ;
 
 probePoint
-  : probeComponent ('.' probeComponent)* probeMark? ('if' '(' expression ')')?
+  : probeSegment ('.' probeSegment)* probeMark? ('if' '(' expression ')')?
+  ;
+
+// A component, or alternatives in braces that the point is expanded over,
+// as stap's brace expansion: kernel.{function("a"),function("b")}.return,
+// vfs.{read,write}, {kernel,module("nfs")}.function("f"); an alternative's
+// mark is its points' (kernel.{trace("a")!, trace("b")}). A script
+// argument ($1, @1) stands for the probe point text it holds.
+probeSegment
+  : probeComponent
+  | '{' (probeAlternative (',' probeAlternative)*)? '}'
+  | argRef
+  ;
+
+probeAlternative
+  : probeSegment ('.' probeSegment)* probeMark?
   ;
 
 probeMark

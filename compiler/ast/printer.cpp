@@ -348,10 +348,11 @@ std::string probePointText(const ProbePoint &pp) {
     else if (c.string)
       text += "(" + quoteString(*c.string) + ")";
   }
-  if (pp.optional)
-    text += '?';
+  // "!" is optional too: a point marked both (by brace expansion) prints "!".
   if (pp.sufficient)
     text += '!';
+  else if (pp.optional)
+    text += '?';
   if (pp.condition)
     text += " if (" + printExpr(*pp.condition) + ")";
   return text;

@@ -32,7 +32,7 @@ void BodyEmitter::statement(Stmt &s) {
     // temporary) still costs no C warning ("unused variable"); an
     // assignment's temporary is used by the assignment itself.
     bool assigns = e->expr->kind == ExprKind::AssignExpr || e->expr->kind == ExprKind::IncDecExpr;
-    if (!v.code.empty() && v.type == Type::Long && !assigns)
+    if (!v.code.empty() && v.type != Type::Unknown && !assigns)
       line(fmt::format("(void)({});", v.code));
     return;
   }

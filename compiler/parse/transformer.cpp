@@ -1,6 +1,7 @@
 #include "parse/transformer.h"
 
 #include "parse/lexer.h"
+#include "parse/parser.h"
 
 #include <fmt/format.h>
 
@@ -393,37 +394,149 @@ std::unique_ptr<ast::ProbeDecl> Transformer::transformProbeDecl(P::ProbeDeclCont
   auto probe = node<ast::ProbeDecl>(range(ctx));
   size_t blockIndex = ctx->children.size() - 1;
   for (size_t i = 1; i < blockIndex; i += 2)
-    probe->points.push_back(transformProbePoint(childAs<P::ProbePointContext>(ctx, i)));
+    for (ast::ProbePoint &pp : transformProbePoint(childAs<P::ProbePointContext>(ctx, i)))
+      probe->points.push_back(std::move(pp));
   probe->body = transformBlock(childAs<P::BlockContext>(ctx, blockIndex));
   return probe;
 }
 
-// probeComponent ('.' probeComponent)* probeMark? ('if' '(' expression ')')?
-ast::ProbePoint Transformer::transformProbePoint(P::ProbePointContext *ctx) {
-  ast::ProbePoint pp;
-  pp.range = range(ctx);
+// probeSegment ('.' probeSegment)* probeMark? ('if' '(' expression ')')?
+std::vector<ast::ProbePoint> Transformer::transformProbePoint(P::ProbePointContext *ctx) {
   size_t n = ctx->children.size();
   size_t i = 0;
-  for (;; i += 2) {
-    pp.components.push_back(transformProbeComponent(childAs<P::ProbeComponentContext>(ctx, i)));
-    Token *dot = i + 1 < n ? tokenOf(ctx->children[i + 1]) : nullptr;
-    if (!dot || i + 2 >= n || tokenOf(ctx->children[i + 2]))
-      break; // no '.' and component follow
-  }
-  ++i;
-  if (i < n && !tokenOf(ctx->children[i])) {
-    auto *mark = childAs<P::ProbeMarkContext>(ctx, i++);
-    if (tokenAt(mark, 0)->getType() == tokenTypes().question)
-      pp.optional = true;
-    else
-      pp.sufficient = true;
-  }
+  std::vector<ast::ProbePoint> points = expandSegments(ctx, 0, i);
+  ast::ProbePoint mark;
+  if (i < n && !tokenOf(ctx->children[i]))
+    applyMark(childAs<P::ProbeMarkContext>(ctx, i++), mark);
+  Node *condition = nullptr;
   if (i < n) {
     if (tokenAt(ctx, i)->getType() != tokenTypes().kwIf)
       unexpectedNode(ctx->children[i]);
-    pp.condition = transformExpression(ruleAt(ctx, i + 2));
+    condition = ruleAt(ctx, i + 2);
   }
-  return pp;
+  for (ast::ProbePoint &pp : points) {
+    pp.range = range(ctx);
+    pp.optional = pp.optional || mark.optional;
+    pp.sufficient = pp.sufficient || mark.sufficient;
+    // Each expanded point has the condition, as written: its own tree.
+    if (condition)
+      pp.condition = transformExpression(condition);
+  }
+  return points;
+}
+
+// "probe $1 { }", "probe $1.return", "kernel.{$1,$2}": the argument's text is
+// parsed as probe points, as stap substitutes it. Its components take the
+// location of the $N they came from.
+std::vector<ast::ProbePoint> Transformer::argumentPoints(P::ArgRefContext *ctx) {
+  Token *token = tokenAt(ctx, 0);
+  size_t type = token->getType();
+  if (type != P::DollarNumber && type != P::AtNumber) {
+    error(loc(token), fmt::format("'{}' cannot stand in a probe point: it is a count, not a point", token->getText()));
+    return {};
+  }
+  std::string digits = token->getText().substr(1);
+  size_t index = digits.size() > 9 ? SIZE_MAX : std::stoul(digits);
+  const auto &args = options_.args;
+  if (index == 0 || index > args.size()) {
+    error(loc(token), fmt::format("command line argument index {} out of range [1-{}]", digits, args.size()));
+    return {};
+  }
+  const std::string &word = args[index - 1];
+  // Parsed without arguments of its own: an argument cannot name another.
+  SourceFile text(fmt::format("<argument {}>", token->getText()), "probe " + word + " {}\n");
+  Diagnostics inner;
+  std::unique_ptr<ast::Script> parsed = parseScript(text, ParseOptions{}, inner);
+  if (!parsed || parsed->decls.size() != 1 || parsed->decls[0].kind != ast::Decl::Kind::Probe) {
+    std::string why;
+    for (const auto &d : inner.all())
+      if (d.severity == Severity::Error) {
+        why = d.message;
+        break;
+      }
+    error(loc(token), fmt::format("argument {} ('{}') is not a probe point{}", token->getText(), word,
+                                  why.empty() ? "" : ": " + why));
+    return {};
+  }
+  std::vector<ast::ProbePoint> points = std::move(parsed->decls[0].probe->points);
+  for (ast::ProbePoint &pp : points) {
+    for (auto &c : pp.components)
+      c.loc = loc(token);
+    if (pp.condition) {
+      error(loc(token), fmt::format("argument {} ('{}') holds an 'if': write the condition in the script",
+                                    token->getText(), word));
+      return {};
+    }
+  }
+  return points;
+}
+
+void Transformer::applyMark(P::ProbeMarkContext *mark, ast::ProbePoint &pp) {
+  if (tokenAt(mark, 0)->getType() == tokenTypes().question)
+    pp.optional = true;
+  else
+    pp.sufficient = true;
+}
+
+// Brace expansion multiplies points; past this many from one point as
+// written, the script is refused rather than elaborated for minutes.
+constexpr size_t kMaxExpandedPoints = 1000;
+
+std::vector<ast::ProbePoint> Transformer::expandSegments(antlr4::ParserRuleContext *ctx, size_t from, size_t &next) {
+  std::vector<ast::ProbePoint> result(1);
+  size_t n = ctx->children.size();
+  size_t i = from;
+  for (;; i += 2) {
+    auto *segment = childAs<P::ProbeSegmentContext>(ctx, i);
+    std::vector<ast::ProbePoint> alternatives;
+    if (auto *component = dynamic_cast<P::ProbeComponentContext *>(segment->children[0])) {
+      alternatives.emplace_back();
+      alternatives.back().components.push_back(transformProbeComponent(component));
+    } else if (auto *arg = dynamic_cast<P::ArgRefContext *>(segment->children[0])) {
+      alternatives = argumentPoints(arg);
+      if (alternatives.empty()) { // reported
+        next = n;
+        return {};
+      }
+    } else { // '{' (probeAlternative (',' probeAlternative)*)? '}'
+      if (segment->children.size() == 2) {
+        error(loc(segment), "'{}' in a probe point: braces list alternatives, as in vfs.{read,write}");
+        next = n;
+        return {};
+      }
+      for (size_t a = 1; a + 1 < segment->children.size(); a += 2) {
+        auto *alternative = childAs<P::ProbeAlternativeContext>(segment, a);
+        size_t after = 0;
+        std::vector<ast::ProbePoint> expanded = expandSegments(alternative, 0, after);
+        for (ast::ProbePoint &pp : expanded) {
+          if (after < alternative->children.size())
+            applyMark(childAs<P::ProbeMarkContext>(alternative, after), pp);
+          alternatives.push_back(std::move(pp));
+        }
+      }
+    }
+    std::vector<ast::ProbePoint> product;
+    for (const ast::ProbePoint &head : result)
+      for (const ast::ProbePoint &tail : alternatives) {
+        if (product.size() == kMaxExpandedPoints) {
+          error(loc(segment), fmt::format("brace expansion gives more than {} probe points", kMaxExpandedPoints));
+          next = n;
+          return {};
+        }
+        ast::ProbePoint joined;
+        joined.components = head.components;
+        joined.components.insert(joined.components.end(), tail.components.begin(), tail.components.end());
+        joined.optional = head.optional || tail.optional;
+        joined.sufficient = head.sufficient || tail.sufficient;
+        product.push_back(std::move(joined));
+      }
+    result = std::move(product);
+    Token *dot = i + 1 < n ? tokenOf(ctx->children[i + 1]) : nullptr;
+    if (!dot || dot->getType() != tokenTypes().dot || i + 2 >= n || tokenOf(ctx->children[i + 2]))
+      break; // no '.' and segment follow
+  }
+  next = i + 1;
+  return result;
 }
 
 // probeName ('(' literal ')')?

@@ -45,7 +45,16 @@ private:
   ast::Type transformTypeSuffix(P::TypeSuffixContext *ctx);
   ast::Param transformParam(P::ParamContext *ctx);
   std::unique_ptr<ast::ProbeDecl> transformProbeDecl(P::ProbeDeclContext *ctx);
-  ast::ProbePoint transformProbePoint(P::ProbePointContext *ctx);
+  // One point as written: several after brace expansion.
+  std::vector<ast::ProbePoint> transformProbePoint(P::ProbePointContext *ctx);
+  // The points (components and marks) the segments among children
+  // [from, ...) of `ctx` (probeSegment ('.' probeSegment)*) stand for;
+  // `next` is set to the first child after them.
+  std::vector<ast::ProbePoint> expandSegments(antlr4::ParserRuleContext *ctx, size_t from, size_t &next);
+  // The points a script argument used as (part of) a probe point holds.
+  std::vector<ast::ProbePoint> argumentPoints(P::ArgRefContext *ctx);
+  // A probeMark child: sets pp.optional ('?') or pp.sufficient ('!').
+  void applyMark(P::ProbeMarkContext *mark, ast::ProbePoint &pp);
   ast::ProbePoint::Component transformProbeComponent(P::ProbeComponentContext *ctx);
   std::string transformProbeName(P::ProbeNameContext *ctx);
   ast::ExprPtr transformLiteral(P::LiteralContext *ctx);

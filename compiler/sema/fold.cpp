@@ -15,18 +15,18 @@ public:
     if (!s)
       return;
     Stmt &st = *s;
-    if (auto *b = dyn<BlockStmt>(&st)) {
-      block(*b);
-    } else if (auto *e = dyn<ExprStmt>(&st)) {
-      expr(e->expr);
-    } else if (auto *i = dyn<IfStmt>(&st)) {
-      expr(i->cond);
-      stmt(i->then);
-      stmt(i->otherwise);
+    switch (st.kind) {
+    case StmtKind::BlockStmt: block(static_cast<BlockStmt &>(st)); return;
+    case StmtKind::ExprStmt: expr(static_cast<ExprStmt &>(st).expr); return;
+    case StmtKind::IfStmt: {
+      auto &i = static_cast<IfStmt &>(st);
+      expr(i.cond);
+      stmt(i.then);
+      stmt(i.otherwise);
       // A constant condition (@defined's, mostly) keeps only the branch it
       // takes: the other may use target variables that do not exist here.
-      if (auto *c = dyn<IntLiteral>(i->cond.get())) {
-        StmtPtr chosen = std::move(c->value ? i->then : i->otherwise);
+      if (auto *c = dyn<IntLiteral>(i.cond.get())) {
+        StmtPtr chosen = std::move(c->value ? i.then : i.otherwise);
         if (!chosen) {
           auto empty = std::make_unique<NullStmt>();
           empty->range = st.range;
@@ -34,24 +34,48 @@ public:
         }
         s = std::move(chosen);
       }
-    } else if (auto *w = dyn<WhileStmt>(&st)) {
-      expr(w->cond);
-      stmt(w->body);
-    } else if (auto *f = dyn<ForStmt>(&st)) {
-      expr(f->init);
-      expr(f->cond);
-      expr(f->step);
-      stmt(f->body);
-    } else if (auto *fe = dyn<ForeachStmt>(&st)) {
-      expr(fe->limit);
-      stmt(fe->body);
-    } else if (auto *r = dyn<ReturnStmt>(&st)) {
-      expr(r->value);
-    } else if (auto *t = dyn<TryStmt>(&st)) {
-      block(*t->body);
-      block(*t->handler);
+      return;
     }
-    // delete's target is an lvalue: nothing to fold at its top.
+    case StmtKind::WhileStmt: {
+      auto &w = static_cast<WhileStmt &>(st);
+      expr(w.cond);
+      stmt(w.body);
+      return;
+    }
+    case StmtKind::ForStmt: {
+      auto &f = static_cast<ForStmt &>(st);
+      expr(f.init);
+      expr(f.cond);
+      expr(f.step);
+      stmt(f.body);
+      return;
+    }
+    case StmtKind::ForeachStmt: {
+      auto &fe = static_cast<ForeachStmt &>(st);
+      expr(fe.limit);
+      stmt(fe.body);
+      return;
+    }
+    case StmtKind::ReturnStmt: expr(static_cast<ReturnStmt &>(st).value); return;
+    case StmtKind::TryStmt: {
+      auto &t = static_cast<TryStmt &>(st);
+      block(*t.body);
+      block(*t.handler);
+      return;
+    }
+    case StmtKind::DeleteStmt: lvalueKeys(*static_cast<DeleteStmt &>(st).target); return;
+    case StmtKind::NullStmt:
+    case StmtKind::BreakStmt:
+    case StmtKind::ContinueStmt:
+    case StmtKind::NextStmt: return;
+    }
+  }
+
+  // An lvalue is not folded itself; the keys of an array element are.
+  void lvalueKeys(Expr &e) {
+    if (auto *i = dyn<IndexExpr>(&e))
+      for (auto &k : i->keys)
+        expr(k);
   }
 
   void block(BlockStmt &b) {
@@ -63,11 +87,20 @@ public:
     if (!e)
       return;
     Expr &ex = *e;
-    if (auto *u = dyn<UnaryExpr>(&ex)) {
-      expr(u->operand);
-      if (auto *lit = dyn<IntLiteral>(u->operand.get())) {
+    switch (ex.kind) {
+    case ExprKind::IntLiteral:
+    case ExprKind::StringLiteral:
+    case ExprKind::SymbolRef: return;
+    // Target variables keep their indexes as written: pass 2 resolved
+    // their accesses (constant indexes checked against array bounds) on
+    // the expressions it saw.
+    case ExprKind::TargetExpr: return;
+    case ExprKind::UnaryExpr: {
+      auto &u = static_cast<UnaryExpr &>(ex);
+      expr(u.operand);
+      if (auto *lit = dyn<IntLiteral>(u.operand.get())) {
         uint64_t v = static_cast<uint64_t>(lit->value);
-        switch (u->op) {
+        switch (u.op) {
         case UnaryOp::Not: v = v == 0; break;
         case UnaryOp::BitNot: v = ~v; break;
         case UnaryOp::Negate: v = 0 - v; break;
@@ -75,42 +108,61 @@ public:
         }
         replaceInt(e, static_cast<int64_t>(v));
       }
-    } else if (auto *b = dyn<BinaryExpr>(&ex)) {
-      expr(b->lhs);
-      expr(b->rhs);
-      binary(e, *b);
-    } else if (auto *t = dyn<TernaryExpr>(&ex)) {
-      expr(t->cond);
-      expr(t->then);
-      expr(t->otherwise);
-      if (auto *c = dyn<IntLiteral>(t->cond.get())) {
-        ExprPtr chosen = std::move(c->value ? t->then : t->otherwise);
+      return;
+    }
+    case ExprKind::BinaryExpr: {
+      auto &b = static_cast<BinaryExpr &>(ex);
+      expr(b.lhs);
+      expr(b.rhs);
+      binary(e, b);
+      return;
+    }
+    case ExprKind::TernaryExpr: {
+      auto &t = static_cast<TernaryExpr &>(ex);
+      expr(t.cond);
+      expr(t.then);
+      expr(t.otherwise);
+      if (auto *c = dyn<IntLiteral>(t.cond.get())) {
+        ExprPtr chosen = std::move(c->value ? t.then : t.otherwise);
         e = std::move(chosen);
       }
-    } else if (auto *a = dyn<AssignExpr>(&ex)) {
-      expr(a->rhs);
-      if (auto *i = dyn<IndexExpr>(a->lhs.get()))
-        for (auto &k : i->keys)
-          expr(k);
-    } else if (auto *c = dyn<CallExpr>(&ex)) {
-      for (auto &arg : c->args)
+      return;
+    }
+    case ExprKind::AssignExpr: {
+      auto &a = static_cast<AssignExpr &>(ex);
+      expr(a.rhs);
+      lvalueKeys(*a.lhs);
+      return;
+    }
+    case ExprKind::IncDecExpr: lvalueKeys(*static_cast<IncDecExpr &>(ex).operand); return;
+    case ExprKind::CallExpr:
+      for (auto &arg : static_cast<CallExpr &>(ex).args)
         expr(arg);
-    } else if (auto *i = dyn<IndexExpr>(&ex)) {
-      for (auto &k : i->keys)
+      return;
+    case ExprKind::IndexExpr:
+      for (auto &k : static_cast<IndexExpr &>(ex).keys)
         expr(k);
-    } else if (auto *in = dyn<InExpr>(&ex)) {
-      for (auto &k : in->keys)
+      return;
+    case ExprKind::InExpr:
+      for (auto &k : static_cast<InExpr &>(ex).keys)
         expr(k);
-    } else if (auto *at = dyn<AtExpr>(&ex)) {
-      if (at->op == AtOp::Defined) {
+      return;
+    case ExprKind::AtExpr: {
+      auto &at = static_cast<AtExpr &>(ex);
+      if (at.op == AtOp::Defined) {
         bool defined = true;
-        if (auto *target = dyn<TargetExpr>(at->args[0].get()))
+        if (auto *target = dyn<TargetExpr>(at.args[0].get()))
           defined = probe && targetDefined_ && targetDefined_(*probe, *target);
         replaceInt(e, defined ? 1 : 0);
         return;
       }
-      for (size_t k = 1; k < at->args.size(); ++k)
-        expr(at->args[k]);
+      // The statistic (or @entry's value, read at entry) is not folded
+      // itself; an element's keys are.
+      lvalueKeys(*at.args[0]);
+      for (size_t k = 1; k < at.args.size(); ++k)
+        expr(at.args[k]);
+      return;
+    }
     }
   }
 
