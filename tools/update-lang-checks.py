@@ -20,11 +20,14 @@ writes it as a block at the end of the file:
 The block is the whole output, in order, with nothing after it (the last
 `-NOT: {{.}}`). Paths of the machine become patterns: the case's own path
 `{{.*}}name.stp`, a path under the build tree, the source tree, the
-temporary files, the fixtures or the sysroot `{{.*}}/rest/of/path`. Output
-with another absolute path of this machine is refused, and so is a command
-whose exit status is not what its `not` says. Hand-written checks with
-other prefixes stay as they are; checks with the block's own prefix outside
-the block are refused, since FileCheck would run them before it.
+temporary files, the fixtures or the sysroot `{{.*}}/rest/of/path`. The tool
+refuses, saying why: output with another absolute path of this machine (or
+one made part of a C name), output that differs from one run to the next,
+output naming a line of the case past its last one (the block would move
+it), and a command whose exit status is not what its `not` says.
+Hand-written checks with other prefixes stay as they are; checks with the
+block's own prefix outside the block are refused, since FileCheck would run
+them before it.
 
 Without --check, changed blocks are written back and their diff printed.
 With --check, nothing is written: the tool exits 1 naming each case whose
@@ -305,9 +308,14 @@ class Case:
         """The output with this machine's paths replaced by stand-ins, and
         the absolute paths left in it that exist here."""
         text = text.replace(self.path, SELF)
+        left = []
         for root in self.path_roots():
             text = re.sub(re.escape(root) + r"(?![A-Za-z0-9_.+@~-])", ROOT, text)
-        left = []
+            # A path made part of a C name (probe_0_process_work_...):
+            # its start is enough to know it.
+            mangled = re.sub(r"[^A-Za-z0-9]+", "_", root).strip("_")[:16]
+            if len(mangled) >= 8 and mangled in text:
+                left.append(f"'{mangled}...' (the path {root} made a name)")
         for m in re.finditer(r"(?:^|(?<=[\s\"'(=:<,\[`]))(/[A-Za-z0-9_.+@~-]+)+", text, re.M):
             path = m.group(0)
             first = "/" + path.split("/")[1]
@@ -428,11 +436,21 @@ def regenerate(path, config, filecheck):
         blocks = []
         for leader, prefix in wanted:
             generated = None
-            for run, output in case.outputs(runs, prefix):
+            results = case.outputs(runs, prefix)
+            # Times, addresses or sizes would make the golden stale at once.
+            if [o for _, o in case.outputs(runs, prefix)] != [o for _, o in results]:
+                raise Refused(f"the output checked with {prefix} changes from one run to the next")
+            for run, output in results:
                 portable, left = case.portable(output)
                 if left:
                     raise Refused(f"the output of line {run.number} names paths of this machine that the "
                                   f"tool cannot make portable: {', '.join(sorted(set(left)))}")
+                # The block is part of the script: a place past the script's
+                # last line (the end of the file) moves with the block.
+                for m in re.finditer(SELF + r":(\d+)", portable):
+                    if int(m.group(1)) > len(kept):
+                        raise Refused(f"the output names line {m.group(1)} of the case, past its last line "
+                                      f"({len(kept)}): the generated block would move it")
                 block = make_block(leader, prefix, portable, os.path.basename(path), all_prefixes)
                 if generated is not None and block != generated:
                     raise Refused(f"the RUN lines checked with {prefix} print different outputs")
