@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerate the golden listings of tests/lang cases from mstap's output.
 
-  tools/update-lang-checks.py [--build DIR] [--check] [PATH...]
+  tools/update-lang-checks.py [--build DIR] [--check] [--self-test] [PATH...]
 
 A case opts in with a line `# AUTOUPDATE` (its checks use the prefix CHECK)
 or `# AUTOUPDATE: PREFIX`. For each such case the tool runs the case's RUN
@@ -34,6 +34,8 @@ With --check, nothing is written: the tool exits 1 naming each case whose
 block is stale, and 2 when a case cannot be regenerated. PATH (files or
 folders) defaults to tests/lang. Cases whose REQUIRES are not met (the
 Debian kernel: MSTAP_TEST_SYSROOT, MSTAP_TEST_RELEASE) are skipped.
+--self-test first runs the tool on its own cases (SELF_TEST_CASES) in a
+temporary folder; the ctest lang_goldens_current runs --self-test --check.
 """
 import argparse
 import difflib
@@ -477,6 +479,85 @@ def verify(filecheck, lines, run, output, work, config, subs):
         raise Refused("FileCheck rejects the generated block (a bug of this tool):\n" + done.stderr)
 
 
+# The tool's own cases: (name, text, what the run must give). "block:" lists
+# strings the regenerated file must hold (and it must then be current);
+# "refused:" a phrase of the reason.
+SELF_TEST_CASES = [
+    ("escapes.stp",
+     "# RUN: %mstap -p1 %s | FileCheck %s\n# RUN: %mstap -p1 %s | FileCheck %s --check-prefix=OTHER\n"
+     "# AUTOUPDATE\nprobe begin { println(\"{{ [[x]] OTHER-NEXT: y\") }\n",
+     ("block", ["# CHECK:      # parse tree dump", "# CHECK-NEXT: # file {{.*}}escapes.stp",
+                "# CHECK-EMPTY:",
+                r'# CHECK-NEXT:   println("{{\{\{}} {{\[\[}}x]] OTHE{{R}}-NEXT: y");',
+                "# CHECK-NOT:  {{.}}"])),
+    ("own_path.stp",
+     "# RUN: not %mstap -p2 %s 2>&1 | FileCheck %s --check-prefix=ERR\n# AUTOUPDATE: ERR\n"
+     "probe begin {\n  x = 1 + \"s\"\n}\n",
+     ("block", ["# ERR:      {{.*}}own_path.stp:4:11: error:", "# ERR-NEXT: Pass 2: analysis failed."])),
+    ("not_fails.stp", "# RUN: not %mstap -p1 %s | FileCheck %s\n# AUTOUPDATE\nprobe begin { }\n",
+     ("refused", "its `not` says it fails")),
+    ("fails.stp", "# RUN: %mstap -p1 %s | FileCheck %s\n# AUTOUPDATE\nprobe begin { x = }\n",
+     ("refused", "no `not` says it should fail")),
+    ("machine_path.stp",
+     "# RUN: %mstap -p1 %s | FileCheck %s\n# AUTOUPDATE\nprobe begin { println(\"/usr/lib/x\") }\n",
+     ("refused", "paths of this machine")),
+    ("end_of_file.stp",
+     "# RUN: not %mstap -p1 %s 2>&1 | FileCheck %s\n# AUTOUPDATE\nprobe begin {\n",
+     ("refused", "past its last line")),
+    ("same_prefix.stp",
+     "# RUN: %mstap -p1 %s | FileCheck %s\n# AUTOUPDATE\n# CHECK: probe begin\nprobe begin { }\n",
+     ("refused", "outside the generated block")),
+]
+
+
+def self_test(config, filecheck):
+    """Runs the tool on SELF_TEST_CASES in a temporary source folder; the
+    number of failures."""
+    source = tempfile.mkdtemp(prefix="update-lang-checks-self.")
+    saved, config.test_source_root = config.test_source_root, source
+    failures = 0
+    try:
+        for name, text, (kind, want) in SELF_TEST_CASES:
+            path = os.path.join(source, name)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            try:
+                new, _ = regenerate(path, config, filecheck)
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(new)
+                again, _ = regenerate(path, config, filecheck)
+                problem = None
+                if kind == "refused":
+                    problem = "was not refused"
+                elif again != new:
+                    problem = "is not current right after its rewrite"
+                else:
+                    missing = [w for w in want if w not in new.split("\n") and
+                               not any(line.startswith(w) for line in new.split("\n"))]
+                    if missing:
+                        problem = "lacks " + "; ".join(missing) + "\n" + new
+                # A line of the block edited by hand is stale: the tool
+                # must write it back.
+                block = new.find(BEGIN) if not problem else -1
+                if block >= 0 and "-NEXT:" in new[block:]:
+                    with open(path, "w", encoding="utf-8") as f:
+                        f.write(new[:block] + new[block:].replace("-NEXT:", "-NEXT: x", 1))
+                    if regenerate(path, config, filecheck)[0] != new:
+                        problem = "does not restore a stale line"
+                elif not problem:
+                    problem = "has no -NEXT line to make stale"
+            except Refused as e:
+                problem = None if kind == "refused" and want in str(e) else f"refused: {e}"
+            if problem:
+                failures += 1
+                print(f"self-test {name}: {problem}", file=sys.stderr)
+    finally:
+        config.test_source_root = saved
+        shutil.rmtree(source, ignore_errors=True)
+    print(f"update-lang-checks: self-test: {len(SELF_TEST_CASES) - failures} of {len(SELF_TEST_CASES)} as expected")
+    return failures
+
+
 def opted_in_files(paths):
     for path in paths:
         if os.path.isdir(path):
@@ -494,12 +575,16 @@ def main():
     parser.add_argument("--build", default="build", help="the build folder (default: ./build)")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 when a golden is stale")
+    parser.add_argument("--self-test", action="store_true",
+                        help="first run the tool on its own cases (escapes, paths, refusals, staleness)")
     parser.add_argument("paths", nargs="*", help="cases or folders (default: tests/lang)")
     args = parser.parse_args()
     config = load_lit_config(os.path.abspath(args.build))
     filecheck = shutil.which("FileCheck", path=config.environment["PATH"])
     if not filecheck:
         sys.exit("update-lang-checks: FileCheck is not in the lit configuration's PATH")
+    if args.self_test and self_test(config, filecheck):
+        return 2
     stale, refused, current = [], [], 0
     for path in opted_in_files(args.paths or [os.path.join(REPO, "tests", "lang")]):
         shown = os.path.relpath(os.path.abspath(path), REPO)

@@ -9,9 +9,9 @@
 # then "PREFIX-NOT: {{.}}" for the end; paths of the machine become
 # {{.*}} patterns. After changing mstap's output, regenerate and read the
 # diff it prints (tools/update-lang-checks.py [--build DIR] [CASE...]); the
-# ctest lang_goldens_current runs it with --check. Hand-written checks (the
-# [[@LINE]] pins next to the line they check, CHECK-DAG, regexes) are never
-# touched: only cases that opt in, and only their block. A block's prefix
+# ctest lang_goldens_current runs it with --self-test --check. Hand-written
+# checks (the [[@LINE]] pins next to the line they check, CHECK-DAG,
+# regexes) are never touched: only cases that opt in, and only their block. A block's prefix
 # must not be used by checks outside it (FileCheck would run those first):
 # a case that keeps hand-written CHECKs gives the block a RUN line and a
 # prefix of its own. The tool reads this file (through lit.site.cfg.py) for
