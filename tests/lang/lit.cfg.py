@@ -1,5 +1,21 @@
 # lit configuration for the .stp language cases. Each case names its own
 # command in a RUN: line and its expected output or error in CHECK: lines.
+#
+# Generated listings: a case with a line "# AUTOUPDATE" (or "# AUTOUPDATE:
+# PREFIX") ends with a block between "# CHECK-AUTOUPDATE-BEGIN PREFIX" and
+# "# CHECK-AUTOUPDATE-END PREFIX" that tools/update-lang-checks.py writes
+# from the output its RUN line feeds to FileCheck with that prefix: every
+# line in order (PREFIX: then PREFIX-NEXT:, PREFIX-EMPTY: for a blank line),
+# then "PREFIX-NOT: {{.}}" for the end; paths of the machine become
+# {{.*}} patterns. After changing mstap's output, regenerate and read the
+# diff it prints (tools/update-lang-checks.py [--build DIR] [CASE...]); the
+# ctest lang_goldens_current runs it with --self-test --check. Hand-written
+# checks (the [[@LINE]] pins next to the line they check, CHECK-DAG,
+# regexes) are never touched: only cases that opt in, and only their block. A block's prefix
+# must not be used by checks outside it (FileCheck would run those first):
+# a case that keeps hand-written CHECKs gives the block a RUN line and a
+# prefix of its own. The tool reads this file (through lit.site.cfg.py) for
+# the substitutions and the environment, so keep it plain Python.
 import lit.formats
 
 config.name = "mstap-lang"
