@@ -119,6 +119,13 @@ probeName
   : (Identifier | '*' | 'function' | 'return' | 'global' | 'probe' | 'next' | 'in' | 'if' | 'else' | 'delete')+
   ;
 
+// The markers of conditional compilation, %( CONDITION %? THEN %: ELSE %):
+// the token source resolves them (parse/preprocessor.h), so the parser never
+// sees one; this rule only makes them tokens.
+preprocessorMarker
+  : '%(' | '%?' | '%:' | '%)'
+  ;
+
 literal
   : '-'? IntegerLiteral
   | StringLiteral

@@ -9,6 +9,7 @@
 #include "driver/kernel_probes.h"
 #include "driver/user_probes.h"
 #include "kernel/environment.h"
+#include "kernel/target.h"
 #include "kernel/user_binary.h"
 #include "parse/parser.h"
 #include "sema/builtins.h"
@@ -26,7 +27,10 @@
 #include <cstdlib>
 #include <string.h>
 #include <iterator>
+#include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <iostream>
 #include <sstream>
@@ -119,11 +123,54 @@ bool Session::loadScript() {
   return true;
 }
 
+// The target kernel's .config as %( CONFIG_NAME == "y" %) reads it: the
+// build tree's, else the image's /boot/config-RELEASE (in the sysroot), read
+// once, when a condition first asks.
+static std::function<std::optional<std::string>(const std::string &)>
+kernelConfigLookup(const kernel::KernelTarget &target) {
+  auto values = std::make_shared<std::optional<std::map<std::string, std::string>>>();
+  return [target, values](const std::string &name) -> std::optional<std::string> {
+    if (!*values) {
+      values->emplace();
+      std::string sysroot = target.sysroot == "/" ? "" : target.sysroot;
+      for (const std::string &path : {target.buildDir + "/.config", sysroot + "/boot/config-" + target.release,
+                                       "/usr/src/linux-headers-" + target.release + "/.config"}) {
+        std::ifstream in(path);
+        if (!in)
+          continue;
+        std::string line;
+        while (std::getline(in, line)) {
+          size_t eq = line.find('=');
+          if (line.rfind("CONFIG_", 0) != 0 || eq == std::string::npos)
+            continue;
+          std::string value = line.substr(eq + 1);
+          if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+            value = value.substr(1, value.size() - 2);
+          (**values)[line.substr(0, eq)] = value;
+        }
+        break;
+      }
+    }
+    auto it = (*values)->find(name);
+    if (it == (*values)->end())
+      return std::nullopt;
+    return it->second;
+  };
+}
+
 bool Session::pass1() {
   PassTimer timer;
   ParseOptions parseOptions;
   parseOptions.args = options_.args;
   parseOptions.guru = options_.guru;
+  // %( %) conditions read the target kernel (-r, --sysroot).
+  ConditionContext conditions;
+  auto target = kernel::resolveKernelTarget(options_.release, options_.sysroot.empty() ? "/" : options_.sysroot);
+  if (target) {
+    conditions.kernelRelease = target->release;
+    conditions.config = kernelConfigLookup(*target);
+  }
+  parseOptions.conditions = &conditions;
   script_ = parseScript(*file_, parseOptions, diags_);
   printDiagnostics();
   if (!script_) {

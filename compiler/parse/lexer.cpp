@@ -447,7 +447,7 @@ void *StapTokenSource::allocate(size_t size) {
 }
 
 std::unique_ptr<antlr4::Token> StapTokenSource::nextToken() {
-  Lexeme l = lexer_.next();
+  Lexeme l = preprocessor_ ? preprocessor_->next() : lexer_.next();
   line_ = l.line;
   column_ = l.column;
   // ANTLR's end-of-file token reads "<EOF>".

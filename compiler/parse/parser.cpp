@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <sys/utsname.h>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -407,7 +408,15 @@ std::unique_ptr<ast::Script> parseScript(const SourceFile &file, const ParseOpti
 
   // The hand-written lexer makes the tokens StapLexer would (parse/lexer.h),
   // and reports characters that start no token.
-  StapTokenSource lexer(file, diags);
+  ConditionContext conditions = options.conditions ? *options.conditions : ConditionContext{};
+  if (conditions.kernelRelease.empty()) {
+    struct utsname names;
+    if (uname(&names) == 0)
+      conditions.kernelRelease = names.release;
+  }
+  conditions.guru = options.guru;
+  conditions.argCount = options.args.size();
+  StapTokenSource lexer(file, diags, &conditions);
   StapTokenStream tokens(&lexer, file);
   tokens.fill();
   if ((lexer.unterminatedTokens() > 0 && reportUnterminated(file, tokens, diags)) || diags.hasErrors())

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ast/ast.h"
+#include "parse/preprocessor.h"
 #include "support/diagnostics.h"
 #include "support/source.h"
 
@@ -16,6 +17,9 @@ struct ParseOptions {
   std::vector<std::string> args;
   // Guru mode (-g) allows embedded C.
   bool guru = false;
+  // What %( %) conditions read of the target (its guru_mode and $# are
+  // the two fields above); null: the running kernel, no .config.
+  const ConditionContext *conditions = nullptr;
 };
 
 // Scripts larger than this are refused before lexing: ANTLR keeps every token.

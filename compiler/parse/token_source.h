@@ -3,6 +3,7 @@
 #pragma once
 
 #include "parse/lexer.h"
+#include "parse/preprocessor.h"
 
 #include <antlr4-runtime.h>
 
@@ -18,7 +19,13 @@ namespace mstap {
 // the token stream, and the SourceFile the source.
 class StapTokenSource final : public antlr4::TokenSource {
 public:
-  StapTokenSource(const SourceFile &file, Diagnostics &diags) : file_(file), lexer_(file, diags) {}
+  // With `conditions`, %( %) conditionals are resolved (the tokens the
+  // parser gets); without, every token is made as lexed (lexByHand).
+  StapTokenSource(const SourceFile &file, Diagnostics &diags, const ConditionContext *conditions = nullptr)
+      : file_(file), lexer_(file, diags) {
+    if (conditions)
+      preprocessor_ = std::make_unique<Preprocessor>(lexer_, file, diags, *conditions);
+  }
   ~StapTokenSource() override;
 
   // Lexes the next token; EOF at the end, as ANTLR's lexers.
@@ -45,6 +52,7 @@ private:
   static constexpr size_t blockSize = 64 * 1024;
   const SourceFile &file_;
   Lexer lexer_;
+  std::unique_ptr<Preprocessor> preprocessor_;
   size_t line_ = 1;
   size_t column_ = 0;
   size_t unterminated_ = 0;
