@@ -13,7 +13,7 @@
 #include "driver/options.h"
 #include "parse/parser.h"
 #include "sema/elaborate.h"
-#include "sema/fold.h"
+#include "sema/pass2.h"
 
 #include <fmt/format.h>
 
@@ -52,9 +52,7 @@ bool passes12(const std::string &text, KernelProbes &probes, double *pass2Ms = n
   auto start = Clock::now();
   ElaborateOptions options;
   options.kernel = &probes.source();
-  ElaborateResult result = elaborate(*script, options, diags);
-  if (result.ok)
-    foldConstants(*script, nullptr);
+  ElaborateResult result = analyzeScript(*script, options, nullptr, diags);
   if (pass2Ms)
     *pass2Ms = msSince(start);
   if (!result.ok)

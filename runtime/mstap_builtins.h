@@ -63,6 +63,31 @@ static inline void mstap_locate(struct mstap_context *c, const char *loc)
 		c->error_location = loc;
 }
 
+/*
+ * A script value as a truth value, and its negation. Functions rather than
+ * "(v) != 0" so that the compiler judges no expression pass 3 wrote as a
+ * condition: after constant folding, "(1LL | x) != 0" or "a * b" in a
+ * condition draw -Wtautological-compare and -Wint-in-bool-context, errors
+ * under -Werror.
+ */
+static inline s64 mstap_bool(s64 v)
+{
+	return v != 0;
+}
+
+static inline s64 mstap_not(s64 v)
+{
+	return v == 0;
+}
+
+/* The comparisons, for the same reason ("i == i" is a script's right). */
+static inline s64 mstap_eq(s64 a, s64 b) { return a == b; }
+static inline s64 mstap_ne(s64 a, s64 b) { return a != b; }
+static inline s64 mstap_lt(s64 a, s64 b) { return a < b; }
+static inline s64 mstap_le(s64 a, s64 b) { return a <= b; }
+static inline s64 mstap_gt(s64 a, s64 b) { return a > b; }
+static inline s64 mstap_ge(s64 a, s64 b) { return a >= b; }
+
 static inline s64 mstap_divide(struct mstap_context *c, s64 a, s64 b)
 {
 	if (unlikely(b == 0)) {

@@ -11,6 +11,7 @@ packages=(
   libfmt-dev libgtest-dev libbenchmark-dev
   libbpf-dev liblzma-dev libzstd-dev zlib1g-dev liblz4-dev   # BTF, and kernel-image payloads
   qemu-system-x86 busybox-static        # the throwaway VM that runs modules (--vm, tests/vm)
+  systemtap-doc                         # SystemTap's example scripts: the examples_sweep oracle
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -15,6 +15,7 @@
 #include "codegen/codegen.h"
 
 #include "ast/printer.h"
+#include "ast/walk.h"
 #include "sema/builtins.h"
 
 #include <fmt/format.h>
@@ -65,45 +66,7 @@ std::string identifierFrom(const std::string &text, size_t limit = 40) {
   return out;
 }
 
-// Whether evaluating `e` may change a variable (so that reads before it
-// must be taken first, to keep stap's left-to-right order).
-bool mayModify(const Expr &e);
-template <typename F> void forEachExpr(Expr &e, F &&f);
-
-bool anyModifies(const ExprList &list) {
-  for (const auto &x : list)
-    if (x && mayModify(*x))
-      return true;
-  return false;
-}
-
-bool mayModify(const Expr &e) {
-  if (dynamic_cast<const AssignExpr *>(&e) || dynamic_cast<const IncDecExpr *>(&e))
-    return true;
-  if (auto *c = dynamic_cast<const CallExpr *>(&e))
-    return c->callee != nullptr || anyModifies(c->args);
-  if (auto *b = dynamic_cast<const BinaryExpr *>(&e))
-    return mayModify(*b->lhs) || mayModify(*b->rhs);
-  if (auto *u = dynamic_cast<const UnaryExpr *>(&e))
-    return mayModify(*u->operand);
-  if (auto *t = dynamic_cast<const TernaryExpr *>(&e))
-    return mayModify(*t->cond) || mayModify(*t->then) || mayModify(*t->otherwise);
-  if (auto *i = dynamic_cast<const IndexExpr *>(&e))
-    return anyModifies(i->keys);
-  if (auto *in = dynamic_cast<const InExpr *>(&e))
-    return anyModifies(in->keys);
-  if (auto *at = dynamic_cast<const AtExpr *>(&e))
-    return anyModifies(at->args);
-  return false;
-}
-
 // ------------------------------------------------------------ globals
-
-struct Histogram {
-  AtOp op = AtOp::Count; // Count: none; HistLog; HistLinear
-  int64_t low = 0, high = 0, step = 0;
-  SourceLoc loc;
-};
 
 struct GlobalInfo {
   const Variable *var = nullptr;
@@ -111,17 +74,26 @@ struct GlobalInfo {
   int index = 0;              // its lock
   std::string member;         // in struct mstap_globals
   enum class Kind { Long, String, Stat, Map, PMap } kind = Kind::Long;
-  Histogram histogram;
+  HistogramShape histogram; // from pass 2
   std::string capacity;       // C expression, arrays only
   bool dumped = false;        // written, never read: printed at the end
 };
 
 const char *keyTypeC(Type t) { return t == Type::String ? "MSTAP_TYPE_STRING" : "MSTAP_TYPE_LONG"; }
 
-std::string statLayoutInit(const Histogram &h) {
+// The one spelling of a 64-bit integer in the C: "-9223372036854775808LL"
+// would be the negation of a constant too large for long long.
+std::string cInteger(int64_t value) {
+  if (value == INT64_MIN)
+    return "((s64)(-9223372036854775807LL - 1))";
+  return fmt::format("{}LL", value);
+}
+
+std::string statLayoutInit(const HistogramShape &h) {
   switch (h.op) {
   case AtOp::HistLog: return "MSTAP_STAT_LAYOUT_LOG";
-  case AtOp::HistLinear: return fmt::format("MSTAP_STAT_LAYOUT_LINEAR({}LL, {}LL, {}LL)", h.low, h.high, h.step);
+  case AtOp::HistLinear:
+    return fmt::format("MSTAP_STAT_LAYOUT_LINEAR({}, {}, {})", cInteger(h.low), cInteger(h.high), cInteger(h.step));
   default: return "MSTAP_STAT_LAYOUT_PLAIN";
   }
 }
@@ -230,7 +202,11 @@ public:
       : scriptName_(scriptName), script_(script), elaborated_(elaborated), diags_(diags) {}
 
   CodegenResult run();
-  void error(SourceLoc at, std::string message) { diags_.error(script_.file, at, std::move(message)); }
+  // Pass 2 refuses every error in a script (sema/check.cpp): whatever pass 3
+  // still finds is mstap's own fault, and says so.
+  void internal(SourceLoc at, const std::string &what) {
+    diags_.error(script_.file, at, "internal error: " + what + " (pass 2 should have refused this)");
+  }
   const TargetAccess *targetAccess(const TargetExpr &e) const {
     auto it = elaborated_.targets.find(&e);
     return it == elaborated_.targets.end() ? nullptr : &it->second;
@@ -244,7 +220,6 @@ public:
 
 private:
   void collectGlobals();
-  void scanHistograms();
   std::string frameStruct(const std::string &name, const BodyEmitter &b,
                           const std::vector<std::unique_ptr<Variable>> &locals);
   std::string emitFunction(const FunctionDecl &f, BodyEmitter &b);
@@ -344,7 +319,7 @@ void BodyEmitter::statement(Stmt &s) {
   }
   if (auto *i = dynamic_cast<IfStmt *>(&s)) {
     Value cond = expr(*i->cond);
-    line(fmt::format("if ({}) {{", cond.code));
+    line(fmt::format("if (mstap_bool({})) {{", cond.code));
     ++indent_;
     statement(*i->then);
     --indent_;
@@ -362,7 +337,7 @@ void BodyEmitter::statement(Stmt &s) {
     line("for (;;) {");
     ++indent_;
     Value cond = expr(*w->cond);
-    line(fmt::format("if (!({}))", cond.code));
+    line(fmt::format("if (!mstap_bool({}))", cond.code));
     line("\tbreak;");
     loops_.push_back({brk, cont});
     statement(*w->body);
@@ -383,7 +358,7 @@ void BodyEmitter::statement(Stmt &s) {
     if (f->cond) {
       stringTemps_ = 0;
       Value cond = expr(*f->cond);
-      line(fmt::format("if (!({}))", cond.code));
+      line(fmt::format("if (!mstap_bool({}))", cond.code));
       line("\tbreak;");
     }
     loops_.push_back({brk, cont});
@@ -455,7 +430,7 @@ void BodyEmitter::statement(Stmt &s) {
                        ref, k));
       return;
     }
-    gen_.error(target.loc(), "delete needs a variable or an array element");
+    gen_.internal(target.loc(), "delete needs a variable or an array element");
     return;
   }
   if (auto *t = dynamic_cast<TryStmt *>(&s)) {
@@ -479,7 +454,7 @@ void BodyEmitter::statement(Stmt &s) {
     line("}");
     return;
   }
-  gen_.error(s.loc(), "internal error: a statement pass 3 does not know");
+  gen_.internal(s.loc(), "a statement pass 3 does not know");
 }
 
 void BodyEmitter::foreach(ForeachStmt &s) {
@@ -538,7 +513,7 @@ void BodyEmitter::foreach(ForeachStmt &s) {
   }
   if (s.valueVarRef) {
     if (pmap)
-      gen_.error(s.valueLoc, "a foreach over an array of statistics cannot take its values: use @count(a[k]) ...");
+      gen_.internal(s.valueLoc, "a foreach over an array of statistics cannot take its values: use @count(a[k]) ...");
     else if (s.arrayVar->type == Type::String)
       line(fmt::format("mstap_string_copy({}, mstap_map_entry_string(&{}, e));", varRef(s.valueVarRef, true), map));
     else
@@ -579,41 +554,25 @@ Value BodyEmitter::target(TargetExpr &e, const std::string *store) {
   readsTargets_ = true;
   const TargetAccess *access = gen_.targetAccess(e);
   if (!access) {
-    gen_.error(e.loc(), fmt::format("internal error: target variable '{}' was not resolved in pass 2", e.name));
+    gen_.internal(e.loc(), fmt::format("target variable '{}' was not resolved in pass 2", e.name));
     return {"0", Type::Long};
   }
   if (!access->error.empty()) {
-    gen_.error(e.loc(), access->error);
+    gen_.internal(e.loc(), access->error);
     return {"0", Type::Long};
   }
-  if (store) {
-    // Kernel memory is written only through registers: Linux exports no
-    // faulting-safe write into kernel memory to modules.
-    std::string refused =
-        access->base == TargetAccess::Base::Parms ? "'$$parms' cannot be assigned to"
-        : tracepoint_ ? fmt::format("'{}' cannot be written: a tracepoint's arguments are copies", e.name)
-        : (entry_ && access->base != TargetAccess::Base::Return) || isEntry_
-            ? fmt::format("'{}' cannot be written in a .return probe: its value there is a copy taken at entry; "
-                          "write it in a probe on the function's entry",
-                          e.name)
-        : !access->userMemory && (!access->steps.empty() || (access->base == TargetAccess::Base::Argument &&
-                                                             access->argument >= 6))
-            ? fmt::format("'{}' cannot be written: it is kernel memory, and the kernel offers modules no safe "
-                          "way to write there; mstap writes only registers (the first six parameters, "
-                          "$return) and, in process probes, the program's memory",
-                          e.name)
-            : "";
-    if (!refused.empty()) {
-      gen_.error(e.loc(), refused);
-      return {"0", Type::Long};
-    }
+  // Pass 2 allowed this write (sema/check.cpp): registers, and the memory
+  // of a process probe's program; never a copy or the kernel's memory.
+  if (store && (access->base == TargetAccess::Base::Parms || (!access->userMemory && !access->steps.empty()))) {
+    gen_.internal(e.loc(), fmt::format("a write to '{}'", e.name));
+    return {"0", Type::Long};
   }
   // In a .return probe the registers no longer hold the arguments: read
   // them at entry, as stap does.
   if (entry_ && access->base != TargetAccess::Base::Return)
     return capture(e);
   if (isEntry_ && access->base == TargetAccess::Base::Return) {
-    gen_.error(e.loc(), "'$return' cannot be saved at entry: the function has not returned yet");
+    gen_.internal(e.loc(), "'$return' cannot be saved at entry: the function has not returned yet");
     return {"0", Type::Long};
   }
   if (access->base == TargetAccess::Base::Parms) {
@@ -657,7 +616,7 @@ Value BodyEmitter::target(TargetExpr &e, const std::string *store) {
   for (const auto &step : access->steps) {
     if (store && &step == &access->steps.back()) {
       if (step.size == 0 || step.bitSize || step.indexComponent >= 0) {
-        gen_.error(e.loc(), fmt::format("'{}' cannot be written: only whole integers and pointers can, not "
+        gen_.internal(e.loc(), fmt::format("'{}' cannot be written: only whole integers and pointers can, not "
                                         "{}",
                                         e.name, step.bitSize ? "bitfields" : "arrays or structs"));
         return {"0", Type::Long};
@@ -694,7 +653,7 @@ Value BodyEmitter::target(TargetExpr &e, const std::string *store) {
 bool BodyEmitter::writableOnce(TargetExpr &e) {
   for (auto &component : e.components)
     if (component.index && mayModify(*component.index)) {
-      gen_.error(e.loc(), fmt::format("'{}' would evaluate its index twice: compute the index first", e.name));
+      gen_.internal(e.loc(), fmt::format("'{}' would evaluate its index twice: compute the index first", e.name));
       return false;
     }
   return true;
@@ -713,7 +672,7 @@ Value BodyEmitter::capture(Expr &e) {
       usesLocals = true;
   });
   if (usesLocals) {
-    gen_.error(e.loc(), "a value read at entry (@entry, or a target variable in a .return probe) cannot use the "
+    gen_.internal(e.loc(), "a value read at entry (@entry, or a target variable in a .return probe) cannot use the "
                         "probe's local variables: they do not exist yet at the function's entry");
     return {"0", Type::Long};
   }
@@ -730,7 +689,7 @@ Value BodyEmitter::capture(Expr &e) {
     entry_->fields.push_back(fmt::format("s64 {};", field));
     in.line(fmt::format("d->{} = {};", field, v.code));
   } else {
-    gen_.error(e.loc(), "@entry saves a number or a string, not a statistic");
+    gen_.internal(e.loc(), "@entry saves a number or a string, not a statistic");
     return {"0", Type::Long};
   }
   Value saved{"d->" + field, v.type};
@@ -743,9 +702,7 @@ Value BodyEmitter::capture(Expr &e) {
 
 Value BodyEmitter::expr(Expr &e) {
   if (auto *i = dynamic_cast<IntLiteral *>(&e)) {
-    if (i->value == INT64_MIN)
-      return {"((s64)(-9223372036854775807LL - 1))", Type::Long};
-    return {fmt::format("{}LL", i->value), Type::Long};
+    return {cInteger(i->value), Type::Long};
   }
   if (auto *s = dynamic_cast<StringLiteral *>(&e))
     return {cStringLiteral(s->value), Type::String};
@@ -754,7 +711,7 @@ Value BodyEmitter::expr(Expr &e) {
     if (v->scope == Variable::Scope::Global) {
       const GlobalInfo &g = global(v);
       if (g.kind != GlobalInfo::Kind::Long && g.kind != GlobalInfo::Kind::String) {
-        gen_.error(e.loc(), fmt::format("'{}' is a statistic or an array here, not a value", v->name));
+        gen_.internal(e.loc(), fmt::format("'{}' is a statistic or an array here, not a value", v->name));
         return {"0", Type::Long};
       }
     }
@@ -763,7 +720,7 @@ Value BodyEmitter::expr(Expr &e) {
   if (auto *ix = dynamic_cast<IndexExpr *>(&e)) {
     const GlobalInfo &g = global(ix->var);
     if (g.kind == GlobalInfo::Kind::PMap) {
-      gen_.error(e.loc(), fmt::format("'{}' holds statistics: read them with @count, @sum, ...", ix->array));
+      gen_.internal(e.loc(), fmt::format("'{}' holds statistics: read them with @count, @sum, ...", ix->array));
       return {"0", Type::Long};
     }
     std::string k = keys(ix->keys, ix->var->keyTypes);
@@ -779,7 +736,7 @@ Value BodyEmitter::expr(Expr &e) {
   if (auto *u = dynamic_cast<UnaryExpr *>(&e)) {
     Value v = expr(*u->operand);
     switch (u->op) {
-    case UnaryOp::Not: return {fmt::format("(s64)!({})", v.code), Type::Long};
+    case UnaryOp::Not: return {fmt::format("mstap_not({})", v.code), Type::Long};
     case UnaryOp::BitNot: return {fmt::format("(~({}))", v.code), Type::Long};
     case UnaryOp::Negate: return {fmt::format("((s64)(0 - (u64)({})))", v.code), Type::Long};
     case UnaryOp::Plus: return v;
@@ -802,7 +759,7 @@ Value BodyEmitter::expr(Expr &e) {
     Value result = str ? stringTemp() : Value{longTemp(), Type::Long};
     if (!str)
       line(fmt::format("s64 {};", result.code));
-    line(fmt::format("if ({}) {{", cond.code));
+    line(fmt::format("if (mstap_bool({})) {{", cond.code));
     ++indent_;
     Value a = expr(*t->then);
     line(str ? fmt::format("mstap_string_copy({}, {});", result.code, a.code)
@@ -821,7 +778,7 @@ Value BodyEmitter::expr(Expr &e) {
     return assign(*a);
   if (auto *at = dynamic_cast<AtExpr *>(&e))
     return this->at(*at);
-  gen_.error(e.loc(), "internal error: an expression pass 3 does not know");
+  gen_.internal(e.loc(), "an expression pass 3 does not know");
   return {"0", Type::Long};
 }
 
@@ -831,10 +788,10 @@ Value BodyEmitter::binary(BinaryExpr &e) {
     std::string t = longTemp();
     bool isAnd = e.op == BinaryOp::LogAnd;
     line(fmt::format("s64 {} = {};", t, isAnd ? 0 : 1));
-    line(fmt::format("if ({}({})) {{", isAnd ? "" : "!", lhs.code));
+    line(fmt::format("if ({}mstap_bool({})) {{", isAnd ? "" : "!", lhs.code));
     ++indent_;
     Value rhs = expr(*e.rhs);
-    line(fmt::format("{} = ({}) != 0;", t, rhs.code));
+    line(fmt::format("{} = mstap_bool({});", t, rhs.code));
     --indent_;
     line("}");
     return {t, Type::Long};
@@ -850,19 +807,26 @@ Value BodyEmitter::binary(BinaryExpr &e) {
     line(fmt::format("mstap_string_append({}, {});", t.code, b));
     return t;
   }
-  if (lhs.type == Type::String) {
-    const char *op = "==";
-    switch (e.op) {
-    case BinaryOp::Eq: op = "=="; break;
-    case BinaryOp::Ne: op = "!="; break;
-    case BinaryOp::Lt: op = "<"; break;
-    case BinaryOp::Le: op = "<="; break;
-    case BinaryOp::Gt: op = ">"; break;
-    case BinaryOp::Ge: op = ">="; break;
-    default: gen_.error(e.loc(), "internal error: a string operator pass 3 does not know");
-    }
-    return {fmt::format("(s64)(mstap_string_compare({}, {}) {} 0)", a, b, op), Type::Long};
+  // Comparisons go through the runtime's mstap_eq() and kin, never C's
+  // operators: after folding, "(-1LL) == (x < y)" or "i == i" would draw
+  // -Wbool-compare or -Wtautological-compare, errors under -Werror.
+  const char *compare = nullptr;
+  switch (e.op) {
+  case BinaryOp::Eq: compare = "mstap_eq"; break;
+  case BinaryOp::Ne: compare = "mstap_ne"; break;
+  case BinaryOp::Lt: compare = "mstap_lt"; break;
+  case BinaryOp::Le: compare = "mstap_le"; break;
+  case BinaryOp::Gt: compare = "mstap_gt"; break;
+  case BinaryOp::Ge: compare = "mstap_ge"; break;
+  default: break;
   }
+  if (lhs.type == Type::String) {
+    if (!compare)
+      gen_.internal(e.loc(), "a string operator pass 3 does not know");
+    return {fmt::format("{}(mstap_string_compare({}, {}), 0)", compare ? compare : "mstap_eq", a, b), Type::Long};
+  }
+  if (compare)
+    return {fmt::format("{}({}, {})", compare, a, b), Type::Long};
   switch (e.op) {
   case BinaryOp::Add: return {fmt::format("((s64)((u64)({}) + (u64)({})))", a, b), Type::Long};
   case BinaryOp::Sub: return {fmt::format("((s64)((u64)({}) - (u64)({})))", a, b), Type::Long};
@@ -876,18 +840,12 @@ Value BodyEmitter::binary(BinaryExpr &e) {
   }
   case BinaryOp::Shl: return {fmt::format("((s64)((u64)({}) << (({}) & 63)))", a, b), Type::Long};
   case BinaryOp::Shr: return {fmt::format("((s64)({}) >> (({}) & 63))", a, b), Type::Long};
-  case BinaryOp::Eq: return {fmt::format("(s64)(({}) == ({}))", a, b), Type::Long};
-  case BinaryOp::Ne: return {fmt::format("(s64)(({}) != ({}))", a, b), Type::Long};
-  case BinaryOp::Lt: return {fmt::format("(s64)(({}) < ({}))", a, b), Type::Long};
-  case BinaryOp::Le: return {fmt::format("(s64)(({}) <= ({}))", a, b), Type::Long};
-  case BinaryOp::Gt: return {fmt::format("(s64)(({}) > ({}))", a, b), Type::Long};
-  case BinaryOp::Ge: return {fmt::format("(s64)(({}) >= ({}))", a, b), Type::Long};
   case BinaryOp::BitAnd: return {fmt::format("(({}) & ({}))", a, b), Type::Long};
   case BinaryOp::BitXor: return {fmt::format("(({}) ^ ({}))", a, b), Type::Long};
   case BinaryOp::BitOr: return {fmt::format("(({}) | ({}))", a, b), Type::Long};
   default: break;
   }
-  gen_.error(e.loc(), "internal error: an operator pass 3 does not know");
+  gen_.internal(e.loc(), "an operator pass 3 does not know");
   return {"0", Type::Long};
 }
 
@@ -934,7 +892,7 @@ Value BodyEmitter::assign(AssignExpr &e) {
       return {v.code, Type::Unknown};
     }
     (void)g;
-    gen_.error(e.loc(), "'<<<' needs a statistic");
+    gen_.internal(e.loc(), "'<<<' needs a statistic");
     return {"0", Type::Unknown};
   }
   bool str = e.lhs->type == Type::String;
@@ -968,7 +926,7 @@ Value BodyEmitter::assign(AssignExpr &e) {
   if (auto *ix = dynamic_cast<IndexExpr *>(e.lhs.get())) {
     const GlobalInfo &g = global(ix->var);
     if (g.kind == GlobalInfo::Kind::PMap) {
-      gen_.error(e.loc(), fmt::format("'{}' holds statistics: add to it with '<<<'", ix->array));
+      gen_.internal(e.loc(), fmt::format("'{}' holds statistics: add to it with '<<<'", ix->array));
       return {"0", Type::Long};
     }
     std::string k = keys(ix->keys, ix->var->keyTypes);
@@ -1024,7 +982,7 @@ Value BodyEmitter::assign(AssignExpr &e) {
     target(*te, &t);
     return {t, Type::Long};
   }
-  gen_.error(e.loc(), "this cannot be assigned to");
+  gen_.internal(e.loc(), "this cannot be assigned to");
   return {"0", Type::Long};
 }
 
@@ -1066,7 +1024,7 @@ Value BodyEmitter::incDec(IncDecExpr &e) {
     target(*te, &next);
     return {e.prefix ? next : old.code, Type::Long};
   }
-  gen_.error(e.loc(), "'++' and '--' need a variable or an array element");
+  gen_.internal(e.loc(), "'++' and '--' need a variable or an array element");
   return {"0", Type::Long};
 }
 
@@ -1083,7 +1041,7 @@ std::string BodyEmitter::statOf(Expr &statExpr, SourceLoc at, const GlobalInfo *
     std::string k = keys(ix->keys, ix->var->keyTypes);
     return fmt::format("mstap_pmap_read(&{}, {})", varRef(ix->var, true), k);
   }
-  gen_.error(at, "a statistic must be a global or an element of a global array");
+  gen_.internal(at, "a statistic must be a global or an element of a global array");
   *info = nullptr;
   return "NULL";
 }
@@ -1096,14 +1054,14 @@ Value BodyEmitter::at(AtExpr &e) {
     if (isEntry_) // @entry inside @entry: already at the entry
       return expr(*e.args[0]);
     if (!entry_) {
-      gen_.error(e.loc(), isFunction_ ? "@entry is only available in a .return probe's handler, not in a function"
+      gen_.internal(e.loc(), isFunction_ ? "@entry is only available in a .return probe's handler, not in a function"
                                       : "@entry is only available in .return probes");
       return {"0", Type::Long};
     }
     return capture(*e.args[0]);
   case AtOp::HistLog:
   case AtOp::HistLinear:
-    gen_.error(e.loc(), fmt::format("{} can only be printed with print or println", spelling(e.op)));
+    gen_.internal(e.loc(), fmt::format("{} can only be printed with print or println", spelling(e.op)));
     return {"\"\"", Type::String};
   default: break;
   }
@@ -1199,8 +1157,16 @@ void BodyEmitter::print(CallExpr &e, const std::string &out, bool toString) {
 }
 
 Value BodyEmitter::call(CallExpr &e) {
-  if (e.builtin)
-    return builtinCall(e);
+  if (e.builtin) {
+    Value v = builtinCall(e);
+    // A built-in without a value used as one (`n && exit()`): as stap, its
+    // use gives it a type, and its value is 0 or "".
+    if (e.builtin->returnType == Type::Unknown && e.type == Type::Long)
+      return {"0LL", Type::Long};
+    if (e.builtin->returnType == Type::Unknown && e.type == Type::String)
+      return {"\"\"", Type::String};
+    return v;
+  }
   const FunctionDecl &f = *e.callee;
   callees_.insert(&f);
   std::vector<Value> args = evalInOrder(e.args);
@@ -1300,62 +1266,11 @@ Value BodyEmitter::builtinCall(CallExpr &e) {
     Value x = materialize(a[0]), y = materialize(a[1]);
     return longCall(fmt::format("({} {} {} ? {} : {})", x.code, name == "min" ? "<" : ">", y.code, x.code, y.code));
   }
-  gen_.error(e.loc(), fmt::format("internal error: no translation for the built-in '{}'", name));
+  gen_.internal(e.loc(), fmt::format("no translation for the built-in '{}'", name));
   return {"0", Type::Long};
 }
 
 // --------------------------------------------------------- the generator
-
-// Walks every expression of the script, for the scans before emission.
-template <typename F> void forEachExpr(Expr &e, F &&f);
-template <typename F> void forEachExprIn(Stmt &s, F &&f);
-
-template <typename F> void forEachExpr(Expr &e, F &&f) {
-  f(e);
-  auto each = [&](ExprList &list) {
-    for (auto &x : list)
-      if (x)
-        forEachExpr(*x, f);
-  };
-  if (auto *ix = dynamic_cast<IndexExpr *>(&e)) each(ix->keys);
-  else if (auto *c = dynamic_cast<CallExpr *>(&e)) each(c->args);
-  else if (auto *u = dynamic_cast<UnaryExpr *>(&e)) forEachExpr(*u->operand, f);
-  else if (auto *i = dynamic_cast<IncDecExpr *>(&e)) forEachExpr(*i->operand, f);
-  else if (auto *b = dynamic_cast<BinaryExpr *>(&e)) { forEachExpr(*b->lhs, f); forEachExpr(*b->rhs, f); }
-  else if (auto *in = dynamic_cast<InExpr *>(&e)) each(in->keys);
-  else if (auto *t = dynamic_cast<TernaryExpr *>(&e)) {
-    forEachExpr(*t->cond, f); forEachExpr(*t->then, f); forEachExpr(*t->otherwise, f);
-  } else if (auto *a = dynamic_cast<AssignExpr *>(&e)) { forEachExpr(*a->lhs, f); forEachExpr(*a->rhs, f); }
-  else if (auto *at = dynamic_cast<AtExpr *>(&e)) each(at->args);
-  else if (auto *te = dynamic_cast<TargetExpr *>(&e)) {
-    for (auto &c : te->components)
-      if (c.index)
-        forEachExpr(*c.index, f);
-  }
-}
-
-template <typename F> void forEachExprIn(Stmt &s, F &&f) {
-  auto ex = [&](ExprPtr &p) {
-    if (p)
-      forEachExpr(*p, f);
-  };
-  auto st = [&](StmtPtr &p) {
-    if (p)
-      forEachExprIn(*p, f);
-  };
-  if (auto *b = dynamic_cast<BlockStmt *>(&s)) { for (auto &x : b->statements) st(x); }
-  else if (auto *e = dynamic_cast<ExprStmt *>(&s)) ex(e->expr);
-  else if (auto *i = dynamic_cast<IfStmt *>(&s)) { ex(i->cond); st(i->then); st(i->otherwise); }
-  else if (auto *w = dynamic_cast<WhileStmt *>(&s)) { ex(w->cond); st(w->body); }
-  else if (auto *fo = dynamic_cast<ForStmt *>(&s)) { ex(fo->init); ex(fo->cond); ex(fo->step); st(fo->body); }
-  else if (auto *fe = dynamic_cast<ForeachStmt *>(&s)) { ex(fe->limit); st(fe->body); }
-  else if (auto *r = dynamic_cast<ReturnStmt *>(&s)) ex(r->value);
-  else if (auto *d = dynamic_cast<DeleteStmt *>(&s)) ex(d->target);
-  else if (auto *t = dynamic_cast<TryStmt *>(&s)) {
-    if (t->body) forEachExprIn(*t->body, f);
-    if (t->handler) forEachExprIn(*t->handler, f);
-  }
-}
 
 void Generator::collectGlobals() {
   int index = 0;
@@ -1371,6 +1286,8 @@ void Generator::collectGlobals() {
       g.decl = &gv;
       g.index = index++;
       g.member = "g_" + v->name;
+      if (auto shape = elaborated_.histograms.find(v); shape != elaborated_.histograms.end())
+        g.histogram = shape->second;
       if (v->arity > 0) {
         g.kind = v->type == Type::Stats ? GlobalInfo::Kind::PMap : GlobalInfo::Kind::Map;
         g.capacity = gv.arraySize ? fmt::format("{}", *gv.arraySize) : "MSTAP_MAXMAPENTRIES";
@@ -1387,64 +1304,6 @@ void Generator::collectGlobals() {
     globalOrder_.push_back(&g);
   std::sort(globalOrder_.begin(), globalOrder_.end(),
             [](const GlobalInfo *a, const GlobalInfo *b) { return a->index < b->index; });
-}
-
-// A statistic's histogram shape comes from the extractors that print it;
-// one statistic has one shape.
-void Generator::scanHistograms() {
-  auto visit = [&](Expr &e) {
-    auto *at = dynamic_cast<AtExpr *>(&e);
-    if (!at || (at->op != AtOp::HistLog && at->op != AtOp::HistLinear) || at->args.empty())
-      return;
-    const Variable *v = nullptr;
-    if (auto *sym = dynamic_cast<SymbolRef *>(at->args[0].get()))
-      v = sym->var;
-    else if (auto *ix = dynamic_cast<IndexExpr *>(at->args[0].get()))
-      v = ix->var;
-    auto it = v ? globals_.find(v) : globals_.end();
-    if (it == globals_.end())
-      return;
-    Histogram h;
-    h.op = at->op;
-    h.loc = at->loc();
-    if (at->op == AtOp::HistLinear) {
-      int64_t values[3] = {0, 0, 0};
-      for (size_t i = 1; i < 4 && i < at->args.size(); ++i) {
-        auto *lit = dynamic_cast<IntLiteral *>(at->args[i].get());
-        if (!lit) {
-          error(at->args[i]->loc(), "the bounds and step of @hist_linear must be numbers known before the run");
-          return;
-        }
-        values[i - 1] = lit->value;
-      }
-      h.low = values[0];
-      h.high = values[1];
-      h.step = values[2];
-      if (h.step <= 0 || h.low >= h.high) {
-        error(at->loc(), "@hist_linear needs low < high and a step above 0");
-        return;
-      }
-      if (((uint64_t)h.high - (uint64_t)h.low) / (uint64_t)h.step + 3 > 8192) {
-        error(at->loc(), "@hist_linear would need more than 8192 buckets: widen the step");
-        return;
-      }
-    }
-    Histogram &have = it->second.histogram;
-    if (have.op == AtOp::Count) {
-      have = h;
-    } else if (have.op != h.op || have.low != h.low || have.high != h.high || have.step != h.step) {
-      error(at->loc(), fmt::format("'{}' is printed as two different histograms; one statistic keeps one "
-                                   "histogram shape",
-                                   v->name));
-      diags_.note(script_.file, have.loc, "the first one is here");
-    }
-  };
-  for (const Decl &decl : script_.decls) {
-    if (decl.kind == Decl::Kind::Function && decl.function->body)
-      forEachExprIn(*decl.function->body, visit);
-    if (decl.kind == Decl::Kind::Probe)
-      forEachExprIn(*decl.probe->body, visit);
-  }
 }
 
 std::string Generator::frameStruct(const std::string &name, const BodyEmitter &b,
@@ -1583,7 +1442,8 @@ std::string Generator::dumpHandler(std::vector<int> &locks) {
 }
 
 struct ProbeOut {
-  std::string kind, point, function, location, symbol, interval = "0", randomize = "0";
+  ProbeKind kind = ProbeKind::Never;
+  std::string point, function, location, symbol, interval = "0", randomize = "0";
   std::string path;     // uprobes: the program
   uint64_t offset = 0;  // uprobes: the entry's offset in it
   std::string handler;
@@ -1599,6 +1459,25 @@ struct ProbeOut {
   // pre-handler, which leaves those fields of the context unset.
   bool ownPreHandler = false;
 };
+
+// The runtime's name for a probe family (runtime/mstap_probes.h): a new
+// ProbeKind without a case here is a compiler warning (-Wswitch).
+const char *runtimeKind(ProbeKind kind) {
+  switch (kind) {
+  case ProbeKind::Begin: return "MSTAP_PROBE_BEGIN";
+  case ProbeKind::End: return "MSTAP_PROBE_END";
+  case ProbeKind::Error: return "MSTAP_PROBE_ERROR";
+  case ProbeKind::Never: break; // never registered
+  case ProbeKind::Timer: return "MSTAP_PROBE_TIMER";
+  case ProbeKind::Profile: return "MSTAP_PROBE_PROFILE";
+  case ProbeKind::Kprobe: return "MSTAP_PROBE_KPROBE";
+  case ProbeKind::Kretprobe: return "MSTAP_PROBE_KRETPROBE";
+  case ProbeKind::Tracepoint: return "MSTAP_PROBE_TRACEPOINT";
+  case ProbeKind::Uprobe: return "MSTAP_PROBE_UPROBE";
+  case ProbeKind::Uretprobe: return "MSTAP_PROBE_URETPROBE";
+  }
+  return "MSTAP_PROBE_NEVER";
+}
 
 // The function registered with a tracepoint whose probe reads its
 // arguments: declared with exactly the tracepoint's arity, each argument
@@ -1620,10 +1499,19 @@ static std::string tracepointHook(const std::string &name, const std::string &po
                      point, arguments, arguments == 1 ? "" : "s", name, params, values);
 }
 
+// A timer's period in nanoseconds, as C (pass 2 bounded it to 64 bits).
+static std::string timerNs(const std::string &unit, uint64_t count) {
+  if (unit == "s") return fmt::format("{}ULL * 1000000000ULL", count);
+  if (unit == "ms") return fmt::format("{}ULL * 1000000ULL", count);
+  if (unit == "us") return fmt::format("{}ULL * 1000ULL", count);
+  if (unit == "ns") return fmt::format("{}ULL", count);
+  if (unit == "jiffies") return fmt::format("{}ULL * (NSEC_PER_SEC / HZ)", count);
+  return fmt::format("NSEC_PER_SEC / {}ULL", count); // hz
+}
+
 CodegenResult Generator::run() {
   size_t errorsBefore = diags_.errorCount();
   collectGlobals();
-  scanHistograms();
 
   // Script functions first (their access sets feed the probes' locks).
   std::map<const FunctionDecl *, std::unique_ptr<BodyEmitter>> functionBodies;
@@ -1634,7 +1522,7 @@ CodegenResult Generator::run() {
       continue;
     const FunctionDecl &f = *decl.function;
     if (!f.body) {
-      error(f.loc(), fmt::format("function '{}' is written in embedded C, which mstap does not translate", f.name));
+      internal(f.loc(), fmt::format("function '{}' is written in embedded C, which mstap does not translate", f.name));
       continue;
     }
     auto b = std::make_unique<BodyEmitter>(*this, "fn_" + f.name);
@@ -1698,7 +1586,6 @@ CodegenResult Generator::run() {
     return access;
   };
 
-  std::map<std::string, const ProbePoint *> pointByText;
   std::string probesText, lockArrays;
   std::vector<ProbeOut> descriptors;
   size_t probeIndex = 0, resolvedIndex = 0;
@@ -1707,66 +1594,42 @@ CodegenResult Generator::run() {
       continue;
     const ProbeDecl &p = *decl.probe;
     const std::vector<ResolvedProbe> &resolved = elaborated_.probes.at(resolvedIndex++);
-    pointByText.clear();
-    for (const ProbePoint &pp : p.points)
-      pointByText[printProbePoint(pp)] = &pp;
     std::vector<ProbeOut> mine;
     std::string firstPoint = resolved.empty() ? "never" : resolved.front().point;
     std::string handler = fmt::format("probe_{}_{}", probeIndex, identifierFrom(firstPoint));
     for (const ResolvedProbe &r : resolved) {
-      const ProbePoint *pp = pointByText.count(r.origin) ? pointByText[r.origin] : &p.points.front();
-      const auto &c = pp->components;
       ProbeOut d;
       d.point = r.point;
       d.location = fmt::format("{}:{}:{}", scriptName_, p.loc().line, p.loc().column);
       d.handler = handler;
-      d.optional = pp->optional;
-      const std::string &head = c[0].name;
-      if (head == "begin" || head == "end" || head == "error") {
-        d.kind = head == "begin" ? "MSTAP_PROBE_BEGIN" : head == "end" ? "MSTAP_PROBE_END" : "MSTAP_PROBE_ERROR";
-        d.priority = c[0].number.value_or(0);
-      } else if (head == "never") {
-        continue;
-      } else if (head == "timer" && c.size() >= 2 && c[1].name == "profile") {
-        d.kind = "MSTAP_PROBE_PROFILE";
-      } else if (head == "timer") {
-        d.kind = "MSTAP_PROBE_TIMER";
-        const std::string &unit = c[1].name;
-        int64_t n = c[1].number.value_or(1);
-        auto inNs = [&](int64_t value) -> std::string {
-          if (unit == "s") return fmt::format("{}ULL * 1000000000ULL", value);
-          if (unit == "ms") return fmt::format("{}ULL * 1000000ULL", value);
-          if (unit == "us") return fmt::format("{}ULL * 1000ULL", value);
-          if (unit == "ns") return fmt::format("{}ULL", value);
-          if (unit == "jiffies") return fmt::format("{}ULL * (NSEC_PER_SEC / HZ)", value);
-          return fmt::format("NSEC_PER_SEC / {}ULL", value); // hz
-        };
-        d.interval = inNs(n);
-        if (c.size() >= 3 && c[2].number)
-          d.randomize = inNs(*c[2].number);
-        double ns = unit == "s" ? n * 1e9 : unit == "ms" ? n * 1e6 : unit == "us" ? n * 1e3
-                    : unit == "ns" ? n : unit == "jiffies" ? n * 1e6 : 1e9 / n;
-        if (ns < 100000)
-          error(c[1].loc, "a timer period under 100 microseconds would swamp the CPU: mstap refuses it");
-      } else if (r.kernel) {
-        bool trace = r.point.rfind("kernel.trace(", 0) == 0;
-        if (trace) {
-          d.kind = "MSTAP_PROBE_TRACEPOINT";
-          d.symbol = r.kernel->function;
-          d.traceArguments = r.traceArguments;
-        } else {
-          d.kind = r.isReturn ? "MSTAP_PROBE_KRETPROBE" : "MSTAP_PROBE_KPROBE";
-          d.symbol = r.kernel->module.empty() ? r.kernel->function : r.kernel->module + ":" + r.kernel->function;
-          d.function = r.kernel->function;
-        }
-      } else if (r.user) {
-        d.kind = r.isReturn ? "MSTAP_PROBE_URETPROBE" : "MSTAP_PROBE_UPROBE";
+      d.optional = r.source && r.source->optional;
+      d.kind = r.kind;
+      switch (r.kind) {
+      case ProbeKind::Never: continue;
+      case ProbeKind::Begin:
+      case ProbeKind::End:
+      case ProbeKind::Error: d.priority = r.priority; break;
+      case ProbeKind::Profile: break;
+      case ProbeKind::Timer:
+        d.interval = timerNs(r.timerUnit, r.timerCount);
+        if (r.timerRandomize)
+          d.randomize = timerNs(r.timerUnit, r.timerRandomize);
+        break;
+      case ProbeKind::Tracepoint:
+        d.symbol = r.kernel->function;
+        d.traceArguments = r.traceArguments;
+        break;
+      case ProbeKind::Kprobe:
+      case ProbeKind::Kretprobe:
+        d.symbol = r.kernel->module.empty() ? r.kernel->function : r.kernel->module + ":" + r.kernel->function;
+        d.function = r.kernel->function;
+        break;
+      case ProbeKind::Uprobe:
+      case ProbeKind::Uretprobe:
         d.path = r.user->binary;
         d.offset = r.user->offset;
         d.function = r.user->function;
-      } else {
-        error(pp->loc(), fmt::format("internal error: no translation for the probe point '{}'", r.point));
-        continue;
+        break;
       }
       mine.push_back(d);
     }
@@ -1779,27 +1642,20 @@ CodegenResult Generator::run() {
     entry.emitter->isEntry_ = true;
     bool anyReturn = false;
     for (const ProbeOut &d : mine)
-      anyReturn = anyReturn || d.kind == "MSTAP_PROBE_KRETPROBE" || d.kind == "MSTAP_PROBE_URETPROBE";
+      anyReturn = anyReturn || d.kind == ProbeKind::Kretprobe || d.kind == ProbeKind::Uretprobe;
     if (anyReturn)
       b.entry_ = &entry;
     for (const ProbeOut &d : mine)
-      b.tracepoint_ = b.tracepoint_ || d.kind == "MSTAP_PROBE_TRACEPOINT";
-    // "probe PP if (cond)": the handler does nothing while cond is false.
-    // One handler serves all the points of a declaration, so they must
-    // agree on the condition.
+      b.tracepoint_ = b.tracepoint_ || d.kind == ProbeKind::Tracepoint;
+    // "probe PP if (cond)": the handler does nothing while cond is false
+    // (pass 2 made every point of a declaration share it).
     const ast::Expr *condition = nullptr;
-    std::string conditionText;
-    for (const ProbePoint &pp : p.points) {
-      std::string text = pp.condition ? printExpr(*pp.condition) : "";
-      if (&pp != &p.points.front() && text != conditionText)
-        error(pp.loc(), "the points of one probe must share their 'if' condition: write two probes");
-      conditionText = text;
+    for (const ProbePoint &pp : p.points)
       if (pp.condition && !condition)
         condition = pp.condition.get();
-    }
     if (condition) {
       Value cond = b.expr(*const_cast<ast::Expr *>(condition));
-      b.line(fmt::format("if (!({}))", cond.code));
+      b.line(fmt::format("if (!mstap_bool({}))", cond.code));
       b.line("\tgoto out;");
     }
     b.block(*p.body);
@@ -1810,24 +1666,10 @@ CodegenResult Generator::run() {
                                    p.loc().column);
     std::string saved = handler + "_saved";
     if (!entry.fields.empty()) {
-      bool allReturn = true;
-      for (const ProbeOut &d : mine)
-        allReturn = allReturn && (d.kind == "MSTAP_PROBE_KRETPROBE" || d.kind == "MSTAP_PROBE_URETPROBE");
-      if (!allReturn)
-        error(entry.firstUse, "a probe that reads values at entry (@entry, or target variables in .return probes) "
-                              "must have only .return points: write two probes");
+      // Pass 2 checked the entry handler's rules: only .return points, no
+      // globals (it takes no locks), at most 4096 bytes saved.
       if (!closure(*entry.emitter).empty())
-        error(entry.firstUse, "@entry(...) cannot read or write globals, directly or through a function: the "
-                              "entry handler takes no locks; save a target variable and use globals at return");
-      // Kretprobes preallocate this for every call in flight (maxactive),
-      // uretprobes for MSTAP_URETPROBE_SLOTS calls: keep it small.
-      size_t savedBytes = 0;
-      for (const std::string &field : entry.fields)
-        savedBytes += field.rfind("char", 0) == 0 ? 512 : 8;
-      if (savedBytes > 4096)
-        error(entry.firstUse, fmt::format("this probe saves {} bytes at each entry (strings take 512): mstap "
-                                          "allows 4096; save fewer strings with @entry",
-                                          savedBytes));
+        internal(entry.firstUse, "an entry handler that touches globals");
       std::string entryFrame = handler + "_entry_frame";
       framesText += fmt::format("/* What {} saves at entry for its return. */\nstruct {} {{\n", handler, saved);
       for (const std::string &field : entry.fields)
@@ -1892,7 +1734,7 @@ CodegenResult Generator::run() {
     for (ProbeOut &d : mine) {
       d.locks = locks;
       d.lockCount = access.size();
-      if (d.kind == "MSTAP_PROBE_TRACEPOINT" && b.readsTargets_ && d.traceArguments > 0) {
+      if (d.kind == ProbeKind::Tracepoint && b.readsTargets_ && d.traceArguments > 0) {
         d.hook = fmt::format("{}_hook_{}", handler, &d - mine.data());
         probesText += tracepointHook(d.hook, d.point, d.traceArguments);
       }
@@ -1905,7 +1747,7 @@ CodegenResult Generator::run() {
   std::string dumpText = dumpHandler(dumpLocks);
   if (!dumpText.empty()) {
     ProbeOut d;
-    d.kind = "MSTAP_PROBE_END";
+    d.kind = ProbeKind::End;
     d.point = "end";
     d.location = fmt::format("{}:1:1", scriptName_);
     d.handler = "probe_dump_globals";
@@ -1926,7 +1768,7 @@ CodegenResult Generator::run() {
   for (const ProbeOut &d : descriptors)
     anyRunnable = anyRunnable || d.handler != "probe_dump_globals";
   if (!anyRunnable) {
-    diags_.error(script_.file, {}, "no probes to run: every probe of the script is 'never'");
+    internal({}, "no probes to run: every probe of the script is 'never'");
     return {};
   }
 
@@ -1997,7 +1839,7 @@ CodegenResult Generator::run() {
   // Descriptors.
   out += lockArrays + "\n";
   std::stable_sort(descriptors.begin(), descriptors.end(), [](const ProbeOut &a, const ProbeOut &b) {
-    auto rank = [](const ProbeOut &p) { return p.kind == "MSTAP_PROBE_BEGIN" ? 0 : 1; };
+    auto rank = [](const ProbeOut &p) { return p.kind == ProbeKind::Begin ? 0 : 1; };
     return rank(a) < rank(b);
   });
   // Kprobes get a pre-handler of their own that runs the hit with the
@@ -2009,13 +1851,13 @@ CodegenResult Generator::run() {
   constexpr size_t kMaxInlinedPoints = 8;
   std::map<std::string, size_t> kprobePoints;
   for (const ProbeOut &d : descriptors)
-    if (d.kind == "MSTAP_PROBE_KPROBE")
+    if (d.kind == ProbeKind::Kprobe)
       ++kprobePoints[d.handler];
   std::vector<std::string> preHandlers(descriptors.size());
   std::string preHandlerText;
   for (size_t i = 0; i < descriptors.size(); ++i) {
     const ProbeOut &d = descriptors[i];
-    if (d.kind != "MSTAP_PROBE_KPROBE" || !d.ownPreHandler || kprobePoints[d.handler] > kMaxInlinedPoints)
+    if (d.kind != ProbeKind::Kprobe || !d.ownPreHandler || kprobePoints[d.handler] > kMaxInlinedPoints)
       continue;
     preHandlers[i] = fmt::format("{}_kprobe{}", d.handler, i);
     out += fmt::format("static int {}(struct kprobe *kp, struct pt_regs *regs);\n", preHandlers[i]);
@@ -2030,10 +1872,10 @@ CodegenResult Generator::run() {
   out += "static const struct mstap_probe mstap_probes[] = {\n";
   for (size_t i = 0; i < descriptors.size(); ++i) {
     const ProbeOut &d = descriptors[i];
-    out += fmt::format("\t{{ .kind = {}, .point = {}, .function = {}, .location = {},\n", d.kind,
+    out += fmt::format("\t{{ .kind = {}, .point = {}, .function = {}, .location = {},\n", runtimeKind(d.kind),
                        cStringLiteral(d.point), cStringLiteral(d.function), cStringLiteral(d.location));
     out += fmt::format("\t  .handler = {}, .priority = {},", d.handler,
-                       d.priority == INT64_MAX ? std::string("S64_MAX") : fmt::format("{}LL", d.priority));
+                       d.priority == INT64_MAX ? std::string("S64_MAX") : cInteger(d.priority));
     if (!d.symbol.empty())
       out += fmt::format(" .symbol = {},", cStringLiteral(d.symbol));
     if (d.interval != "0")
@@ -2062,7 +1904,7 @@ CodegenResult Generator::run() {
     switch (g->kind) {
     case GlobalInfo::Kind::Long:
       if (auto *lit = g->decl->init ? dynamic_cast<IntLiteral *>(g->decl->init.get()) : nullptr)
-        out += fmt::format("\t{} = {}LL;\n", ref, lit->value);
+        out += fmt::format("\t{} = {};\n", ref, cInteger(lit->value));
       break;
     case GlobalInfo::Kind::String:
       if (auto *lit = g->decl->init ? dynamic_cast<StringLiteral *>(g->decl->init.get()) : nullptr)

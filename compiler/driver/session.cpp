@@ -13,7 +13,7 @@
 #include "parse/parser.h"
 #include "sema/builtins.h"
 #include "sema/elaborate.h"
-#include "sema/fold.h"
+#include "sema/pass2.h"
 
 #include <fmt/format.h>
 
@@ -179,7 +179,11 @@ bool Session::pass2() {
   elaborateOptions.guru = options_.guru;
   elaborateOptions.kernel = &kernelProbes.source();
   elaborateOptions.user = &userProbes.source();
-  elaborated_ = elaborate(*script_, elaborateOptions, diags_);
+  elaborated_ = analyzeScript(*script_, elaborateOptions,
+                              [&](const std::vector<ResolvedProbe> &points, const ast::TargetExpr &target) {
+                                return targetDefined(kernelProbes.source(), userProbes.source(), points, target);
+                              },
+                              diags_);
   const ElaborateResult &result = elaborated_;
   printDiagnostics();
   if (options_.verbose > 0) {
@@ -192,14 +196,6 @@ bool Session::pass2() {
     std::fprintf(stderr, "Pass 2: analysis failed.\n");
     return false;
   }
-  std::map<const ast::ProbeDecl *, const std::vector<ResolvedProbe> *> pointsOf;
-  size_t index = 0;
-  for (const ast::Decl &decl : script_->decls)
-    if (decl.kind == ast::Decl::Kind::Probe)
-      pointsOf[decl.probe.get()] = &result.probes.at(index++);
-  foldConstants(*script_, [&](const ast::ProbeDecl &probe, const ast::TargetExpr &target) {
-    return targetDefined(kernelProbes.source(), userProbes.source(), *pointsOf.at(&probe), target);
-  });
   if (options_.verbose > 0) {
     size_t probes = 0, functions = 0, embeds = 0, globals = 0;
     for (const auto &list : result.probes)

@@ -139,6 +139,15 @@ struct ElaborateOptions {
   const UserFunctionSource *user = nullptr;     // null: process probe points are an error
 };
 
+// The families a probe point resolves to: what pass 3 registers.
+enum class ProbeKind {
+  Begin, End, Error, Never,
+  Timer,      // timer.s/ms/us/ns/hz/jiffies: an hrtimer
+  Profile,    // timer.profile
+  Kprobe, Kretprobe, Tracepoint,
+  Uprobe, Uretprobe,
+};
+
 // What a probe point resolved to.
 struct ResolvedProbe {
   std::string point;  // e.g. kernel.function("vfs_read").return
@@ -150,12 +159,28 @@ struct ResolvedProbe {
   // their data pointer, when each is one integer or pointer (so a handler
   // of that many u64 parameters receives them exactly); -1 otherwise.
   int traceArguments = -1;
+  ProbeKind kind = ProbeKind::Never;
+  const ast::ProbePoint *source = nullptr; // the point as written, in its declaration
+  int64_t priority = 0;                    // begin/end/error(N)
+  // Timers, in nanoseconds: the period (for timer.hz and timer.jiffies as
+  // written: `timerUnit` says how pass 3 scales it), and the randomisation.
+  uint64_t timerCount = 0, timerRandomize = 0;
+  std::string timerUnit; // "s", "ms", "us", "ns", "hz", "jiffies"
+};
+
+// The one histogram shape a statistic is printed with (@hist_log or
+// @hist_linear(low, high, step)), for pass 3's layout.
+struct HistogramShape {
+  ast::AtOp op = ast::AtOp::Count; // Count: printed as no histogram
+  int64_t low = 0, high = 0, step = 0;
+  SourceLoc loc;
 };
 
 struct ElaborateResult {
   bool ok = false;
   std::vector<std::vector<ResolvedProbe>> probes; // one list a probe declaration
   std::map<const ast::TargetExpr *, TargetAccess> targets; // every target variable in a probe
+  std::map<const ast::Variable *, HistogramShape> histograms; // set by checkElaborated
 };
 
 ElaborateResult elaborate(ast::Script &script, const ElaborateOptions &options, Diagnostics &diags);

@@ -1,0 +1,498 @@
+#include "sema/check.h"
+
+#include "ast/printer.h"
+#include "ast/walk.h"
+#include "sema/builtins.h"
+
+#include <fmt/format.h>
+
+#include <set>
+
+namespace mstap {
+namespace {
+
+using namespace ast;
+
+bool isHistogram(AtOp op) { return op == AtOp::HistLog || op == AtOp::HistLinear; }
+
+// Whether a function reads or writes a global, itself or through the
+// functions it calls (a call in progress counts as touching none: its
+// other paths are looked at where it started).
+class GlobalAccess {
+public:
+  bool function(const FunctionDecl &f) {
+    if (auto it = memo_.find(&f); it != memo_.end())
+      return it->second;
+    if (!f.body || !active_.insert(&f).second)
+      return false;
+    bool touches = stmt(*f.body);
+    active_.erase(&f);
+    memo_[&f] = touches;
+    return touches;
+  }
+  bool expr(Expr &e) { return scan(e); }
+  bool stmt(Stmt &s) { return scan(s); }
+
+private:
+  template <typename Node> bool scan(Node &node) {
+    struct Scan : RecursiveVisitor {
+      GlobalAccess &access;
+      bool found = false;
+      explicit Scan(GlobalAccess &a) : access(a) {}
+      void global(const Variable *v) { found = found || (v && v->scope == Variable::Scope::Global); }
+      void visit(SymbolRef &e) override { global(e.var); }
+      void visit(IndexExpr &e) override {
+        global(e.var);
+        RecursiveVisitor::visit(e);
+      }
+      void visit(InExpr &e) override {
+        global(e.var);
+        RecursiveVisitor::visit(e);
+      }
+      void visit(CallExpr &e) override {
+        if (e.callee)
+          found = found || access.function(*e.callee);
+        RecursiveVisitor::visit(e);
+      }
+      void visit(ForeachStmt &s) override {
+        global(s.arrayVar);
+        RecursiveVisitor::visit(s);
+      }
+    } scan(*this);
+    node.accept(scan);
+    return scan.found;
+  }
+
+  std::map<const FunctionDecl *, bool> memo_;
+  std::set<const FunctionDecl *> active_;
+};
+
+// How an expression's value is used where it stands.
+enum class Use {
+  Value,     // computed with: must have a type, and be no statistic
+  Discarded, // an expression statement, a for loop's init or step
+  Statistic, // the operand of '<<<', @count and the like, delete
+  Printed,   // an argument of print or println: a histogram may stand here
+};
+
+class Checker : public RecursiveVisitor {
+public:
+  Checker(const SourceFile *file, Diagnostics &diags, ElaborateResult &result)
+      : file_(file), diags_(diags), result_(result) {}
+
+  void checkFunction(FunctionDecl &f) {
+    if (!f.body) {
+      error(f.loc(), fmt::format("function '{}' is written in embedded C, which mstap does not translate", f.name));
+      return;
+    }
+    function_ = &f;
+    points_ = nullptr;
+    anyReturn_ = tracepoint_ = false;
+    walk(*f.body);
+    function_ = nullptr;
+  }
+
+  void checkProbe(ProbeDecl &probe, const std::vector<ResolvedProbe> &points) {
+    function_ = nullptr;
+    points_ = &points;
+    anyReturn_ = tracepoint_ = false;
+    bool allReturn = true, runs = false;
+    for (const ResolvedProbe &r : points) {
+      if (r.kind == ProbeKind::Never)
+        continue;
+      runs = true;
+      bool isReturn = r.kind == ProbeKind::Kretprobe || r.kind == ProbeKind::Uretprobe;
+      anyReturn_ = anyReturn_ || isReturn;
+      allReturn = allReturn && isReturn;
+      tracepoint_ = tracepoint_ || r.kind == ProbeKind::Tracepoint;
+    }
+    runnable_ = runnable_ || runs;
+    captured_.clear();
+    savedBytes_ = 0;
+    firstCapture_ = {};
+    anyCapture_ = captureTouchesGlobals_ = false;
+
+    // One handler serves all the points of a declaration, so they must
+    // agree on the condition it tests.
+    const ProbePoint *conditioned = nullptr;
+    std::string conditionText;
+    for (const ProbePoint &pp : probe.points) {
+      std::string text = pp.condition ? printExpr(*pp.condition) : "";
+      if (&pp != &probe.points.front() && text != conditionText)
+        error(pp.loc(), "the points of one probe must share their 'if' condition: write two probes");
+      conditionText = text;
+      if (pp.condition && !conditioned)
+        conditioned = &pp;
+    }
+    if (!runs)
+      return; // never translated
+    if (conditioned)
+      use(*conditioned->condition, Use::Value);
+    walk(*probe.body);
+
+    if (!anyCapture_)
+      return;
+    if (!allReturn)
+      error(firstCapture_, "a probe that reads values at entry (@entry, or target variables in .return probes) "
+                           "must have only .return points: write two probes");
+    if (captureTouchesGlobals_)
+      error(firstCapture_, "@entry(...) cannot read or write globals, directly or through a function: the "
+                           "entry handler takes no locks; save a target variable and use globals at return");
+    // Kretprobes preallocate this for every call in flight (maxactive),
+    // uretprobes for MSTAP_URETPROBE_SLOTS calls: keep it small.
+    if (savedBytes_ > 4096)
+      error(firstCapture_, fmt::format("this probe saves {} bytes at each entry (strings take 512): mstap "
+                                       "allows 4096; save fewer strings with @entry",
+                                       savedBytes_));
+  }
+
+  bool runnable() const { return runnable_; }
+
+  // ------------------------------------------------------- expressions
+
+  void visit(IntLiteral &e) override { enter(e); }
+  void visit(StringLiteral &e) override { enter(e); }
+  void visit(SymbolRef &e) override { enter(e); }
+  void visit(IndexExpr &e) override {
+    enter(e);
+    for (auto &k : e.keys)
+      use(*k, Use::Value);
+  }
+  void visit(CallExpr &e) override {
+    enter(e);
+    bool prints = e.builtin && (e.builtin->name == std::string("print") || e.builtin->name == std::string("println"));
+    for (auto &arg : e.args)
+      use(*arg, prints ? Use::Printed : Use::Value);
+  }
+  void visit(TargetExpr &e) override {
+    enter(e);
+    const TargetAccess *access = accessOf(e);
+    if (!access)
+      return;
+    // In a .return probe the registers no longer hold the arguments: they
+    // are read at entry, as stap does.
+    if (anyReturn_ && entryDepth_ == 0 && access->base != TargetAccess::Base::Return) {
+      capture(e);
+      return;
+    }
+    if (entryDepth_ > 0 && access->base == TargetAccess::Base::Return) {
+      error(e.loc(), "'$return' cannot be saved at entry: the function has not returned yet");
+      return;
+    }
+    indexes(e);
+  }
+  void visit(UnaryExpr &e) override {
+    enter(e);
+    use(*e.operand, Use::Value);
+  }
+  void visit(IncDecExpr &e) override {
+    enter(e);
+    if (auto *target = dynamic_cast<TargetExpr *>(e.operand.get())) {
+      written(*target, true);
+      return;
+    }
+    use(*e.operand, Use::Value);
+  }
+  void visit(BinaryExpr &e) override {
+    enter(e);
+    use(*e.lhs, Use::Value);
+    use(*e.rhs, Use::Value);
+  }
+  void visit(InExpr &e) override {
+    enter(e);
+    for (auto &k : e.keys)
+      use(*k, Use::Value);
+  }
+  void visit(TernaryExpr &e) override {
+    Use mine = enter(e);
+    use(*e.cond, Use::Value);
+    // A discarded choice discards its branches; a printed one computes them.
+    Use branches = mine == Use::Discarded ? Use::Discarded : Use::Value;
+    use(*e.then, branches);
+    use(*e.otherwise, branches);
+  }
+  void visit(AssignExpr &e) override {
+    enter(e);
+    if (auto *target = dynamic_cast<TargetExpr *>(e.lhs.get())) {
+      use(*e.rhs, Use::Value);
+      written(*target, e.op != AssignOp::Assign);
+      return;
+    }
+    use(*e.lhs, e.op == AssignOp::Aggregate ? Use::Statistic
+                : e.op == AssignOp::Assign  ? Use::Discarded
+                                            : Use::Value);
+    use(*e.rhs, Use::Value);
+  }
+  void visit(AtExpr &e) override {
+    Use mine = enter(e);
+    switch (e.op) {
+    case AtOp::Defined: // not evaluated: pass 2 folded what it could
+      return;
+    case AtOp::Entry:
+      if (function_) {
+        error(e.loc(), "@entry is only available in a .return probe's handler, not in a function");
+      } else if (entryDepth_ > 0) { // @entry inside @entry: already at the entry
+        use(*e.args[0], Use::Value);
+      } else if (!anyReturn_) {
+        error(e.loc(), "@entry is only available in .return probes");
+      } else {
+        capture(*e.args[0]);
+      }
+      return;
+    default: break;
+    }
+    if (isHistogram(e.op) && mine != Use::Printed)
+      error(e.loc(), fmt::format("{} can only be printed with print or println", spelling(e.op)));
+    // Statistics live in globals: a local filled by nothing has none.
+    if (auto *sym = dynamic_cast<SymbolRef *>(e.args[0].get());
+        sym && sym->var && sym->var->scope != Variable::Scope::Global)
+      error(sym->loc(), fmt::format("{} needs a statistic: a global filled with '<<<'", spelling(e.op)));
+    use(*e.args[0], Use::Statistic);
+    for (size_t i = 1; i < e.args.size(); ++i)
+      use(*e.args[i], Use::Value);
+  }
+
+  // -------------------------------------------------------- statements
+
+  void visit(ExprStmt &s) override { use(*s.expr, Use::Discarded); }
+  void visit(ForStmt &s) override {
+    if (s.init)
+      use(*s.init, Use::Discarded);
+    if (s.cond)
+      use(*s.cond, Use::Value);
+    if (s.step)
+      use(*s.step, Use::Discarded);
+    walk(*s.body);
+  }
+  void visit(DeleteStmt &s) override {
+    if (auto *whole = dynamic_cast<SymbolRef *>(s.target.get()); whole && whole->var &&
+                                                                   whole->var->scope == Variable::Scope::Global)
+      return; // a whole array or statistic
+    use(*s.target, Use::Statistic);
+  }
+
+private:
+  void error(SourceLoc at, std::string message) { diags_.error(file_, at, std::move(message)); }
+
+  void use(Expr &e, Use how) {
+    Use saved = use_;
+    use_ = how;
+    walk(e);
+    use_ = saved;
+  }
+
+  // The checks every expression gets from where it stands; returns how it
+  // is used (its children are values unless the caller says otherwise).
+  Use enter(Expr &e) {
+    Use how = use_;
+    use_ = Use::Value;
+    if (how == Use::Statistic)
+      return how;
+    if (e.type == Type::Unknown) {
+      if (how == Use::Discarded)
+        return how;
+      auto *call = dynamic_cast<CallExpr *>(&e);
+      error(e.loc(), call ? fmt::format("'{}' returns no value, but its value is used here", call->function)
+                          : std::string("this expression has no value to use"));
+    } else if (e.type == Type::Stats) {
+      if (auto *sym = dynamic_cast<SymbolRef *>(&e))
+        error(e.loc(), fmt::format("'{}' is a statistic or an array here, not a value", sym->name));
+      else if (auto *ix = dynamic_cast<IndexExpr *>(&e))
+        error(e.loc(), fmt::format("'{}' holds statistics: read them with @count, @sum, ...", ix->array));
+      else
+        error(e.loc(), "a statistic is no value: read it with @count, @sum, ...");
+    }
+    return how;
+  }
+
+  const TargetAccess *accessOf(TargetExpr &e) {
+    auto it = result_.targets.find(&e);
+    if (it == result_.targets.end())
+      return nullptr; // in a function: pass 2 refused it already
+    if (!it->second.error.empty()) { // a use @defined did not guard away
+      error(e.loc(), it->second.error);
+      return nullptr;
+    }
+    return &it->second;
+  }
+
+  void indexes(TargetExpr &e) {
+    for (auto &c : e.components)
+      if (c.index)
+        use(*c.index, Use::Value);
+  }
+
+  // A value the entry handler of a .return probe saves for the return.
+  void capture(Expr &e) {
+    if (!anyCapture_)
+      firstCapture_ = e.loc();
+    anyCapture_ = true;
+    // The entry handler runs before the probe's body: a value the body
+    // computes (a local, a run-time index) does not exist there yet.
+    bool usesLocals = false;
+    forEachExpr(e, [&](Expr &x) {
+      if (auto *sym = dynamic_cast<SymbolRef *>(&x); sym && sym->var && sym->var->scope != Variable::Scope::Global)
+        usesLocals = true;
+    });
+    if (usesLocals) {
+      error(e.loc(), "a value read at entry (@entry, or a target variable in a .return probe) cannot use the "
+                     "probe's local variables: they do not exist yet at the function's entry");
+      return;
+    }
+    if (dynamic_cast<TargetExpr *>(&e) && !captured_.insert(printExpr(e)).second)
+      return; // a target variable read twice is saved once
+    ++entryDepth_;
+    use(e, Use::Value);
+    --entryDepth_;
+    captureTouchesGlobals_ = captureTouchesGlobals_ || globals_.expr(e);
+    if (e.type == Type::String)
+      savedBytes_ += 512;
+    else if (e.type == Type::Long)
+      savedBytes_ += 8;
+    else
+      error(e.loc(), "@entry saves a number or a string, not a statistic");
+  }
+
+  // A target variable written (guru mode): registers, and in process probes
+  // the program's memory. `readToo` for '+=' and '++', which read it first.
+  void written(TargetExpr &e, bool readToo) {
+    const TargetAccess *access = accessOf(e);
+    if (!access)
+      return;
+    if (readToo)
+      for (auto &c : e.components)
+        if (c.index && mayModify(*c.index)) {
+          error(e.loc(), fmt::format("'{}' would evaluate its index twice: compute the index first", e.name));
+          return;
+        }
+    // Kernel memory is written only through registers: Linux exports no
+    // faulting-safe write into kernel memory to modules.
+    std::string refused =
+        access->base == TargetAccess::Base::Parms ? "'$$parms' cannot be assigned to"
+        : tracepoint_ ? fmt::format("'{}' cannot be written: a tracepoint's arguments are copies", e.name)
+        : (anyReturn_ && access->base != TargetAccess::Base::Return) || entryDepth_ > 0
+            ? fmt::format("'{}' cannot be written in a .return probe: its value there is a copy taken at entry; "
+                          "write it in a probe on the function's entry",
+                          e.name)
+        : !access->userMemory && (!access->steps.empty() || (access->base == TargetAccess::Base::Argument &&
+                                                             access->argument >= 6))
+            ? fmt::format("'{}' cannot be written: it is kernel memory, and the kernel offers modules no safe "
+                          "way to write there; mstap writes only registers (the first six parameters, "
+                          "$return) and, in process probes, the program's memory",
+                          e.name)
+            : "";
+    if (!refused.empty()) {
+      error(e.loc(), refused);
+      return;
+    }
+    if (!access->steps.empty()) {
+      const TargetAccess::Step &last = access->steps.back();
+      if (last.size == 0 || last.bitSize || last.indexComponent >= 0) {
+        error(e.loc(), fmt::format("'{}' cannot be written: only whole integers and pointers can, not {}", e.name,
+                                   last.bitSize ? "bitfields" : "arrays or structs"));
+        return;
+      }
+    }
+    indexes(e);
+  }
+
+  const SourceFile *file_;
+  Diagnostics &diags_;
+  ElaborateResult &result_;
+  GlobalAccess globals_;
+  FunctionDecl *function_ = nullptr;
+  const std::vector<ResolvedProbe> *points_ = nullptr;
+  bool anyReturn_ = false, tracepoint_ = false, runnable_ = false;
+  Use use_ = Use::Value;
+  int entryDepth_ = 0; // inside a value the entry handler computes
+  std::set<std::string> captured_;
+  size_t savedBytes_ = 0;
+  SourceLoc firstCapture_;
+  bool anyCapture_ = false, captureTouchesGlobals_ = false;
+};
+
+// A statistic's histogram shape comes from the extractors that print it;
+// one statistic has one shape, and its bounds are known before the run.
+class HistogramScan : public RecursiveVisitor {
+public:
+  HistogramScan(const SourceFile *file, Diagnostics &diags, std::map<const Variable *, HistogramShape> &shapes)
+      : file_(file), diags_(diags), shapes_(shapes) {}
+
+  void visit(AtExpr &e) override {
+    RecursiveVisitor::visit(e);
+    if (!isHistogram(e.op) || e.args.empty())
+      return;
+    const Variable *v = nullptr;
+    if (auto *sym = dynamic_cast<SymbolRef *>(e.args[0].get()))
+      v = sym->var;
+    else if (auto *ix = dynamic_cast<IndexExpr *>(e.args[0].get()))
+      v = ix->var;
+    if (!v || v->scope != Variable::Scope::Global)
+      return;
+    HistogramShape h;
+    h.op = e.op;
+    h.loc = e.loc();
+    if (e.op == AtOp::HistLinear) {
+      int64_t values[3] = {0, 0, 0};
+      for (size_t i = 1; i < 4 && i < e.args.size(); ++i) {
+        auto *lit = dynamic_cast<IntLiteral *>(e.args[i].get());
+        if (!lit) {
+          diags_.error(file_, e.args[i]->loc(),
+                       "the bounds and step of @hist_linear must be numbers known before the run");
+          return;
+        }
+        values[i - 1] = lit->value;
+      }
+      h.low = values[0];
+      h.high = values[1];
+      h.step = values[2];
+      if (h.step <= 0 || h.low >= h.high) {
+        diags_.error(file_, e.loc(), "@hist_linear needs low < high and a step above 0");
+        return;
+      }
+      if (((uint64_t)h.high - (uint64_t)h.low) / (uint64_t)h.step + 3 > 8192) {
+        diags_.error(file_, e.loc(), "@hist_linear would need more than 8192 buckets: widen the step");
+        return;
+      }
+    }
+    auto [it, first] = shapes_.emplace(v, h);
+    const HistogramShape &have = it->second;
+    if (!first && (have.op != h.op || have.low != h.low || have.high != h.high || have.step != h.step)) {
+      diags_.error(file_, e.loc(), fmt::format("'{}' is printed as two different histograms; one statistic keeps "
+                                               "one histogram shape",
+                                               v->name));
+      diags_.note(file_, have.loc, "the first one is here");
+    }
+  }
+
+private:
+  const SourceFile *file_;
+  Diagnostics &diags_;
+  std::map<const Variable *, HistogramShape> &shapes_;
+};
+
+} // namespace
+
+bool checkElaborated(Script &script, ElaborateResult &result, Diagnostics &diags) {
+  unsigned errorsBefore = diags.errorCount();
+  size_t firstDiagnostic = diags.all().size();
+  HistogramScan histograms(script.file, diags, result.histograms);
+  Checker checker(script.file, diags, result);
+  size_t probeIndex = 0;
+  for (Decl &decl : script.decls) {
+    if (decl.kind == Decl::Kind::Function) {
+      if (decl.function->body)
+        histograms.walk(*decl.function->body);
+      checker.checkFunction(*decl.function);
+    } else if (decl.kind == Decl::Kind::Probe) {
+      histograms.walk(*decl.probe->body);
+      checker.checkProbe(*decl.probe, result.probes.at(probeIndex++));
+    }
+  }
+  if (!checker.runnable() && diags.errorCount() == errorsBefore)
+    diags.error(script.file, {}, "no probes to run: every probe of the script is 'never'");
+  diags.sortFrom(firstDiagnostic);
+  return diags.errorCount() == errorsBefore;
+}
+
+} // namespace mstap

@@ -1,0 +1,523 @@
+// Elaboration, part 3: target variables. Resolves each $name, $$parms,
+// $return and member chain of a probe against every point it expanded to
+// (BTF prototypes and types for the kernel, DWARF for programs), into the
+// TargetAccess pass 3 reads it through.
+#include "sema/elaborate_parts.h"
+
+#include "ast/printer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+namespace mstap {
+
+using namespace ast;
+
+namespace {
+
+// Resolves the target variables of each probe against the kernel functions
+// its points expanded to, from their BTF prototypes.
+class TargetResolver {
+public:
+  TargetResolver(const SourceFile *file, Diagnostics &diags, const ElaborateOptions &options,
+                 std::map<const TargetExpr *, TargetAccess> &out)
+      : file_(file), diags_(diags), options_(options), out_(out) {}
+
+  void probe(ProbeDecl &probe, const std::vector<ResolvedProbe> &points) {
+    points_ = &points;
+    guards_.clear();
+    for (auto &pp : probe.points)
+      if (pp.condition)
+        expr(*pp.condition);
+    stmt(*probe.body);
+  }
+
+private:
+  // ------------------------------------------------------------- walk
+  // Names whose @defined() guards the code being walked.
+  std::vector<std::string> guards_;
+
+  static void definedNames(const Expr &e, std::vector<std::string> &names) {
+    if (auto *at = dynamic_cast<const AtExpr *>(&e); at && at->op == AtOp::Defined) {
+      if (!at->args.empty())
+        if (auto *t = dynamic_cast<const TargetExpr *>(at->args[0].get()))
+          names.push_back(t->name);
+      return;
+    }
+    if (auto *u = dynamic_cast<const UnaryExpr *>(&e))
+      definedNames(*u->operand, names);
+    else if (auto *b = dynamic_cast<const BinaryExpr *>(&e)) {
+      definedNames(*b->lhs, names);
+      definedNames(*b->rhs, names);
+    } else if (auto *t = dynamic_cast<const TernaryExpr *>(&e))
+      definedNames(*t->cond, names);
+  }
+
+  template <typename F> void guarded(const Expr &cond, F &&walk) {
+    size_t before = guards_.size();
+    definedNames(cond, guards_);
+    walk();
+    guards_.resize(before);
+  }
+
+  void exprs(ExprList &list) {
+    for (auto &e : list)
+      if (e)
+        expr(*e);
+  }
+
+  void expr(Expr &e) {
+    if (auto *t = dynamic_cast<TargetExpr *>(&e)) {
+      for (auto &c : t->components)
+        if (c.index)
+          expr(*c.index);
+      resolve(*t);
+    } else if (auto *at = dynamic_cast<AtExpr *>(&e)) {
+      if (at->op == AtOp::Defined)
+        return; // folded to 0 or 1 after pass 2
+      exprs(at->args);
+    } else if (auto *c = dynamic_cast<CallExpr *>(&e)) {
+      exprs(c->args);
+    } else if (auto *i = dynamic_cast<IndexExpr *>(&e)) {
+      exprs(i->keys);
+    } else if (auto *in = dynamic_cast<InExpr *>(&e)) {
+      exprs(in->keys);
+    } else if (auto *u = dynamic_cast<UnaryExpr *>(&e)) {
+      expr(*u->operand);
+    } else if (auto *id = dynamic_cast<IncDecExpr *>(&e)) {
+      expr(*id->operand);
+    } else if (auto *b = dynamic_cast<BinaryExpr *>(&e)) {
+      expr(*b->lhs);
+      if (b->op == BinaryOp::LogAnd)
+        guarded(*b->lhs, [&] { expr(*b->rhs); });
+      else
+        expr(*b->rhs);
+    } else if (auto *t = dynamic_cast<TernaryExpr *>(&e)) {
+      expr(*t->cond);
+      guarded(*t->cond, [&] {
+        expr(*t->then);
+        expr(*t->otherwise);
+      });
+    } else if (auto *a = dynamic_cast<AssignExpr *>(&e)) {
+      expr(*a->lhs);
+      expr(*a->rhs);
+    }
+  }
+
+  void stmt(Stmt &s) {
+    if (auto *b = dynamic_cast<BlockStmt *>(&s)) {
+      for (auto &x : b->statements)
+        stmt(*x);
+    } else if (auto *e = dynamic_cast<ExprStmt *>(&s)) {
+      expr(*e->expr);
+    } else if (auto *i = dynamic_cast<IfStmt *>(&s)) {
+      expr(*i->cond);
+      guarded(*i->cond, [&] {
+        stmt(*i->then);
+        if (i->otherwise)
+          stmt(*i->otherwise);
+      });
+    } else if (auto *w = dynamic_cast<WhileStmt *>(&s)) {
+      expr(*w->cond);
+      stmt(*w->body);
+    } else if (auto *f = dynamic_cast<ForStmt *>(&s)) {
+      if (f->init)
+        expr(*f->init);
+      if (f->cond)
+        expr(*f->cond);
+      if (f->step)
+        expr(*f->step);
+      stmt(*f->body);
+    } else if (auto *fe = dynamic_cast<ForeachStmt *>(&s)) {
+      if (fe->limit)
+        expr(*fe->limit);
+      stmt(*fe->body);
+    } else if (auto *r = dynamic_cast<ReturnStmt *>(&s)) {
+      if (r->value)
+        expr(*r->value);
+    } else if (auto *d = dynamic_cast<DeleteStmt *>(&s)) {
+      expr(*d->target);
+    } else if (auto *t = dynamic_cast<TryStmt *>(&s)) {
+      stmt(*t->body);
+      stmt(*t->handler);
+    }
+  }
+
+  // ---------------------------------------------------------- resolve
+
+  static bool scalar(const KernelType &t) {
+    return (t.kind == KernelType::Kind::Integer || t.kind == KernelType::Kind::Enum ||
+            t.kind == KernelType::Kind::Pointer) &&
+           t.size >= 1 && t.size <= 8;
+  }
+
+  static std::string describeAccess(const TargetAccess &a) {
+    std::string text = fmt::format("{}:{}:{}:{}:{}", static_cast<int>(a.base), a.argument, a.size, a.isSigned,
+                                   a.userMemory);
+    for (const auto &s : a.steps)
+      text += fmt::format("|{}:{}:{}:{}:{}:{}:{}:{}", s.offset, s.size, s.isSigned, s.bitOffset, s.bitSize,
+                          s.indexComponent, s.stride, s.bound);
+    for (const auto &p : a.parms)
+      text += fmt::format("|{}={}:{}:{}", p.name, p.argument, p.size, p.isSigned);
+    return text;
+  }
+
+  // The calling-convention slot of parameter `index`, when every parameter
+  // up to it takes exactly one register or stack slot.
+  // A function returning a struct or union of more than 16 bytes takes a
+  // hidden pointer to the result in the first register (x86-64 System V):
+  // the parameters start one slot later.
+  static std::optional<int> slotOf(const KernelPrototype &proto, size_t index) {
+    for (size_t i = 0; i <= index; ++i)
+      if (i >= proto.paramTypes.size() || !scalar(proto.paramTypes[i]))
+        return std::nullopt;
+    const auto &ret = proto.returnInfo;
+    bool hiddenPointer = ret && (ret->kind == KernelType::Kind::Struct || ret->kind == KernelType::Kind::Union) &&
+                         ret->size > 16;
+    return static_cast<int>(index) + (hiddenPointer ? 1 : 0);
+  }
+
+  // One point: fills `access` or returns the error.
+  std::string resolveAt(const TargetExpr &e, const ResolvedProbe &point, TargetAccess &access) {
+    const std::string &name = e.name;
+    if (point.user)
+      return resolveUserAt(e, point, access);
+    if (!point.kernel)
+      return fmt::format("target variable '{}' is not available in probe point '{}': only kernel function "
+                         "and tracepoint probes have them",
+                         name, point.point);
+    const std::string &function = point.kernel->function;
+    bool trace = point.point.rfind("kernel.trace(", 0) == 0;
+    std::optional<KernelPrototype> proto;
+    if (options_.kernel && options_.kernel->prototype)
+      proto = options_.kernel->prototype(*point.kernel);
+    if (!proto)
+      return fmt::format("cannot read '{}' in '{}': the kernel's BTF has no prototype for '{}' (mstap reads "
+                         "target variables from BTF, not from debuginfo)",
+                         name, point.point, function);
+    if (trace && point.traceArguments < 0)
+      return fmt::format("cannot read '{}' in '{}': the tracepoint passes an argument that is not one integer "
+                         "or pointer, which mstap cannot receive yet",
+                         name, point.point);
+    if (trace && name == "$return")
+      return fmt::format("'$return' does not exist in '{}': tracepoints return nothing", point.point);
+    pointeeOf_ = options_.kernel ? &options_.kernel->pointee : nullptr;
+    membersOf_ = options_.kernel ? &options_.kernel->members : nullptr;
+    return fromPrototype(e, point, function, *proto, access);
+  }
+
+  // A process probe: the function's DWARF prototype. The uprobe sits at the
+  // function's first instruction, with no prologue skipped (stap skips it
+  // to read DWARF locations): mstap reads arguments from the calling
+  // convention's registers, which hold them only there; after the prologue
+  // -O0 code has spilled them and reused the registers. Member reads go to
+  // the program's memory.
+  std::string resolveUserAt(const TargetExpr &e, const ResolvedProbe &point, TargetAccess &access) {
+    const std::string &function = point.user->function;
+    std::optional<KernelPrototype> proto;
+    if (options_.user && options_.user->prototype)
+      proto = options_.user->prototype(*point.user);
+    if (!proto)
+      return fmt::format("cannot read '{}' in '{}': the DWARF of '{}' does not describe '{}'", e.name,
+                         point.point, point.user->binary, function);
+    pointeeOf_ = &options_.user->pointee;
+    membersOf_ = &options_.user->members;
+    access.userMemory = true;
+    return fromPrototype(e, point, function, *proto, access);
+  }
+
+  std::string fromPrototype(const TargetExpr &e, const ResolvedProbe &point, const std::string &function,
+                            const KernelPrototype &prototype, TargetAccess &access) {
+    const std::string &name = e.name;
+    const KernelPrototype *proto = &prototype;
+    bool trace = point.point.rfind("kernel.trace(", 0) == 0;
+    if (proto->paramTypes.size() != proto->params.size())
+      return fmt::format("cannot read '{}' in '{}': the types of the parameters of '{}' are unknown", name,
+                         point.point, function);
+    auto paramList = [&] {
+      std::string list;
+      for (const auto &[n, t] : proto->params)
+        list += (list.empty() ? "" : ", ") + ("$" + n) + ":" + t;
+      return list.empty() ? std::string("none") : list;
+    };
+    if (name.rfind("$$", 0) == 0) {
+      std::string what = name.substr(2);
+      if (what != "parms" && what != "vars")
+        return fmt::format("'{}' is not supported: mstap knows $$parms and $$vars (the parameters; without "
+                           "debuginfo there are no locals)",
+                           name);
+      if (!e.components.empty())
+        return fmt::format("'{}' takes no members or indexes", name);
+      access.base = TargetAccess::Base::Parms;
+      for (size_t i = 0; i < proto->params.size(); ++i) {
+        auto slot = slotOf(*proto, i);
+        if (!slot)
+          return fmt::format("cannot print '{}' for '{}': its parameter '{}' ({}) is not passed as one "
+                             "integer or pointer, which mstap cannot locate yet",
+                             name, function, proto->params[i].first, proto->params[i].second);
+        const KernelType &t = proto->paramTypes[i];
+        access.parms.push_back({proto->params[i].first, *slot, t.size, t.isSigned});
+      }
+      return {};
+    }
+    std::string plain = name.substr(1);
+    KernelType type;
+    if (plain == "return") {
+      if (!point.isReturn)
+        return fmt::format("'$return' is only available in .return probes, not in '{}'", point.point);
+      if (!proto->returnInfo || proto->returnInfo->kind == KernelType::Kind::Void)
+        return fmt::format("'$return' does not exist in '{}': '{}' returns void", point.point, function);
+      if (!scalar(*proto->returnInfo))
+        return fmt::format("'$return' of '{}' is a {}, which mstap cannot read yet", function,
+                           proto->returnInfo->spelling);
+      type = *proto->returnInfo;
+      access.base = TargetAccess::Base::Return;
+    } else {
+      size_t index = proto->params.size();
+      for (size_t i = 0; i < proto->params.size(); ++i)
+        if (proto->params[i].first == plain)
+          index = i;
+      if (index == proto->params.size()) {
+        std::vector<std::string> names;
+        for (const auto &[n, t] : proto->params)
+          names.push_back(n);
+        std::string similar = similarNames(plain, names);
+        return fmt::format("'{}' is not {} of '{}'{} (its {}: {})", name, trace ? "an argument" : "a parameter",
+                           function, similar.empty() ? "" : " (similar: $" + similar + ")",
+                           trace ? "arguments" : "parameters", paramList());
+      }
+      auto slot = slotOf(*proto, index);
+      if (!slot)
+        return fmt::format("cannot read '{}' of '{}': it or an earlier parameter is not passed as one integer "
+                           "or pointer ({}), which mstap cannot locate yet",
+                           name, function, paramList());
+      type = proto->paramTypes[index];
+      access.base = TargetAccess::Base::Argument;
+      access.argument = *slot;
+    }
+    access.size = type.size;
+    access.isSigned = type.isSigned && type.kind != KernelType::Kind::Pointer;
+    return members(e, function, type, access);
+  }
+
+  // The value of an index that pass 2 can see: a literal, maybe negated.
+  static std::optional<int64_t> constantIndex(const Expr &index) {
+    if (auto *i = dynamic_cast<const IntLiteral *>(&index))
+      return i->value;
+    if (auto *u = dynamic_cast<const UnaryExpr *>(&index); u && u->op == UnaryOp::Negate)
+      if (auto *i = dynamic_cast<const IntLiteral *>(u->operand.get()))
+        return static_cast<int64_t>(0 - static_cast<uint64_t>(i->value));
+    return std::nullopt;
+  }
+
+  // Component `k`, an index, applied to a value of type `type` (in hand, or
+  // in memory at `pending` past the last address): a pointer is read (when
+  // in memory) and then indexed like C's p[i]; an array in memory moves the
+  // address by i elements. Afterwards the element is in memory.
+  std::string element(const TargetExpr::Component &c, int k, std::string &path, KernelType &type, bool &inMemory,
+                      uint64_t &pending, TargetAccess &access) {
+    std::string written = path + "[" + printExpr(*c.index) + "]";
+    uint64_t bound = 0;
+    std::optional<KernelType> item = pointeeOf_ && *pointeeOf_ ? (*pointeeOf_)(type) : std::nullopt;
+    if (type.kind == KernelType::Kind::Pointer) {
+      if (inMemory)
+        access.steps.push_back({pending, 8, false, 0, 0});
+      pending = 0;
+    } else if (inMemory && type.kind == KernelType::Kind::Array) {
+      bound = type.elements;
+    } else {
+      return fmt::format("'{}' is a {}, not a pointer or an array: it cannot be indexed (in '{}')", path,
+                         type.spelling, written);
+    }
+    if (!item)
+      return fmt::format("cannot index '{}' (a {}): its element type is unknown", path, type.spelling);
+    if (item->size == 0 || item->kind == KernelType::Kind::Void || item->kind == KernelType::Kind::Function)
+      return fmt::format("cannot index '{}' (a {}): its elements have no size", path, type.spelling);
+    if (auto constant = constantIndex(*c.index)) {
+      if (bound && (*constant < 0 || static_cast<uint64_t>(*constant) >= bound))
+        return fmt::format("index {} is out of bounds for '{}' ({}, {} elements) in '{}'", *constant, path,
+                           type.spelling, bound, written);
+      pending += static_cast<uint64_t>(*constant) * item->size; // a negative pointer index wraps, as in C
+    } else {
+      TargetAccess::Step step;
+      step.offset = pending;
+      step.indexComponent = k;
+      step.stride = item->size;
+      step.bound = bound;
+      access.steps.push_back(step);
+      pending = 0;
+    }
+    path = written;
+    type = *item;
+    inMemory = true;
+    return {};
+  }
+
+  // Follows e's member components from a value of type `type`: '->' through
+  // a pointer (or, as stap allows, into an embedded struct), '.' into an
+  // embedded struct only.
+  std::string members(const TargetExpr &e, const std::string &function, KernelType type, TargetAccess &access) {
+    (void)function;
+    // `type` is a value in hand (a pointer, an integer) until a member of an
+    // embedded struct is named: then `inMemory` holds, and `pending` is
+    // the offset from the last address read.
+    bool inMemory = false;
+    uint64_t pending = 0;
+    std::string path = e.name;
+    for (size_t k = 0; k < e.components.size(); ++k) {
+      const auto &c = e.components[k];
+      if (c.index) {
+        std::string error = element(c, static_cast<int>(k), path, type, inMemory, pending, access);
+        if (!error.empty())
+          return error;
+        continue;
+      }
+      const char *op = c.dot ? "." : "->";
+      KernelType container = type;
+      bool aggregate = type.kind == KernelType::Kind::Struct || type.kind == KernelType::Kind::Union;
+      if (c.dot && type.kind == KernelType::Kind::Pointer)
+        return fmt::format("'{}' is a pointer ({}): follow it with '->{}', not '.{}'", path, type.spelling,
+                           c.member, c.member);
+      if (c.dot && !(inMemory && aggregate))
+        return fmt::format("'{}' is a {}, not a struct or union: it has no member '{}' (to concatenate "
+                           "strings, put spaces around '.')",
+                           path, type.spelling, c.member);
+      if (!inMemory && type.kind != KernelType::Kind::Pointer)
+        return fmt::format("'{}' is a {}, not a pointer to a struct: it has no member '{}'", path,
+                           type.spelling, c.member);
+      if (type.kind == KernelType::Kind::Pointer) {
+        // A pointer in memory (a member) is read first, then followed.
+        if (inMemory)
+          access.steps.push_back({pending, 8, false, 0, 0});
+        std::optional<KernelType> pointee =
+            pointeeOf_ && *pointeeOf_ ? (*pointeeOf_)(type) : std::nullopt;
+        if (!pointee)
+          return fmt::format("cannot follow '{}' (a {}): its pointee is unknown", path, type.spelling);
+        container = *pointee;
+        pending = 0;
+      }
+      if (container.kind != KernelType::Kind::Struct && container.kind != KernelType::Kind::Union)
+        return fmt::format("'{}' {} a {}, not a struct or union: it has no member '{}'", path,
+                           type.kind == KernelType::Kind::Pointer ? "points to" : "is", container.spelling,
+                           c.member);
+      std::vector<KernelMember> list =
+          membersOf_ && *membersOf_ ? (*membersOf_)(container) : std::vector<KernelMember>{};
+      const KernelMember *found = nullptr;
+      for (const auto &m : list)
+        if (m.name == c.member) {
+          found = &m;
+          break;
+        }
+      if (!found) {
+        std::vector<std::string> names;
+        for (const auto &m : list)
+          names.push_back(m.name);
+        std::string similar = similarNames(c.member, names);
+        if (list.empty())
+          return fmt::format("'{}' is a {} whose members the kernel's BTF does not describe: no member '{}'",
+                             path, container.spelling, c.member);
+        return fmt::format("{} has no member '{}' (in '{}{}{}'){}", container.spelling, c.member, path, op,
+                           c.member, similar.empty() ? "" : " (similar: " + similar + ")");
+      }
+      path += op + c.member;
+      if (found->bitSize) {
+        if (&c != &e.components.back())
+          return fmt::format("'{}' is a bitfield: it has no members", path);
+        uint64_t firstByte = found->bitOffset / 8;
+        uint32_t shift = static_cast<uint32_t>(found->bitOffset % 8);
+        uint32_t bytes = (shift + found->bitSize + 7) / 8;
+        if (bytes > 8)
+          return fmt::format("'{}' is a bitfield too wide to read", path);
+        access.steps.push_back({pending + firstByte, bytes, false, shift, found->bitSize});
+        access.steps.back().isSigned = found->type.isSigned;
+        return {};
+      }
+      if (found->bitOffset % 8)
+        return fmt::format("'{}' is not at a whole byte", path);
+      pending += found->bitOffset / 8;
+      type = found->type;
+      inMemory = true;
+    }
+    if (!inMemory)
+      return {};
+    switch (type.kind) {
+    case KernelType::Kind::Integer:
+    case KernelType::Kind::Enum:
+    case KernelType::Kind::Pointer:
+      if (!scalar(type))
+        return fmt::format("'{}' is a {} of {} bytes, which mstap cannot read", path, type.spelling, type.size);
+      access.steps.push_back({pending, type.size, type.isSigned && type.kind != KernelType::Kind::Pointer, 0, 0});
+      return {};
+    case KernelType::Kind::Array:
+      // An array reads as its address, as stap does: kernel_string() takes it.
+      access.steps.push_back({pending, 0, false, 0, 0});
+      return {};
+    case KernelType::Kind::Struct:
+    case KernelType::Kind::Union:
+      return fmt::format("'{}' is a {}: name one of its members with '.' or '->'", path, type.spelling);
+    default:
+      return fmt::format("'{}' is a {}, which mstap cannot read", path, type.spelling);
+    }
+  }
+
+  void resolve(TargetExpr &e) {
+    TargetAccess first;
+    std::string firstKey, error, firstFunction;
+    bool pretty = e.name.size() > 1 && e.name.back() == '$' && e.name != "$$";
+    if (pretty)
+      error = fmt::format("pretty-printing target variables ('{}') is not supported yet", e.name);
+    if (error.empty() && !options_.kernel && !options_.user)
+      error = fmt::format("target variable '{}' needs a target kernel", e.name);
+    for (size_t i = 0; error.empty() && i < points_->size(); ++i) {
+      const ResolvedProbe &point = (*points_)[i];
+      TargetAccess access;
+      error = resolveAt(e, point, access);
+      if (!error.empty())
+        break;
+      std::string key = describeAccess(access);
+      std::string function = point.kernel ? point.kernel->function
+                             : point.user ? point.user->function
+                                          : point.point;
+      if (i == 0) {
+        first = std::move(access);
+        firstKey = key;
+        firstFunction = function;
+      } else if (key != firstKey) {
+        error = fmt::format("'{}' is not the same in every function this probe matched: '{}' and '{}' "
+                            "differ in its position or type",
+                            e.name, firstFunction, function);
+      }
+    }
+    if (!error.empty()) {
+      bool isGuarded = std::find(guards_.begin(), guards_.end(), e.name) != guards_.end();
+      if (!isGuarded)
+        diags_.error(file_, e.loc(), error);
+      TargetAccess failed;
+      failed.error = error;
+      out_[&e] = std::move(failed);
+      return;
+    }
+    out_[&e] = std::move(first);
+  }
+
+  const SourceFile *file_;
+  Diagnostics &diags_;
+  const ElaborateOptions &options_;
+  std::map<const TargetExpr *, TargetAccess> &out_;
+  const std::vector<ResolvedProbe> *points_ = nullptr;
+  // Where member chains find their types: the kernel's BTF or the program's DWARF.
+  const std::function<std::optional<KernelType>(const KernelType &)> *pointeeOf_ = nullptr;
+  const std::function<std::vector<KernelMember>(const KernelType &)> *membersOf_ = nullptr;
+};
+
+} // namespace
+
+void resolveTargets(ProbeDecl &probe, const std::vector<ResolvedProbe> &points, const SourceFile *file,
+                    Diagnostics &diags, const ElaborateOptions &options,
+                    std::map<const TargetExpr *, TargetAccess> &out) {
+  TargetResolver(file, diags, options, out).probe(probe, points);
+}
+
+} // namespace mstap
