@@ -15,8 +15,10 @@ has_candidate() {
   candidate=$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}')
   [ -n "$candidate" ] && [ "$candidate" != "(none)" ]
 }
+# shellcheck source=tools/kernel-lines.sh
+source tools/kernel-lines.sh
 # Installs linux-headers-RELEASE when it is missing and apt offers it; false,
-# with a message, when it does not.
+# with the command that fixes it, when that cannot be done.
 ensure_headers() {
   local package=linux-headers-$1
   installed "$package" && [ -f "/usr/src/$package/Module.symvers" ] && return 0
@@ -25,28 +27,25 @@ ensure_headers() {
     apt_updated=true
   fi
   if ! has_candidate "$package"; then
-    echo "bootstrap: $package is not in the configured apt sources; its kbuild tests are skipped" >&2
+    echo "bootstrap: $package is not in the configured apt sources; add Debian 12's security archive:" >&2
+    kernel_line_sources_fix >&2
     return 1
   fi
   echo "installing: $package"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$package" >/dev/null &&
-    [ -f "/usr/src/$package/Module.symvers" ]
-}
-# A Debian 12 6.12 kernel release (6.12.N+deb12-amd64): the newest one whose
-# headers are installed, else the newest the apt sources offer.
-pick_612_release() {
-  local pattern='^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' found
-  found=$(dpkg-query -W -f='${Package} ${Status}\n' 'linux-headers-6.12.*+deb12-amd64' 2>/dev/null |
-    awk '/install ok installed/ {print $1}' | grep -E "$pattern" | sort -V | tail -n1 || true)
-  if [ -z "$found" ]; then
-    found=$(apt-cache search --names-only "$pattern" 2>/dev/null | awk '{print $1}' | sort -V | tail -n1 || true)
-  fi
-  if [ -z "$found" ]; then
-    echo "bootstrap: no linux-headers-6.12.*+deb12-amd64 in the configured apt sources" \
-      "(Debian 12 gets 6.12 from bookworm-security/bookworm-backports); its kbuild tests are skipped" >&2
+  if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$package" >/dev/null ||
+     [ ! -f "/usr/src/$package/Module.symvers" ]; then
+    echo "bootstrap: $package did not install; see apt's message above, then:" >&2
+    echo "    sudo apt-get install --no-install-recommends $package" >&2
     return 1
   fi
-  echo "${found#linux-headers-}"
+}
+# Unpacks a kernel image for the VM (tools/fetch-kernel); false, with the
+# command to run for the reason, when it cannot.
+ensure_image() {
+  tools/fetch-kernel "$1" >/dev/null && return 0
+  echo "bootstrap: the kernel image $1 could not be unpacked; see the message above, then:" >&2
+  echo "    tools/fetch-kernel $1" >&2
+  return 1
 }
 tools/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -69,18 +68,32 @@ case "$what" in
     sysroot=$(tools/fetch-kernel)
     release=$(basename "$sysroot")
     export MSTAP_TEST_SYSROOT=$sysroot MSTAP_TEST_RELEASE=$release
-    # Its headers, to build modules for it (tests/vm).
-    if ! installed "linux-headers-$release"; then
-      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "linux-headers-$release" >/dev/null
+    # Every kernel line README.md promises is set up before a test runs: the
+    # headers of 6.1 (pass 4 and tests/vm build modules for it), of its -rt
+    # flavour and of 6.12 (build_clean, kbuild-check and mstap_build_tests
+    # build against them: MSTAP_TEST_HEADER_TREES), and the -rt and 6.12
+    # images (e2e_kernel_lines boots them). A line that cannot be set up
+    # stops the run here, with the command that fixes it, rather than its
+    # tests passing on 6.1 alone.
+    ready=true
+    ensure_headers "$release" || ready=false
+    rt_release=$(kernel_line_rt "$release")
+    if ! release_612=$(kernel_line_612 2>/dev/null); then
+      $apt_updated || { $sudo apt-get update -qq || true; apt_updated=true; }
+      release_612=$(kernel_line_612) || { echo "bootstrap: no 6.12 kernel line (see above)" >&2; ready=false; }
     fi
-    # More header trees for the kbuild tests (mstap_build_tests,
-    # tests/runtime/kbuild-check.sh): the -rt flavour of the same release and
-    # a 6.12 kernel, listed in MSTAP_TEST_HEADER_TREES (the ones that exist).
     trees=()
-    rt_release=${release%-amd64}-rt-amd64
-    if ensure_headers "$rt_release"; then trees+=("/usr/src/linux-headers-$rt_release"); fi
-    if release_612=$(pick_612_release) && ensure_headers "$release_612"; then
-      trees+=("/usr/src/linux-headers-$release_612")
+    for line_release in "$rt_release" ${release_612:+"$release_612"}; do
+      if ensure_headers "$line_release" && ensure_image "$line_release"; then
+        trees+=("/usr/src/linux-headers-$line_release")
+      else
+        ready=false
+      fi
+    done
+    if ! $ready; then
+      echo "bootstrap: the tests need the kernel lines 6.1, 6.1-rt and 6.12 ($release, $rt_release," \
+        "${release_612:-no 6.12 release}); run the commands above, then tools/bootstrap.sh test again" >&2
+      exit 1
     fi
     MSTAP_TEST_HEADER_TREES=$(IFS=:; echo "${trees[*]}")
     export MSTAP_TEST_HEADER_TREES
