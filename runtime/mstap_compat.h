@@ -16,6 +16,19 @@
 #ifndef MSTAP_COMPAT_H
 #define MSTAP_COMPAT_H
 
+/*
+ * Around the declarations of functions defined in the runtime's .c files
+ * (compiled as C, in the kernel and in the tests), so that C++ tests can
+ * call them too.
+ */
+#ifdef __cplusplus
+#define MSTAP_EXTERN_C_BEGIN extern "C" {
+#define MSTAP_EXTERN_C_END }
+#else
+#define MSTAP_EXTERN_C_BEGIN
+#define MSTAP_EXTERN_C_END
+#endif
+
 #ifdef __KERNEL__
 
 #include <linux/types.h>

@@ -164,9 +164,21 @@ struct mstap_probe {
 /*
  * The runtime's reader/writer lock: `state` is 0 when free, the number of
  * readers when positive, -1 while a writer holds it. Only ever tried a
- * bounded number of times, so it never sleeps and never spins for long:
- * correct in any context, PREEMPT_RT included. Zero-initialised storage is
- * an unlocked lock.
+ * bounded number of times (MSTAP_MAXTRYLOCK, cpu_relax() between), so it
+ * never sleeps and never spins for long. Zero-initialised storage is an
+ * unlocked lock.
+ *
+ * Why not the kernel's rwlock_t: probes run in every context (kprobes in
+ * any, hard hrtimers and timer.profile in hard interrupt context, a kprobe
+ * may fire in NMI). On PREEMPT_RT (one of the trees pass 4 builds for)
+ * rwlock_t is rwbase_rt on an rt_mutex, a sleeping lock that hard
+ * interrupt and NMI code may not take nor even try, and there is no raw
+ * rwlock type to fall back on. Without PREEMPT_RT, read_trylock() and
+ * write_trylock() (qrwlock) are the same few atomic operations as these and
+ * would do; but one type must serve both, and lockdep's tracking behind
+ * them (debug kernels) is not NMI-safe. Like qrwlock's trylocks, this lock
+ * has no writer preference: a writer fails while readers keep it held,
+ * and its hit is skipped and counted (MODULE.md section 4).
  */
 struct mstap_rwlock {
 	atomic_t state;
@@ -276,16 +288,17 @@ struct mstap_runtime {
 	char *message;             /* MSTAP_LINE_BYTES for process-context lines */
 };
 
-static struct mstap_runtime mstap_rt;
 /*
- * Each CPU's context again, as a per-CPU pointer: a hit finds its own with
- * one %gs-relative load instead of reading the CPU number and indexing
- * `contexts`. Set and cleared with `contexts`.
+ * The runtime's state, defined in mstap_session.c. Each CPU's context is
+ * also a per-CPU pointer: a hit finds its own with one %gs-relative load
+ * instead of reading the CPU number and indexing `contexts`. Set and
+ * cleared with `contexts`.
  */
-static DEFINE_PER_CPU(struct mstap_context *, mstap_cpu_context);
+extern struct mstap_runtime mstap_rt;
+DECLARE_PER_CPU(struct mstap_context *, mstap_cpu_context);
 
 /* The `mstap_target` module parameter (registered by MSTAP_MODULE_MAIN). */
-static long mstap_target;
+extern long mstap_target;
 
 /* --------------------------------------------------------------- locks */
 
