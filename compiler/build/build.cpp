@@ -335,11 +335,11 @@ std::string treeDigest(const std::string &tree, const std::string &cacheDir, std
 // build folder, kbuild compiles them with the script, and the objects are
 // stored. Later builds put the stored objects there instead, with no
 // source: make finds no rule to remake them and links them as they are.
-// Each gets a `.NAME.o.cmd` of one comment line, because modpost on 6.1
-// opens every object's .cmd file (it reads the #SYMVER lines genksyms
-// writes there for exported symbols; the runtime exports none) and fails
-// without it; 6.12 reads none, and the comment is valid make when kbuild
-// includes it. Copying the real .cmd instead would be wrong: its
+// Each gets a `.NAME.o.cmd` of one comment line, because modpost opens
+// every object's .cmd file for the #SYMVER lines genksyms writes there for
+// exported symbols (the runtime exports none), and on 6.1 a missing one is
+// an error; the comment is also valid make should kbuild include the file.
+// Copying the real .cmd instead would be wrong: its
 // dependency lines name the first build's folder. kbuild's `_shipped`
 // rule would only copy a file into place and needs the same .cmd file, so
 // it gains nothing. objtool stays content: on 6.1 (no IBT) it checks each
