@@ -19,12 +19,8 @@
 #include <linux/mutex.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
-#include <linux/hrtimer.h>
-#include <linux/kprobes.h>
 #include <linux/percpu.h>
 #include <linux/irq_work.h>
-#include <linux/tracepoint.h>
-#include <linux/proc_fs.h>
 #include <linux/preempt.h>
 #include <linux/processor.h>
 
@@ -122,6 +118,16 @@ struct mstap_lock_use {
 };
 
 struct mstap_context;
+/*
+ * Known here by name only: the kernel's headers for them (kprobes.h pulls
+ * in ftrace and ptrace, some 20,000 lines) are parsed by the runtime's .c
+ * files alone, not by every script's file (mstap_registration.h).
+ */
+struct kprobe;
+struct kretprobe;
+struct pt_regs;
+struct proc_dir_entry;
+struct mstap_registration;
 
 struct mstap_probe {
 	enum mstap_probe_kind kind;
@@ -238,28 +244,6 @@ struct mstap_ring {
 	atomic_t lock;   /* 0 free, 1 held: bounded trylock on the probe path */
 	atomic64_t overruns;   /* records dropped */
 	atomic64_t lost_bytes; /* their bytes */
-};
-
-struct mstap_timer {
-	struct hrtimer timer;
-	const struct mstap_probe *probe;
-	u64 random_state;    /* xorshift64 state, only touched by the callback */
-	u32 started;
-};
-
-struct mstap_uentry_table; /* mstap_probes.h */
-
-/* What the runtime registered for one probe of the script. */
-struct mstap_registration {
-	const struct mstap_probe *probe;
-	u32 registered;
-	struct kprobe kprobe;
-	struct kretprobe kretprobe;
-	struct mstap_timer timer;
-	struct tracepoint *tracepoint;
-	struct mstap_timer *profile; /* timer.profile: one per possible CPU */
-	struct mstap_uprobe uprobe;  /* uprobes and uretprobes */
-	struct mstap_uentry_table *uentries; /* uretprobes with an entry_handler */
 };
 
 struct mstap_runtime {

@@ -14,6 +14,7 @@
  * (mstap_run_hit_inline, mstap_kprobe_hit) stays in mstap_probes.h.
  */
 #include "mstap_module.h"
+#include "mstap_registration.h"
 
 #include <linux/cpu.h>
 #include <linux/random.h>

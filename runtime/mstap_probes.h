@@ -13,6 +13,13 @@
 #include "mstap_builtins.h"
 
 #include <linux/smp.h>
+/*
+ * NOKPROBE_SYMBOL, which generated kprobe pre-handlers use: the small
+ * header that defines it (and that asm/kprobes.h includes first on every
+ * architecture), not linux/kprobes.h, which is parsed by the runtime's .c
+ * files only (mstap_registration.h).
+ */
+#include <asm-generic/kprobes.h>
 
 /* Which phase a run of a probe belongs to. */
 enum mstap_run_kind {

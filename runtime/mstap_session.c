@@ -10,8 +10,10 @@
  * (MSTAP_MODULE_MAIN, mstap_session.h).
  */
 #include "mstap_module.h"
+#include "mstap_registration.h"
 
 #include <linux/fs.h>
+#include <linux/proc_fs.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
