@@ -16,6 +16,19 @@
 #ifndef MSTAP_COMPAT_H
 #define MSTAP_COMPAT_H
 
+/*
+ * Around the declarations of functions defined in the runtime's .c files
+ * (compiled as C, in the kernel and in the tests), so that C++ tests can
+ * call them too.
+ */
+#ifdef __cplusplus
+#define MSTAP_EXTERN_C_BEGIN extern "C" {
+#define MSTAP_EXTERN_C_END }
+#else
+#define MSTAP_EXTERN_C_BEGIN
+#define MSTAP_EXTERN_C_END
+#endif
+
 #ifdef __KERNEL__
 
 #include <linux/types.h>
@@ -26,14 +39,9 @@
 #include <linux/cpumask.h>
 #include <linux/smp.h>
 #include <linux/math64.h>
-#include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/version.h>
-#include <linux/namei.h>
-#include <linux/path.h>
-#include <linux/dcache.h>
-#include <linux/uprobes.h>
 
 #define mstap_likely(x) likely(x)
 #define mstap_unlikely(x) unlikely(x)
@@ -97,77 +105,6 @@ static inline int mstap_write_user_memory(u64 address, const void *source,
 				 size))
 		return -EFAULT;
 	return 0;
-}
-
-/*
- * uprobes: a consumer registered at (inode, offset) of a program file.
- * Linux 6.12 changed the API: uprobe_register() returns the struct uprobe
- * (or an ERR_PTR), and unregistering is split into a per-probe nosync step
- * and one synchronisation for all of them. Before 6.12 it returns 0 or
- * -errno, and uprobe_unregister(inode, offset, consumer) returns only once
- * no handler of that consumer runs (it takes the uprobe's register_rwsem,
- * which handlers hold for reading). The generated code never sees either.
- */
-struct mstap_uprobe {
-	struct uprobe_consumer consumer;
-	struct path path; /* holds the program's inode while registered */
-	loff_t offset;
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-	struct uprobe *uprobe;
-#endif
-};
-
-/* Process context. The caller set consumer's handlers; 0 or -errno. */
-static inline int mstap_uprobe_register(struct mstap_uprobe *u,
-					const char *file, u64 offset)
-{
-	int status = kern_path(file, LOOKUP_FOLLOW, &u->path);
-
-	if (status)
-		return status;
-	if (!d_is_reg(u->path.dentry)) {
-		path_put(&u->path);
-		return -EINVAL;
-	}
-	u->offset = (loff_t)offset;
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-	u->uprobe = uprobe_register(d_inode(u->path.dentry), u->offset, 0,
-				    &u->consumer);
-	if (IS_ERR(u->uprobe)) {
-		status = (int)PTR_ERR(u->uprobe);
-		u->uprobe = NULL;
-	}
-#else
-	status = uprobe_register(d_inode(u->path.dentry), u->offset,
-				 &u->consumer);
-#endif
-	if (status)
-		path_put(&u->path);
-	return status;
-}
-
-/* No new hits after this; handlers may run until mstap_uprobe_sync(). */
-static inline void mstap_uprobe_unregister(struct mstap_uprobe *u)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-	uprobe_unregister_nosync(u->uprobe, &u->consumer);
-#else
-	uprobe_unregister(d_inode(u->path.dentry), u->offset, &u->consumer);
-#endif
-}
-
-/* Once after unregistering any number: no handler runs on return. */
-static inline void mstap_uprobe_sync(void)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-	uprobe_unregister_sync();
-#endif
-}
-
-/* After mstap_uprobe_sync(): lets go of the program's inode. */
-static inline void mstap_uprobe_release(struct mstap_uprobe *u)
-{
-	path_put(&u->path);
 }
 
 /* 32-bit kernels have no 64-bit division instruction: use the helpers. */

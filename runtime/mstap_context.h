@@ -19,12 +19,8 @@
 #include <linux/mutex.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
-#include <linux/hrtimer.h>
-#include <linux/kprobes.h>
 #include <linux/percpu.h>
 #include <linux/irq_work.h>
-#include <linux/tracepoint.h>
-#include <linux/proc_fs.h>
 #include <linux/preempt.h>
 #include <linux/processor.h>
 
@@ -122,6 +118,16 @@ struct mstap_lock_use {
 };
 
 struct mstap_context;
+/*
+ * Known here by name only: the kernel's headers for them (kprobes.h pulls
+ * in ftrace and ptrace, some 20,000 lines) are parsed by the runtime's .c
+ * files alone, not by every script's file (mstap_registration.h).
+ */
+struct kprobe;
+struct kretprobe;
+struct pt_regs;
+struct proc_dir_entry;
+struct mstap_registration;
 
 struct mstap_probe {
 	enum mstap_probe_kind kind;
@@ -164,9 +170,21 @@ struct mstap_probe {
 /*
  * The runtime's reader/writer lock: `state` is 0 when free, the number of
  * readers when positive, -1 while a writer holds it. Only ever tried a
- * bounded number of times, so it never sleeps and never spins for long:
- * correct in any context, PREEMPT_RT included. Zero-initialised storage is
- * an unlocked lock.
+ * bounded number of times (MSTAP_MAXTRYLOCK, cpu_relax() between), so it
+ * never sleeps and never spins for long. Zero-initialised storage is an
+ * unlocked lock.
+ *
+ * Why not the kernel's rwlock_t: probes run in every context (kprobes in
+ * any, hard hrtimers and timer.profile in hard interrupt context, a kprobe
+ * may fire in NMI). On PREEMPT_RT (one of the trees pass 4 builds for)
+ * rwlock_t is rwbase_rt on an rt_mutex, a sleeping lock that hard
+ * interrupt and NMI code may not take nor even try, and there is no raw
+ * rwlock type to fall back on. Without PREEMPT_RT, read_trylock() and
+ * write_trylock() (qrwlock) are the same few atomic operations as these and
+ * would do; but one type must serve both, and lockdep's tracking behind
+ * them (debug kernels) is not NMI-safe. Like qrwlock's trylocks, this lock
+ * has no writer preference: a writer fails while readers keep it held,
+ * and its hit is skipped and counted (MODULE.md section 4).
  */
 struct mstap_rwlock {
 	atomic_t state;
@@ -228,28 +246,6 @@ struct mstap_ring {
 	atomic64_t lost_bytes; /* their bytes */
 };
 
-struct mstap_timer {
-	struct hrtimer timer;
-	const struct mstap_probe *probe;
-	u64 random_state;    /* xorshift64 state, only touched by the callback */
-	u32 started;
-};
-
-struct mstap_uentry_table; /* mstap_probes.h */
-
-/* What the runtime registered for one probe of the script. */
-struct mstap_registration {
-	const struct mstap_probe *probe;
-	u32 registered;
-	struct kprobe kprobe;
-	struct kretprobe kretprobe;
-	struct mstap_timer timer;
-	struct tracepoint *tracepoint;
-	struct mstap_timer *profile; /* timer.profile: one per possible CPU */
-	struct mstap_uprobe uprobe;  /* uprobes and uretprobes */
-	struct mstap_uentry_table *uentries; /* uretprobes with an entry_handler */
-};
-
 struct mstap_runtime {
 	const struct mstap_script *script;
 	atomic_t phase;
@@ -276,16 +272,17 @@ struct mstap_runtime {
 	char *message;             /* MSTAP_LINE_BYTES for process-context lines */
 };
 
-static struct mstap_runtime mstap_rt;
 /*
- * Each CPU's context again, as a per-CPU pointer: a hit finds its own with
- * one %gs-relative load instead of reading the CPU number and indexing
- * `contexts`. Set and cleared with `contexts`.
+ * The runtime's state, defined in mstap_session.c. Each CPU's context is
+ * also a per-CPU pointer: a hit finds its own with one %gs-relative load
+ * instead of reading the CPU number and indexing `contexts`. Set and
+ * cleared with `contexts`.
  */
-static DEFINE_PER_CPU(struct mstap_context *, mstap_cpu_context);
+extern struct mstap_runtime mstap_rt;
+DECLARE_PER_CPU(struct mstap_context *, mstap_cpu_context);
 
 /* The `mstap_target` module parameter (registered by MSTAP_MODULE_MAIN). */
-static long mstap_target;
+extern long mstap_target;
 
 /* --------------------------------------------------------------- locks */
 

@@ -15,7 +15,7 @@
 #include "mstap_compat.h"
 #include "mstap_context.h"
 
-#include <linux/ptrace.h>
+#include <asm/ptrace.h>
 
 /*
  * Argument `n` (0 = first) of the probed function, at its first

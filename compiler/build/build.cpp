@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <sstream>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -320,6 +321,164 @@ std::string treeDigest(const std::string &tree, const std::string &cacheDir, std
   return digest;
 }
 
+// ------------------------------------------------------ runtime objects
+//
+// The runtime's .c files are the same for every script; compiling them is
+// most of what a module costs kbuild. So they are compiled once per key
+// (runtimeObjectsKey: runtime sources, tree, -D, -B, environment) and their
+// objects kept under CACHE/runtime/KEY/, each module linking them:
+//
+//   obj-m := NAME.o
+//   NAME-y := NAME_script.o mstap_runtime/mstap_map.o ...
+//
+// The first build of a key copies the .c files into mstap_runtime/ of the
+// build folder, kbuild compiles them with the script, and the objects are
+// stored. Later builds put the stored objects there instead, with no
+// source: make finds no rule to remake them and links them as they are.
+// Each gets a `.NAME.o.cmd` of one comment line, because modpost opens
+// every object's .cmd file for the #SYMVER lines genksyms writes there for
+// exported symbols (the runtime exports none), and on 6.1 a missing one is
+// an error; the comment is also valid make should kbuild include the file.
+// Copying the real .cmd instead would be wrong: its
+// dependency lines name the first build's folder. kbuild's `_shipped`
+// rule would only copy a file into place and needs the same .cmd file, so
+// it gains nothing. objtool stays content: on 6.1 (no IBT) it checks each
+// object as it is compiled, the cached ones in their first build; on 6.12
+// (IBT) it checks the linked NAME.o, prebuilt parts included.
+//
+// The objects must not depend on the module they were first built for:
+// the runtime's .c files #undef KBUILD_MODNAME (so a use fails to build),
+// and MSTAP_MODULE_MAIN passes the name from the script's own file.
+
+constexpr const char *kRuntimeFolder = "mstap_runtime";
+constexpr size_t kRuntimeEntriesKept = 16;
+
+// Environment variables that reach the code kbuild compiles.
+constexpr const char *kKbuildEnvironment[] = {
+    "KCFLAGS", "KCPPFLAGS", "ARCH", "CROSS_COMPILE", "LLVM", "LLVM_IAS", "KBUILD_EXTRA_WARN",
+    "CPATH", "C_INCLUDE_PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH"};
+
+// Hashes every regular file under `dir`, by relative path, in a stable
+// order, into `key`. False with `error` set when one cannot be read.
+bool hashFolder(Sha256 &key, const std::string &dir, std::string &error) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_regular_file())
+      files.push_back(fs::relative(it->path(), dir).string());
+  if (ec) {
+    error = "cannot list the runtime folder " + dir + ": " + ec.message();
+    return false;
+  }
+  std::sort(files.begin(), files.end());
+  for (const std::string &file : files) {
+    std::string content;
+    if (!readFile(dir + "/" + file, content, error))
+      return false;
+    key.field(file);
+    key.field(sha256Hex(content));
+  }
+  return true;
+}
+
+std::string objectName(const std::string &source) { return source.substr(0, source.size() - 2) + ".o"; }
+
+// The manifest of a runtime entry: one line per object, "SHA256 SIZE NAME".
+std::string manifestLine(const std::string &name, const std::string &data) {
+  return sha256Hex(data) + " " + std::to_string(data.size()) + " " + name + "\n";
+}
+
+// Puts the cached objects of `entry` into FOLDER/mstap_runtime/, each with
+// its one-line .cmd file. False when the entry is missing, incomplete or
+// damaged (an object whose size or SHA-256 is not the manifest's): the
+// caller then compiles the sources instead.
+bool runtimeLookup(const std::string &entry, const std::vector<std::string> &sources, const std::string &folder) {
+  std::string manifest, ignored;
+  if (!readFile(entry + "/manifest", manifest, ignored))
+    return false;
+  std::string expected;
+  std::vector<std::pair<std::string, std::string>> objects;
+  for (const std::string &source : sources) {
+    std::string name = objectName(source), data;
+    if (!readFile(entry + "/" + name, data, ignored))
+      return false;
+    expected += manifestLine(name, data);
+    objects.emplace_back(name, std::move(data));
+  }
+  if (expected != manifest)
+    return false;
+  std::string into = folder + "/" + kRuntimeFolder;
+  std::error_code ec;
+  fs::create_directories(into, ec);
+  if (ec)
+    return false;
+  for (const auto &[name, data] : objects)
+    if (!writeAtomically(into + "/" + name, data, ignored) ||
+        !writeAtomically(into + "/." + name + ".cmd", "# prebuilt by mstap: " + entry + "/" + name + "\n", ignored))
+      return false;
+  ::utimensat(AT_FDCWD, entry.c_str(), nullptr, 0); // most recently used
+  return true;
+}
+
+// Renames `entry` away, then removes it: a concurrent lookup sees it whole
+// or not at all.
+void removeEntry(const std::string &entry) {
+  std::string doomed = fs::path(entry).parent_path().string() + "/.old-" + fs::path(entry).filename().string() +
+                       "-" + std::to_string(::getpid());
+  if (::rename(entry.c_str(), doomed.c_str()) == 0)
+    removeTree(doomed);
+}
+
+// Keeps the kRuntimeEntriesKept most recently used entries of CACHE/runtime.
+void evictRuntimeEntries(const std::string &dir, const std::string &keep) {
+  std::vector<std::pair<int64_t, std::string>> entries;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    struct stat st;
+    if (name.empty() || name[0] == '.' || name == keep || ::stat(it->path().c_str(), &st) != 0 ||
+        !S_ISDIR(st.st_mode))
+      continue;
+    entries.emplace_back(int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec, name);
+  }
+  if (entries.size() + 1 <= kRuntimeEntriesKept)
+    return;
+  std::sort(entries.begin(), entries.end());
+  for (size_t i = 0; i + kRuntimeEntriesKept < entries.size() + 1; ++i)
+    removeEntry(dir + "/" + entries[i].second);
+}
+
+// Stores the objects kbuild compiled in FOLDER/mstap_runtime/ under
+// CACHE/runtime/KEY: a private folder filled (the manifest last), then
+// renamed, as cacheStore does. When another run stored the key first, its
+// entry stays.
+void runtimeStore(const std::string &dir, const std::string &key, const std::vector<std::string> &sources,
+                  const std::string &folder) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    return;
+  std::string pattern = dir + "/.new-XXXXXX";
+  std::vector<char> name(pattern.begin(), pattern.end());
+  name.push_back('\0');
+  if (!::mkdtemp(name.data()))
+    return;
+  std::string temporary = name.data(), manifest, error;
+  bool ok = true;
+  for (const std::string &source : sources) {
+    std::string object = objectName(source), data;
+    ok = readFile(folder + "/" + kRuntimeFolder + "/" + object, data, error) &&
+         writeAtomically(temporary + "/" + object, data, error);
+    if (!ok)
+      break;
+    manifest += manifestLine(object, data);
+  }
+  if (!ok || !writeAtomically(temporary + "/manifest", manifest, error) ||
+      ::rename(temporary.c_str(), (dir + "/" + key).c_str()) != 0)
+    removeTree(temporary);
+  evictRuntimeEntries(dir, key);
+}
+
 } // namespace
 
 std::string defaultModuleName(const std::string &hashInput) {
@@ -345,20 +504,22 @@ bool cleanCache(const std::string &cacheDir, std::string &error) {
     error = "no cache folder is known ($XDG_CACHE_HOME and $HOME are unset)";
     return false;
   }
-  std::string modules = modulesDir(cacheDir);
-  // Renamed away first, so that a concurrent run never sees half an entry.
-  std::string doomed = cacheDir + "/.modules-removed-" + std::to_string(::getpid());
-  if (::rename(modules.c_str(), doomed.c_str()) != 0) {
-    if (errno == ENOENT)
-      return true;
-    error = errnoText("cannot remove", modules);
-    return false;
-  }
-  std::error_code ec;
-  fs::remove_all(doomed, ec);
-  if (ec) {
-    error = "cannot remove " + doomed + ": " + ec.message();
-    return false;
+  for (const std::string &folder : {modulesDir(cacheDir), runtimeObjectsDir(cacheDir)}) {
+    // Renamed away first, so that a concurrent run never sees half an entry.
+    std::string doomed = cacheDir + "/." + fs::path(folder).filename().string() + "-removed-" +
+                         std::to_string(::getpid());
+    if (::rename(folder.c_str(), doomed.c_str()) != 0) {
+      if (errno == ENOENT)
+        continue;
+      error = errnoText("cannot remove", folder);
+      return false;
+    }
+    std::error_code ec;
+    fs::remove_all(doomed, ec);
+    if (ec) {
+      error = "cannot remove " + doomed + ": " + ec.message();
+      return false;
+    }
   }
   return true;
 }
@@ -391,29 +552,69 @@ std::string cacheKey(const BuildRequest &request, std::string &error) {
   for (const std::string &s : request.kbuildSettings)
     key.field(s);
 
+  key.field("environment");
+  key.field(kbuildEnvironment(request));
   // The runtime: every regular file, by relative path, in a stable order.
   key.field("runtime");
-  if (!request.runtimeDir.empty()) {
-    std::vector<std::string> files;
-    std::error_code ec;
-    for (fs::recursive_directory_iterator it(request.runtimeDir, ec), end; !ec && it != end; it.increment(ec))
-      if (it->is_regular_file())
-        files.push_back(fs::relative(it->path(), request.runtimeDir).string());
-    if (ec) {
-      error = "cannot list the runtime folder " + request.runtimeDir + ": " + ec.message();
-      return "";
-    }
-    std::sort(files.begin(), files.end());
-    for (const std::string &file : files) {
-      std::string content;
-      if (!readFile(request.runtimeDir + "/" + file, content, error))
-        return "";
-      key.field(file);
-      key.field(sha256Hex(content));
-    }
-  }
+  if (!request.runtimeDir.empty() && !hashFolder(key, request.runtimeDir, error))
+    return "";
 
   // The build tree's identity.
+  key.field("tree");
+  key.field(request.release);
+  std::string tree = treeDigest(request.buildTree, cacheDirectoryFor(request), error);
+  if (tree.empty())
+    return "";
+  key.field(tree);
+  return key.hexDigest();
+}
+
+std::vector<std::string> runtimeSources(const std::string &runtimeDir) {
+  std::vector<std::string> sources;
+  if (runtimeDir.empty())
+    return sources;
+  std::error_code ec;
+  for (fs::directory_iterator it(runtimeDir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.size() > 2 && name.compare(name.size() - 2, 2, ".c") == 0 && name[0] != '.' && it->is_regular_file())
+      sources.push_back(name);
+  }
+  std::sort(sources.begin(), sources.end());
+  return sources;
+}
+
+std::string kbuildEnvironment(const BuildRequest &request) {
+  std::string text;
+  for (const char *name : kKbuildEnvironment)
+    if (const char *value = std::getenv(name))
+      text += std::string(name) + "=" + value + "\n";
+  std::string compiler = expectedCompiler(request);
+  std::string path = compiler.empty() ? "" : support::findInPath(compiler);
+  struct stat st;
+  text += "compiler " + path;
+  if (!path.empty() && ::stat(path.c_str(), &st) == 0)
+    text += " " + std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + "." +
+            std::to_string(st.st_mtim.tv_nsec);
+  return text + "\n";
+}
+
+std::string runtimeObjectsDir(const std::string &cacheDir) { return cacheDir + "/runtime"; }
+
+std::string runtimeObjectsKey(const BuildRequest &request, std::string &error) {
+  Sha256 key;
+  key.field("mstap runtime objects key");
+  key.field(kBuildVersion);
+  key.field("defines " + std::to_string(request.defines.size()));
+  for (const std::string &d : request.defines)
+    key.field(d);
+  key.field("settings " + std::to_string(request.kbuildSettings.size()));
+  for (const std::string &s : request.kbuildSettings)
+    key.field(s);
+  key.field("environment");
+  key.field(kbuildEnvironment(request));
+  key.field("runtime");
+  if (!request.runtimeDir.empty() && !hashFolder(key, request.runtimeDir, error))
+    return "";
   key.field("tree");
   key.field(request.release);
   std::string tree = treeDigest(request.buildTree, cacheDirectoryFor(request), error);
@@ -531,23 +732,66 @@ BuildResult buildModule(const BuildRequest &request) {
   std::string folder = makeTempDir(error);
   if (folder.empty())
     return fail(error);
+  // The script's C, alone (NAME.c) or linked with the runtime's objects
+  // (NAME_script.c and mstap_runtime/*.o: see "runtime objects" above).
+  std::vector<std::string> sources = runtimeSources(request.runtimeDir);
+  bool linked = !sources.empty();
+  std::string scriptFile = request.moduleName + (linked ? "_script.c" : ".c");
+  std::string runtimeKey;
+  bool runtimeCached = false;
+  if (linked && !cacheDir.empty()) {
+    std::string keyError;
+    runtimeKey = runtimeObjectsKey(request, keyError);
+    std::string entry = runtimeObjectsDir(cacheDir) + "/" + runtimeKey;
+    if (!runtimeKey.empty()) {
+      runtimeCached = runtimeLookup(entry, sources, folder);
+      if (!runtimeCached && fs::exists(entry))
+        removeEntry(entry); // incomplete or damaged: rebuilt below, stored anew
+    }
+  }
+  if (linked && !runtimeCached) {
+    std::string into = folder + "/" + kRuntimeFolder;
+    removeTree(into); // what a failed lookup left
+    std::error_code ec;
+    fs::create_directories(into, ec);
+    for (const std::string &source : sources)
+      if (ec || !copyAtomically(request.runtimeDir + "/" + source, into + "/" + source, error)) {
+        removeTree(folder);
+        return fail(ec ? "cannot create " + into + ": " + ec.message() : error);
+      }
+  }
   std::string kbuild = "# Written by mstap for module " + request.moduleName + "\nobj-m := " + request.moduleName +
-                       ".o\nccflags-y :=";
+                       ".o\n";
+  if (linked) {
+    kbuild += request.moduleName + "-y := " + request.moduleName + "_script.o";
+    for (const std::string &source : sources)
+      kbuild += std::string(" ") + kRuntimeFolder + "/" + objectName(source);
+    kbuild += "\n";
+  }
+  kbuild += "ccflags-y :=";
   if (!request.runtimeDir.empty()) // kbuild runs the compiler in the tree: an absolute path
     kbuild += " -I" + fs::absolute(request.runtimeDir).lexically_normal().string();
   kbuild += " -Werror";
   for (const std::string &define : request.defines)
     kbuild += " " + kbuildWord("-D" + define);
   kbuild += "\n";
-  if (!writeAtomically(folder + "/" + request.moduleName + ".c", request.cSource, error) ||
+  if (!writeAtomically(folder + "/" + scriptFile, request.cSource, error) ||
       !writeAtomically(folder + "/Kbuild", kbuild, error)) {
     removeTree(folder);
     return fail(error);
   }
+  result.runtimeObjectsCached = runtimeCached;
 
   std::vector<std::string> argv = {"make", "-C", request.buildTree, "M=" + folder};
   if (request.verbose >= 2)
     argv.push_back("V=1");
+  if (linked && !runtimeCached) {
+    // The runtime's files compile alongside the script's: as many jobs as
+    // files, up to the CPUs.
+    size_t jobs = std::min<size_t>(sources.size() + 1, std::max(1u, std::thread::hardware_concurrency()));
+    if (jobs > 1)
+      argv.push_back("-j" + std::to_string(jobs));
+  }
   for (const std::string &setting : request.kbuildSettings)
     argv.push_back(setting);
   argv.push_back("modules");
@@ -559,10 +803,11 @@ BuildResult buildModule(const BuildRequest &request) {
   if (!make.started || make.exitCode != 0 || !kernel::isReadableFile(builtKo)) {
     result.kbuildOutput = make.out;
     result.keptDir = folder;
-    std::string cFile = request.moduleName + ".c:";
     // The compiler's errors about the generated file (or a runtime header it
-    // includes), or modpost refusing it (a symbol the kernel does not export).
-    bool compileError = (make.out.find(cFile) != std::string::npos &&
+    // includes, or a runtime .c file), or modpost refusing it (a symbol the
+    // kernel does not export).
+    bool compileError = ((make.out.find(scriptFile + ":") != std::string::npos ||
+                          make.out.find(std::string(kRuntimeFolder) + "/") != std::string::npos) &&
                          make.out.find("error:") != std::string::npos) ||
                         make.out.find("ERROR: modpost:") != std::string::npos;
     std::string where = "the build folder " + folder + " is kept";
@@ -590,6 +835,8 @@ BuildResult buildModule(const BuildRequest &request) {
   }
   if (!hash.empty())
     cacheStore(cacheDir, hash, request, builtKo);
+  if (linked && !runtimeCached && !runtimeKey.empty() && request.useCache)
+    runtimeStore(runtimeObjectsDir(cacheDir), runtimeKey, sources, folder);
 
   result.ok = true;
   result.koPath = koPath;

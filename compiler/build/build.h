@@ -11,6 +11,11 @@
 //   if (verbose && result.ok) print result.kbuildOutput
 //
 // Pass 3's output must be deterministic: the C source is part of the key.
+//
+// The runtime's .c files (runtimeDir/*.c) are compiled once per build tree,
+// -D set, -B settings and kbuild environment, and their objects kept in
+// CACHE/runtime/KEY/; each module is the script's C (NAME_script.c) linked
+// with those objects. Without runtime .c files the module is NAME.c alone.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +33,7 @@ struct BuildRequest {
   std::string moduleName;         // validated by the caller with validateModuleName
   std::string buildTree;          // kernel build dir (kernel::checkBuildEnvironment(...).buildDir)
   std::string release;            // the target's release string
-  std::string runtimeDir;         // the folder holding the runtime's *.h (added with -I)
+  std::string runtimeDir;         // the runtime: its *.h (added with -I) and *.c (linked in)
   std::vector<std::string> defines;        // -D NAME[=VALUE] as "NAME[=VALUE]": -DNAME[=VALUE] in ccflags-y
   std::vector<std::string> kbuildSettings; // -B NAME=VALUE: on make's command line
   bool keepTemporary = false;     // -k: keep the build folder, and say where
@@ -43,6 +48,9 @@ struct BuildRequest {
 struct BuildResult {
   bool ok = false;
   bool cacheHit = false;
+  // The runtime's objects were taken from CACHE/runtime rather than
+  // compiled (false on a module cache hit: nothing was linked).
+  bool runtimeObjectsCached = false;
   // The generated C did not compile: mstap's bug, not the user's. The build
   // folder is kept and named in `message`.
   bool internalError = false;
@@ -62,7 +70,8 @@ std::string defaultModuleName(const std::string &hashInput);
 // 1 to 55 characters, not starting with a digit.
 std::optional<std::string> validateModuleName(const std::string &name);
 
-// Removes CACHE/modules (--clean-cache). True when it is gone or never was.
+// Removes CACHE/modules and CACHE/runtime (--clean-cache). True when they
+// are gone or never were.
 bool cleanCache(const std::string &cacheDir, std::string &error);
 
 // ------------------------------------------------------------ cache parts
@@ -77,6 +86,25 @@ bool cleanCache(const std::string &cacheDir, std::string &error);
 // ctime, so that a hit need not hash the tree's 2 MB again). Empty, with
 // `error` set, when a file of the build tree or runtime cannot be read.
 std::string cacheKey(const BuildRequest &request, std::string &error);
+
+// The hex SHA-256 key of the runtime's objects for a request: every file
+// under runtimeDir, the defines, the kbuild settings, the kbuild
+// environment (kbuildEnvironment), kBuildVersion and the build tree's
+// identity (as cacheKey). Not the script, its C, nor the module name.
+std::string runtimeObjectsKey(const BuildRequest &request, std::string &error);
+
+// The runtime's .c files directly under runtimeDir, sorted ("" dir: none).
+std::vector<std::string> runtimeSources(const std::string &runtimeDir);
+
+// What of mstap's environment reaches the code kbuild compiles, as text:
+// the variables kbuild or the compiler read from it (KCFLAGS, KCPPFLAGS,
+// ARCH, CROSS_COMPILE, LLVM, LLVM_IAS, KBUILD_EXTRA_WARN, CPATH,
+// C_INCLUDE_PATH, GCC_EXEC_PREFIX, COMPILER_PATH), and which compiler
+// binary PATH finds (its path, size and mtime). Part of both keys.
+std::string kbuildEnvironment(const BuildRequest &request);
+
+// CACHE/runtime: the runtime's compiled objects, one folder per key.
+std::string runtimeObjectsDir(const std::string &cacheDir);
 
 // The cache folder a request uses ("" when none is known).
 std::string cacheDirectoryFor(const BuildRequest &request);

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fcntl.h>
@@ -255,6 +256,73 @@ TEST(CacheKey, UnreadableTreeIsAnError) {
   EXPECT_NE(error, "");
 }
 
+TEST(RuntimeObjectsKey, ChangesWithWhatReachesTheObjectsOnly) {
+  FakeTree fake;
+  BuildRequest base = fake.request();
+  std::string error;
+  std::string key = runtimeObjectsKey(base, error);
+  ASSERT_EQ(error, "");
+  ASSERT_EQ(key.size(), 64u);
+  EXPECT_NE(key, keyOf(base)) << "not the module's key";
+  auto keyFor = [](const BuildRequest &r) {
+    std::string e;
+    std::string k = runtimeObjectsKey(r, e);
+    EXPECT_EQ(e, "");
+    return k;
+  };
+  // The script is not an input of the runtime's objects.
+  BuildRequest r = base;
+  r.moduleName = "mstap_other";
+  r.cSource += "\n";
+  r.cacheKeyText += " ";
+  EXPECT_EQ(keyFor(r), key);
+
+  r = base;
+  r.defines.push_back("MAXACTION=100");
+  EXPECT_NE(keyFor(r), key) << "a -D limit";
+  r = base;
+  r.kbuildSettings.push_back("CC=clang");
+  EXPECT_NE(keyFor(r), key) << "a -B setting";
+  r = base;
+  r.release = "6.1.0-2-amd64";
+  EXPECT_NE(keyFor(r), key) << "release";
+  ::setenv("KCFLAGS", "-O1", 1);
+  std::string withFlags = keyFor(base);
+  std::string moduleWithFlags = keyOf(base);
+  ::unsetenv("KCFLAGS");
+  EXPECT_NE(withFlags, key) << "KCFLAGS in the environment";
+  EXPECT_NE(moduleWithFlags, keyOf(base)) << "the module's key covers the environment too";
+  writeFile(base.runtimeDir + "/part.c", "int part;\n");
+  EXPECT_NE(keyFor(base), key) << "a runtime source";
+  std::string withSource = keyFor(base);
+  writeFile(base.runtimeDir + "/sub/part.h", "/* part, changed */\n");
+  EXPECT_NE(keyFor(base), withSource) << "a runtime header";
+  std::string before = keyFor(base);
+  writeFile(base.buildTree + "/Module.symvers", "0x2\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n");
+  EXPECT_NE(keyFor(base), before) << "the build tree";
+}
+
+TEST(RuntimeObjectsKey, SourcesAreTheTopLevelCFiles) {
+  TempDir dir;
+  writeFile(dir.path() + "/b.c", "");
+  writeFile(dir.path() + "/a.c", "");
+  writeFile(dir.path() + "/a.h", "");
+  writeFile(dir.path() + "/sub/c.c", "");
+  writeFile(dir.path() + "/.hidden.c", "");
+  EXPECT_EQ(runtimeSources(dir.path()), (std::vector<std::string>{"a.c", "b.c"}));
+  EXPECT_TRUE(runtimeSources("").empty());
+}
+
+TEST(Cache, CleanRemovesTheRuntimeObjectsToo) {
+  TempDir dir;
+  writeFile(runtimeObjectsDir(dir.path()) + "/0123/manifest", "");
+  writeFile(dir.path() + "/modules/abcd/m.ko", "");
+  std::string error;
+  EXPECT_TRUE(cleanCache(dir.path(), error)) << error;
+  EXPECT_FALSE(fs::exists(runtimeObjectsDir(dir.path())));
+  EXPECT_FALSE(fs::exists(dir.path() + "/modules"));
+}
+
 TEST(Cache, EvictsLeastRecentlyUsedFirst) {
   TempDir dir;
   std::string modules = dir.path() + "/modules";
@@ -444,6 +512,157 @@ TEST_F(RealBuild, ConcurrentBuildsOfOneKey) {
   EXPECT_EQ(entries, 1);
   BuildResult hit = buildModule(r);
   EXPECT_TRUE(hit.cacheHit);
+}
+
+// A runtime with .c files: compiled once, linked into every module.
+const char *const kLinkedModule = R"(#include <linux/module.h>
+#include <linux/init.h>
+#include "mstap_test_part.h"
+MODULE_LICENSE("GPL");
+static int __init hello_init(void) { return mstap_test_part() == MSTAP_TEST_PART ? 0 : -EINVAL; }
+static void __exit hello_exit(void) { }
+module_init(hello_init);
+module_exit(hello_exit);
+)";
+
+void writeTestRuntime(const std::string &dir, int value) {
+  writeFile(dir + "/mstap_test_part.h", "int mstap_test_part(void);\nint mstap_test_other(void);\n");
+  writeFile(dir + "/mstap_test_part.c", "#include \"mstap_test_part.h\"\n"
+                                        "int mstap_test_part(void) { return MSTAP_TEST_PART + " +
+                                            std::to_string(value) + "; }\n");
+  writeFile(dir + "/mstap_test_other.c", "#include \"mstap_test_part.h\"\n"
+                                         "int mstap_test_other(void) { return mstap_test_part(); }\n");
+}
+
+// The lines of make's output that compile something ("CC [M]  PATH").
+std::vector<std::string> compiledFiles(const std::string &output) {
+  std::vector<std::string> files;
+  std::istringstream lines(output);
+  std::string line;
+  while (std::getline(lines, line))
+    if (line.find("CC [M]") != std::string::npos && line.find(".mod.o") == std::string::npos) {
+      std::string file = line.substr(line.find_last_of('/') + 1);
+      if (file[0] != '.') // 6.12's .module-common.o
+        files.push_back(file);
+    }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+int runtimeEntries(const std::string &cacheDir) {
+  int entries = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(runtimeObjectsDir(cacheDir), ec), end; !ec && it != end; it.increment(ec)) {
+    EXPECT_NE(it->path().filename().string()[0], '.') << "no temporary left behind";
+    ++entries;
+  }
+  return entries;
+}
+
+TEST_F(RealBuild, RuntimeObjectsAreCompiledOnceAndReused) {
+  TempDir dir;
+  BuildRequest r = request("mstap_build_test_linked", dir);
+  writeTestRuntime(r.runtimeDir, 0);
+  r.cSource = kLinkedModule;
+  r.defines.push_back("MSTAP_TEST_PART=7");
+  r.verbose = 1;
+  BuildResult first = buildModule(r);
+  ASSERT_TRUE(first.ok) << first.message;
+  EXPECT_FALSE(first.runtimeObjectsCached);
+  EXPECT_EQ(compiledFiles(first.kbuildOutput),
+            (std::vector<std::string>{"mstap_build_test_linked_script.o", "mstap_test_other.o", "mstap_test_part.o"}))
+      << first.kbuildOutput;
+  EXPECT_EQ(runtimeEntries(r.cacheDir), 1);
+  std::string ko = readFile(first.koPath);
+  EXPECT_NE(ko.find("mstap_test_other"), std::string::npos) << "the runtime's objects are linked in";
+
+  // Another script (another module name and C): only its own file compiles.
+  BuildRequest other = r;
+  other.moduleName = "mstap_build_test_linked2";
+  other.cSource += "/* another script */\n";
+  BuildResult second = buildModule(other);
+  ASSERT_TRUE(second.ok) << second.message;
+  EXPECT_FALSE(second.cacheHit);
+  EXPECT_TRUE(second.runtimeObjectsCached);
+  EXPECT_EQ(compiledFiles(second.kbuildOutput), (std::vector<std::string>{"mstap_build_test_linked2_script.o"}))
+      << second.kbuildOutput;
+  EXPECT_EQ(second.kbuildOutput.find("warning"), std::string::npos) << second.kbuildOutput;
+  std::string ko2 = readFile(second.koPath);
+  EXPECT_NE(ko2.find("name=mstap_build_test_linked2"), std::string::npos);
+  EXPECT_NE(ko2.find("mstap_test_other"), std::string::npos);
+
+  // A changed -D limit: other objects.
+  BuildRequest limits = other;
+  limits.cSource += "/* 3 */\n";
+  limits.defines.back() = "MSTAP_TEST_PART=8";
+  BuildResult third = buildModule(limits);
+  ASSERT_TRUE(third.ok) << third.message;
+  EXPECT_FALSE(third.runtimeObjectsCached);
+  EXPECT_EQ(runtimeEntries(r.cacheDir), 2);
+
+  // A changed runtime source: other objects.
+  writeTestRuntime(r.runtimeDir, 1);
+  BuildRequest changed = other;
+  changed.cSource += "/* 4 */\n";
+  BuildResult fourth = buildModule(changed);
+  ASSERT_TRUE(fourth.ok) << fourth.message;
+  EXPECT_FALSE(fourth.runtimeObjectsCached);
+  EXPECT_EQ(runtimeEntries(r.cacheDir), 3);
+  changed.cSource += "/* 5 */\n";
+  BuildResult fifth = buildModule(changed);
+  ASSERT_TRUE(fifth.ok) << fifth.message;
+  EXPECT_TRUE(fifth.runtimeObjectsCached);
+
+  // A damaged cached object is compiled again, not linked; the entry is
+  // whole again afterwards.
+  std::string error;
+  std::string entry = runtimeObjectsDir(r.cacheDir) + "/" + runtimeObjectsKey(changed, error);
+  ASSERT_TRUE(fs::exists(entry + "/mstap_test_part.o")) << error;
+  std::string object = readFile(entry + "/mstap_test_part.o");
+  object[object.size() / 2] ^= 0x55;
+  writeFile(entry + "/mstap_test_part.o", object);
+  changed.cSource += "/* 6 */\n";
+  BuildResult sixth = buildModule(changed);
+  ASSERT_TRUE(sixth.ok) << sixth.message;
+  EXPECT_FALSE(sixth.runtimeObjectsCached);
+  EXPECT_EQ(compiledFiles(sixth.kbuildOutput).size(), 3u) << sixth.kbuildOutput;
+  EXPECT_NE(readFile(entry + "/mstap_test_part.o"), object);
+  changed.cSource += "/* 7 */\n";
+  BuildResult seventh = buildModule(changed);
+  ASSERT_TRUE(seventh.ok) << seventh.message;
+  EXPECT_TRUE(seventh.runtimeObjectsCached);
+
+  // A missing object or manifest: the same.
+  fs::remove(entry + "/manifest");
+  changed.cSource += "/* 8 */\n";
+  BuildResult eighth = buildModule(changed);
+  ASSERT_TRUE(eighth.ok) << eighth.message;
+  EXPECT_FALSE(eighth.runtimeObjectsCached);
+  EXPECT_TRUE(fs::exists(entry + "/manifest"));
+
+  // --disable-cache compiles everything and stores nothing.
+  BuildRequest uncached = changed;
+  uncached.cSource += "/* 9 */\n";
+  uncached.useCache = false;
+  BuildResult ninth = buildModule(uncached);
+  ASSERT_TRUE(ninth.ok) << ninth.message;
+  EXPECT_FALSE(ninth.runtimeObjectsCached);
+  EXPECT_EQ(compiledFiles(ninth.kbuildOutput).size(), 3u);
+}
+
+TEST_F(RealBuild, RuntimeCompileErrorIsInternal) {
+  TempDir dir;
+  BuildRequest r = request("mstap_build_test_rt_broken", dir);
+  writeTestRuntime(r.runtimeDir, 0);
+  writeFile(r.runtimeDir + "/mstap_test_broken.c", "int mstap_test_broken(void) { return undeclared_rt; }\n");
+  r.cSource = kLinkedModule;
+  r.defines.push_back("MSTAP_TEST_PART=7");
+  BuildResult result = buildModule(r);
+  EXPECT_FALSE(result.ok);
+  EXPECT_TRUE(result.internalError) << result.message;
+  EXPECT_NE(result.message.find("undeclared_rt"), std::string::npos);
+  EXPECT_EQ(runtimeEntries(r.cacheDir), 0) << "nothing stored";
+  fs::remove_all(result.keptDir);
 }
 
 // Every tree tools/bootstrap.sh set up for the tests (the -rt flavour, 6.12).

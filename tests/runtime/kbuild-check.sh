@@ -1,9 +1,11 @@
 #!/bin/bash
-# Builds the runtime headers as kernel code, with kbuild, the kernel's own
-# flags and -Werror; the modules are never loaded:
+# Builds the runtime as kernel code, with kbuild, the kernel's own flags and
+# -Werror; the modules are never loaded:
 #   kbuild/    includes every library header and calls every function;
 #   module/    a module written the way pass 3 generates one: the module
 #              core (mstap_module.h) with every kind of probe.
+# Each is linked as pass 4 links a script's module: its own file plus the
+# runtime's .c files (runtime/*.c) as objects of their own.
 #
 #   tests/runtime/kbuild-check.sh [KERNEL_BUILD_DIR]
 #
@@ -50,21 +52,28 @@ work=$(mktemp -d /tmp/mstap-kbuild.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 # build NAME SOURCE_DIR TREE: one module, -Werror, no line saying "warning".
+# SOURCE_DIR holds one .c file (and optionally a Kbuild whose ccflags-y line
+# is kept); it becomes NAME_script.o, linked with mstap_runtime/*.o.
 build() {
   local name=$1 source=$2 tree=$3
-  local dir="$work/$name"
+  local dir="$work/$name" flags="-I\$(MSTAP_RUNTIME) -Werror -Wframe-larger-than=1024"
+  local objects="${name}_script.o" file
   rm -rf "$dir"
-  mkdir -p "$dir"
-  cp "$source"/*.c "$dir/"
+  mkdir -p "$dir/mstap_runtime"
+  cp "$source"/*.c "$dir/${name}_script.c"
+  for file in "$runtime"/*.c; do
+    cp "$file" "$dir/mstap_runtime/"
+    objects+=" mstap_runtime/$(basename "${file%.c}").o"
+  done
   if [ -f "$source/Kbuild" ]; then
-    cp "$source/Kbuild" "$dir/"
-  else
-    cat > "$dir/Kbuild" <<KBUILD
-obj-m := mstap_kbuild_check.o
-ccflags-y += -I\$(MSTAP_RUNTIME) -Werror -Wframe-larger-than=1024
-KBUILD
+    flags=$(sed -n 's/^ccflags-y *+\?= *//p' "$source/Kbuild")
   fi
-  if ! make -C "$tree" M="$dir" MSTAP_RUNTIME="$runtime" modules > "$dir/build.log" 2>&1; then
+  cat > "$dir/Kbuild" <<KBUILD
+obj-m := $name.o
+$name-y := $objects
+ccflags-y += $flags -DMSTAP_RUNTIME_LINKED
+KBUILD
+  if ! make -j2 -C "$tree" M="$dir" MSTAP_RUNTIME="$runtime" modules > "$dir/build.log" 2>&1; then
     cat "$dir/build.log"
     echo "kbuild-check: $name against $tree FAILED"
     return 1
@@ -84,7 +93,7 @@ KBUILD
 failed=0
 for tree in "${trees[@]}"; do
   echo "kbuild-check: $tree"
-  build kbuild "$here/kbuild" "$tree" || failed=1
-  build module "$here/module" "$tree" || failed=1
+  build mstap_kbuild_check "$here/kbuild" "$tree" || failed=1
+  build mstap_rt_test "$here/module" "$tree" || failed=1
 done
 exit $failed

@@ -401,3 +401,16 @@ static const struct mstap_script mstap_script = {
 	.frame_bytes = 4096,
 };
 MSTAP_MODULE_MAIN(mstap_script)
+
+/*
+ * Pass 4 compiles the runtime's .c files once and links their objects
+ * beside the generated file; kbuild-check.sh builds this module that way
+ * (with MSTAP_RUNTIME_LINKED). Built from this file and its Kbuild alone,
+ * as tests/vm/runtime_module_test.cpp does, the module takes them in here.
+ */
+#ifndef MSTAP_RUNTIME_LINKED
+#include "mstap_session.c"
+#include "mstap_probes.c"
+#include "mstap_map.c"
+#include "mstap_stat.c"
+#endif
