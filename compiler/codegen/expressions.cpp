@@ -76,6 +76,18 @@ Value BodyEmitter::membership(InExpr &e) {
 
 Value BodyEmitter::ternary(TernaryExpr &e) {
   Value cond = expr(*e.cond);
+  if (e.type == Type::Unknown) { // `c ? exit() : f()` as a statement: the branches are run, not kept
+    line(fmt::format("if (mstap_bool({})) {{", cond.code));
+    ++indent_;
+    discard(expr(*e.then));
+    --indent_;
+    line("} else {");
+    ++indent_;
+    discard(expr(*e.otherwise));
+    --indent_;
+    line("}");
+    return {"", Type::Unknown};
+  }
   bool str = e.type == Type::String;
   Value result = str ? stringTemp() : Value{longTemp(), Type::Long};
   if (!str)

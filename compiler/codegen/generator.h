@@ -125,6 +125,8 @@ private:
   std::string keys(const ExprList &keys, const std::vector<Type> &types);
   std::vector<Value> evalInOrder(ExprList &list, size_t from = 0);
   void assignTo(Expr &lhs, const Value &value, SourceLoc at);
+  void discarded(Expr &e);
+  void discard(const Value &v);
   Value symbol(SymbolRef &e);
   Value element(IndexExpr &e);
   Value unary(UnaryExpr &e);

@@ -147,7 +147,8 @@ void Generator::translateProbes() {
       d.point = r.point;
       d.location = fmt::format("{}:{}:{}", scriptName_, p.loc().line, p.loc().column);
       d.handler = handler;
-      d.optional = r.source && r.source->optional;
+      // "!" is optional too: a point that fails to register is skipped.
+      d.optional = r.source && (r.source->optional || r.source->sufficient);
       d.kind = r.kind;
       switch (r.kind) {
       case ProbeKind::Never: continue;

@@ -27,13 +27,7 @@ void BodyEmitter::statement(Stmt &s) {
     return;
   case StmtKind::ExprStmt: {
     auto *e = static_cast<ExprStmt *>(&s);
-    Value v = expr(*e->expr);
-    // A value computed for nothing (a plain read, a call's result in a
-    // temporary) still costs no C warning ("unused variable"); an
-    // assignment's temporary is used by the assignment itself.
-    bool assigns = e->expr->kind == ExprKind::AssignExpr || e->expr->kind == ExprKind::IncDecExpr;
-    if (!v.code.empty() && v.type != Type::Unknown && !assigns)
-      line(fmt::format("(void)({});", v.code));
+    discarded(*e->expr);
     return;
   }
   case StmtKind::IfStmt: {
@@ -74,7 +68,7 @@ void BodyEmitter::statement(Stmt &s) {
     auto *f = static_cast<ForStmt *>(&s);
     std::string brk = label("break"), cont = label("continue");
     if (f->init)
-      expr(*f->init);
+      discarded(*f->init);
     line("for (;;) {");
     ++indent_;
     if (f->cond) {
@@ -89,7 +83,7 @@ void BodyEmitter::statement(Stmt &s) {
     line(fmt::format("{}: __attribute__((unused));", cont));
     stringTemps_ = 0;
     if (f->step)
-      expr(*f->step);
+      discarded(*f->step);
     line(fmt::format("MSTAP_ACTION({}, {});", loc(s.loc()), errorLabel()));
     --indent_;
     line("}");
@@ -182,6 +176,21 @@ void BodyEmitter::statement(Stmt &s) {
   }
   }
   gen_.internal(s.loc(), "a statement pass 3 does not know");
+}
+
+// An expression evaluated for its effects (a statement, a for loop's init
+// and step): its value, if any, is dropped without a C warning.
+void BodyEmitter::discarded(Expr &e) {
+  Value v = expr(e);
+  // An assignment's temporary is used by the assignment itself.
+  if (e.kind != ExprKind::AssignExpr && e.kind != ExprKind::IncDecExpr)
+    discard(v);
+}
+
+void BodyEmitter::discard(const Value &v) {
+  // A plain read or a call's result in a temporary would be "unused".
+  if (!v.code.empty() && v.type != Type::Unknown)
+    line(fmt::format("(void)({});", v.code));
 }
 
 void BodyEmitter::foreach(ForeachStmt &s) {

@@ -316,8 +316,10 @@ Lexeme Preprocessor::next() {
       continue;
     }
     if (l.type == endOfFileType) {
-      if (!frames_.empty() && frames_.back().parentActive)
-        error(frames_.back().open, "a %( %) conditional without its '%)'");
+      // The outermost open conditional is the one to close (an inner one
+      // may sit in a branch not taken).
+      if (!frames_.empty() && frames_.front().parentActive)
+        error(frames_.front().open, "a %( %) conditional without its '%)'");
       frames_.clear();
       return l;
     }

@@ -56,6 +56,11 @@ private:
       }
       void visit(ForeachStmt &s) override {
         global(s.arrayVar);
+        global(s.valueVarRef);
+        RecursiveVisitor::visit(s);
+      }
+      void visit(TryStmt &s) override { // "catch (g)" may write a global
+        global(s.catchVarRef);
         RecursiveVisitor::visit(s);
       }
     } scan(*this);
@@ -291,6 +296,10 @@ private:
     if (e.type == Type::Unknown) {
       if (how == Use::Discarded)
         return how;
+      // A parameter no call gives a type (its function is never called):
+      // pass 3 declares it a long, as mstap always has.
+      if (auto *sym = dyn<SymbolRef>(&e); sym && sym->var && sym->var->scope == Variable::Scope::Param)
+        return how;
       auto *call = dyn<CallExpr>(&e);
       error(e.loc(), call ? fmt::format("'{}' returns no value, but its value is used here", call->function)
                           : std::string("this expression has no value to use"));
@@ -349,7 +358,7 @@ private:
       savedBytes_ += 512;
     else if (e.type == Type::Long)
       savedBytes_ += 8;
-    else
+    else if (e.type == Type::Stats)
       error(e.loc(), "@entry saves a number or a string, not a statistic");
   }
 

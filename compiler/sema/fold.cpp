@@ -156,9 +156,12 @@ public:
         replaceInt(e, defined ? 1 : 0);
         return;
       }
-      // The statistic (or @entry's value, read at entry) is not folded
-      // itself; an element's keys are.
-      lvalueKeys(*at.args[0]);
+      // @entry's value is folded (an @defined in it, above all); a
+      // statistic is not, an element's keys are.
+      if (at.op == AtOp::Entry)
+        expr(at.args[0]);
+      else
+        lvalueKeys(*at.args[0]);
       for (size_t k = 1; k < at.args.size(); ++k)
         expr(at.args[k]);
       return;

@@ -61,49 +61,10 @@ for script in "$source_dir"/examples/*.stp "$source_dir"/tests/e2e/*.stp "$sourc
   echo "$name: $script" >> "$work/index"
   objects+=("$name.o")
 done
-runtime_objects=()
-for source in "$source_dir"/runtime/*.c; do
-  [ -f "$source" ] && runtime_objects+=("$(basename "${source%.c}").o")
-done
-ccflags="ccflags-y := -I$source_dir/runtime -Werror"
 for tree in "${trees[@]}"; do
-  start=$(date +%s)
-  # The runtime's objects for this tree, in a module of their own.
-  rm -rf "$work/rt" && mkdir -p "$work/rt/mstap_runtime"
-  cp "$source_dir"/runtime/*.c "$work/rt/mstap_runtime/"
-  printf '#include <linux/module.h>\nMODULE_LICENSE("GPL");\nMODULE_DESCRIPTION("runtime objects");\n' > "$work/rt/rt_script.c"
-  {
-    echo "obj-m := rt.o"
-    echo "rt-y := rt_script.o ${runtime_objects[*]/#/mstap_runtime/}"
-    echo "$ccflags"
-  } > "$work/rt/Kbuild"
-  if ! make -s -j2 -C "$tree" M="$work/rt" modules > "$work/rt/log" 2>&1 || grep -q "warning:" "$work/rt/log"; then
-    echo "FAIL: the runtime's .c files against $tree:"; grep -E "error|warning" "$work/rt/log" | head -40
-    failed=1
-    continue
-  fi
-  {
-    echo "obj-m := ${objects[*]}"
-    for object in "${objects[@]}"; do
-      name=${object%.o}
-      rm -rf "$work/${name}_rt" && mkdir "$work/${name}_rt"
-      parts="${name}_script.o"
-      for part in "${runtime_objects[@]}"; do
-        cp "$work/rt/mstap_runtime/$part" "$work/${name}_rt/$part"
-        echo "# prebuilt" > "$work/${name}_rt/.$part.cmd"
-        parts+=" ${name}_rt/$part"
-      done
-      echo "$name-y := $parts"
-    done
-    echo "$ccflags"
-  } > "$work/Kbuild"
-  if make -s -j2 -C "$tree" M="$work" modules > "$work/log" 2>&1 && ! grep -q "warning:" "$work/log"; then
-    echo "ok   ${#objects[@]} modules against $tree in $(( $(date +%s) - start )) s"
-  else
-    echo "FAIL against $tree:"; grep -E "error|warning" "$work/log" | head -40
+  if ! "$source_dir/tests/codegen/kbuild-modules.sh" "$source_dir" "$work" "$tree" "${objects[@]%.o}"; then
     echo "(module names: $(tr '\n' ' ' < "$work/index"))"
     failed=1
   fi
-  make -s -C "$tree" M="$work" clean > /dev/null 2>&1
 done
 exit $failed
