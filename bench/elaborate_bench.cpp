@@ -51,7 +51,7 @@ bool passes12(const std::string &text, KernelProbes &probes, double *pass2Ms = n
   }
   auto start = Clock::now();
   ElaborateOptions options;
-  options.kernel = &probes.source();
+  options.kernel = &probes;
   ElaborateResult result = analyzeScript(*script, options, nullptr, diags);
   if (pass2Ms)
     *pass2Ms = msSince(start);

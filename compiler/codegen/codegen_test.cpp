@@ -132,55 +132,59 @@ TEST(Codegen, Pass2RefusesWhatCannotBeTranslatedWithTheLocation) {
 namespace {
 // vfs_read(struct file *file, char *buf, size_t count, loff_t *pos) and
 // do_thing(short flag), with struct file { ...; unsigned int f_flags at 32 }.
-std::unique_ptr<Translated> translateWithKernel(const std::string &text) {
-  static KernelFunctionSource source;
-  static std::map<uint32_t, KernelType> types;
-  using K = KernelType::Kind;
-  auto type = [](uint32_t id, K kind, const char *spelling, uint32_t size, bool isSigned) {
-    KernelType t;
+// The kernel's source and the types' source, as the BTF reader is both.
+struct FakeKernel : FunctionSource, TypeSource {
+  std::map<uint32_t, CType> types;
+
+  CType type(uint32_t id, CType::Kind kind, const char *spelling, uint32_t size, bool isSigned) {
+    CType t;
     t.kind = kind;
     t.spelling = spelling;
     t.size = size;
     t.isSigned = isSigned;
+    t.source = this;
     t.id = id;
     return types[id] = t;
-  };
-  KernelType filePtr = type(1, K::Pointer, "struct file*", 8, false);
-  type(2, K::Struct, "struct file", 232, false);
-  KernelType u32 = type(3, K::Integer, "unsigned int", 4, false);
-  KernelType charPtr = type(4, K::Pointer, "char*", 8, false);
-  KernelType sizeT = type(5, K::Integer, "size_t", 8, false);
-  KernelType loffPtr = type(6, K::Pointer, "loff_t*", 8, false);
-  KernelType ssizeT = type(7, K::Integer, "ssize_t", 8, true);
-  KernelType i16 = type(8, K::Integer, "short", 2, true);
-  source.match = [](const std::string &, const std::string &, const std::string &pattern,
-                    std::vector<KernelMatch> &out, std::string &) {
+  }
+
+  FakeKernel() {
+    using K = CType::Kind;
+    type(1, K::Pointer, "struct file*", 8, false);
+    type(2, K::Struct, "struct file", 232, false);
+    type(3, K::Integer, "unsigned int", 4, false);
+    type(4, K::Pointer, "char*", 8, false);
+    type(5, K::Integer, "size_t", 8, false);
+    type(6, K::Pointer, "loff_t*", 8, false);
+    type(7, K::Integer, "ssize_t", 8, true);
+    type(8, K::Integer, "short", 2, true);
+  }
+
+  bool matchKernel(const std::string &, const std::string &, const std::string &pattern,
+                   std::vector<KernelMatch> &out, std::string &) const override {
     out.push_back({"", pattern, nullptr});
     return true;
-  };
-  source.prototype = [=](const KernelMatch &m) -> std::optional<KernelPrototype> {
-    KernelPrototype p;
-    if (m.function == "do_thing") {
-      p.params = {{"flag", "short"}};
-      p.paramTypes = {i16};
-      p.returnType = "ssize_t";
-      p.returnInfo = ssizeT;
-      return p;
-    }
-    p.params = {{"file", "struct file*"}, {"buf", "char*"}, {"count", "size_t"}, {"pos", "loff_t*"}};
-    p.paramTypes = {filePtr, charPtr, sizeT, loffPtr};
-    p.returnType = "ssize_t";
-    p.returnInfo = ssizeT;
-    return p;
-  };
-  source.pointee = [](const KernelType &t) -> std::optional<KernelType> {
+  }
+
+  std::optional<CPrototype> prototype(const ResolvedProbe &point) const override {
+    if (point.kernel->function == "do_thing")
+      return CPrototype{{{"flag", types.at(8)}}, types.at(7)};
+    return CPrototype{{{"file", types.at(1)}, {"buf", types.at(4)}, {"count", types.at(5)}, {"pos", types.at(6)}},
+                      types.at(7)};
+  }
+
+  std::optional<CType> pointee(const CType &t) const override {
     if (t.id == 1)
       return types.at(2);
     return std::nullopt;
-  };
-  source.members = [=](const KernelType &t) {
-    return t.id == 2 ? std::vector<KernelMember>{{"f_flags", 256, 0, u32}} : std::vector<KernelMember>{};
-  };
+  }
+
+  std::vector<CMember> members(const CType &t) const override {
+    return t.id == 2 ? std::vector<CMember>{{"f_flags", 256, 0, types.at(3)}} : std::vector<CMember>{};
+  }
+};
+
+std::unique_ptr<Translated> translateWithKernel(const std::string &text) {
+  static FakeKernel source;
   auto t = std::make_unique<Translated>();
   t->file = std::make_unique<SourceFile>("t.stp", text);
   t->script = parseScript(*t->file, {}, t->diags);

@@ -3,7 +3,6 @@
 #include "kernel/kernel_functions.h"
 #include "kernel/trace_groups.h"
 
-#include <bpf/btf.h>
 #include <fmt/format.h>
 
 #include <fnmatch.h>
@@ -62,71 +61,28 @@ struct KernelProbes::State {
   std::optional<std::vector<TraceEntry>> traceEntries; // every tracepoint, read once
   std::optional<kernel::TraceGroups> traceGroups;      // read with them
 
-  static std::optional<KernelPrototype> tracepointPrototype(const TraceEntry &entry) {
+  static std::optional<CPrototype> tracepointPrototype(const TraceEntry &entry) {
     if (!entry.tracepoint.prototypeKnown)
       return std::nullopt;
-    KernelPrototype prototype;
-    for (const auto &a : entry.tracepoint.arguments) {
-      prototype.params.emplace_back(a.name, a.type);
-      prototype.paramTypes.push_back(typeOf(*entry.btf, a.typeId, a.type));
-    }
-    prototype.returnType = "void";
+    CPrototype prototype;
+    for (const auto &a : entry.tracepoint.arguments)
+      prototype.params.push_back({a.name, entry.btf->type(a.typeId, a.type)});
+    prototype.returns = entry.btf->type(0, "void");
     return prototype;
   }
 
-  static std::optional<KernelPrototype> prototypeOf(const KernelMatch &match) {
+  static std::optional<CPrototype> prototypeOf(const KernelMatch &match) {
     if (match.isTracepoint)
       return match.handle ? tracepointPrototype(*static_cast<const TraceEntry *>(match.handle)) : std::nullopt;
     auto *function = static_cast<const kernel::KernelFunction *>(match.handle);
-    if (!function || !function->prototype)
+    if (!function || !function->prototype || !function->prototype.btf())
       return std::nullopt;
-    KernelPrototype prototype;
-    const kernel::Btf *btf = function->prototype.btf();
-    for (const auto &p : function->prototype->parameters) {
-      prototype.params.emplace_back(p.name, p.type);
-      if (btf)
-        prototype.paramTypes.push_back(typeOf(*btf, p.typeId, p.type));
-    }
-    prototype.returnType = function->prototype->returnType;
-    if (btf)
-      prototype.returnInfo = typeOf(*btf, function->prototype->returnTypeId, prototype.returnType);
+    const kernel::Btf &btf = *function->prototype.btf();
+    CPrototype prototype;
+    for (const auto &p : function->prototype->parameters)
+      prototype.params.push_back({p.name, btf.type(p.typeId, p.type)});
+    prototype.returns = btf.type(function->prototype->returnTypeId, function->prototype->returnType);
     return prototype;
-  }
-
-  static_assert(static_cast<int>(KernelType::Kind::Other) == static_cast<int>(kernel::TypeInfo::Kind::Other),
-                "KernelType::Kind mirrors kernel::TypeInfo::Kind");
-  static KernelType typeOf(const kernel::Btf &btf, uint32_t id, std::string spelling) {
-    kernel::TypeInfo info = btf.describe(id);
-    KernelType type;
-    type.kind = static_cast<KernelType::Kind>(static_cast<int>(info.kind));
-    type.spelling = spelling.empty() ? btf.typeName(id) : std::move(spelling);
-    type.size = info.size;
-    type.isSigned = info.isSigned;
-    type.elements = info.elements;
-    type.scope = &btf;
-    type.id = id;
-    return type;
-  }
-
-  static std::optional<KernelType> pointeeOf(const KernelType &type) {
-    if (!type.scope)
-      return std::nullopt;
-    auto &btf = *static_cast<const kernel::Btf *>(type.scope);
-    kernel::TypeInfo info = btf.describe(type.id);
-    if (info.kind != kernel::TypeInfo::Kind::Pointer && info.kind != kernel::TypeInfo::Kind::Array)
-      return std::nullopt;
-    return typeOf(btf, info.target, "");
-  }
-
-  static std::vector<KernelMember> membersOf(const KernelType &type) {
-    std::vector<KernelMember> out;
-    if (!type.scope)
-      return out;
-    auto &btf = *static_cast<const kernel::Btf *>(type.scope);
-    kernel::TypeInfo info = btf.describe(type.id);
-    for (const auto &m : btf.members(info.id))
-      out.push_back({m.name, m.bitOffset, m.bitSize, typeOf(btf, m.typeId, "")});
-    return out;
   }
 
   // Tracepoints, from the "btf_trace_NAME" typedefs the kernel's BTF holds
@@ -231,13 +187,15 @@ struct KernelProbes::State {
   }
 };
 
-KernelProbes::KernelProbes(const Options &options) : state_(std::make_unique<State>(options)) {
-  source_.match = [state = state_.get()](const std::string &what, const std::string &module,
-                                         const std::string &pattern, std::vector<KernelMatch> &out,
-                                         std::string &error) { return state->match(what, module, pattern, out, error); };
-  source_.prototype = &State::prototypeOf;
-  source_.pointee = &State::pointeeOf;
-  source_.members = &State::membersOf;
+KernelProbes::KernelProbes(const Options &options) : state_(std::make_unique<State>(options)) {}
+
+bool KernelProbes::matchKernel(const std::string &what, const std::string &module, const std::string &pattern,
+                               std::vector<KernelMatch> &matches, std::string &error) const {
+  return state_->match(what, module, pattern, matches, error);
+}
+
+std::optional<CPrototype> KernelProbes::prototype(const ResolvedProbe &point) const {
+  return point.kernel ? State::prototypeOf(*point.kernel) : std::nullopt;
 }
 
 KernelProbes::~KernelProbes() = default;

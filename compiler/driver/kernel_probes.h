@@ -12,21 +12,22 @@
 
 namespace mstap {
 
-class KernelProbes {
+class KernelProbes : public FunctionSource {
 public:
   explicit KernelProbes(const Options &options);
-  ~KernelProbes();
+  ~KernelProbes() override;
 
-  // The source pass 2 calls; valid while this object lives.
-  const KernelFunctionSource &source() const { return source_; }
+  bool matchKernel(const std::string &what, const std::string &module, const std::string &pattern,
+                   std::vector<KernelMatch> &matches, std::string &error) const override;
+  // A function's BTF prototype, or a tracepoint's arguments.
+  std::optional<CPrototype> prototype(const ResolvedProbe &point) const override;
 
   // For -v: where the functions came from, and what wildcards left out.
   std::vector<std::string> report() const;
 
 private:
   struct State;
-  std::unique_ptr<State> state_;
-  KernelFunctionSource source_;
+  std::unique_ptr<State> state_; // loaded on the first match
 };
 
 } // namespace mstap

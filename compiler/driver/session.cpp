@@ -188,16 +188,16 @@ bool Session::pass1() {
 }
 
 // @defined($x) in a probe: $x must exist at every point the probe expanded to.
-static bool targetDefined(const KernelFunctionSource &source, const UserFunctionSource &user,
+static bool targetDefined(const FunctionSource &kernel, const FunctionSource &user,
                           const std::vector<ResolvedProbe> &points, const ast::TargetExpr &target) {
   if (points.empty())
     return false;
   for (const ResolvedProbe &p : points) {
-    std::optional<KernelPrototype> prototype;
+    std::optional<CPrototype> prototype;
     if (p.kernel)
-      prototype = source.prototype(*p.kernel);
+      prototype = kernel.prototype(p);
     else if (p.user)
-      prototype = user.prototype(*p.user);
+      prototype = user.prototype(p);
     if (!prototype)
       return false; // no prototype known here
     const std::string &name = target.name;
@@ -205,13 +205,13 @@ static bool targetDefined(const KernelFunctionSource &source, const UserFunction
       continue; // $$parms and friends exist wherever the prototype is known
     std::string plain = name.substr(1, name.size() - 1 - (name.back() == '$' && name.size() > 2));
     if (plain == "return") {
-      if (!p.isReturn || prototype->returnType == "void")
+      if (!p.isReturn || prototype->returns.spelling == "void")
         return false;
       continue;
     }
     bool found = false;
     for (const auto &param : prototype->params)
-      found = found || param.first == plain;
+      found = found || param.name == plain;
     if (!found)
       return false;
   }
@@ -224,11 +224,11 @@ bool Session::pass2() {
   UserProbes userProbes(searchPath());
   ElaborateOptions elaborateOptions;
   elaborateOptions.guru = options_.guru;
-  elaborateOptions.kernel = &kernelProbes.source();
-  elaborateOptions.user = &userProbes.source();
+  elaborateOptions.kernel = &kernelProbes;
+  elaborateOptions.user = &userProbes;
   elaborated_ = analyzeScript(*script_, elaborateOptions,
                               [&](const std::vector<ResolvedProbe> &points, const ast::TargetExpr &target) {
-                                return targetDefined(kernelProbes.source(), userProbes.source(), points, target);
+                                return targetDefined(kernelProbes, userProbes, points, target);
                               },
                               diags_);
   const ElaborateResult &result = elaborated_;
@@ -285,8 +285,8 @@ int Session::listProbes() {
   KernelProbes kernelProbes(options_);
   UserProbes userProbes(searchPath());
   ElaborateOptions elaborateOptions;
-  elaborateOptions.kernel = &kernelProbes.source();
-  elaborateOptions.user = &userProbes.source();
+  elaborateOptions.kernel = &kernelProbes;
+  elaborateOptions.user = &userProbes;
   ElaborateResult result = elaborate(*script_, elaborateOptions, diags_);
   printDiagnostics();
   if (options_.verbose > 0) {
@@ -301,17 +301,17 @@ int Session::listProbes() {
   for (const auto &points : result.probes)
     for (const ResolvedProbe &p : points) {
       std::string line = p.point;
-      std::optional<KernelPrototype> prototype;
+      std::optional<CPrototype> prototype;
       if (withVars && p.kernel)
-        prototype = kernelProbes.source().prototype(*p.kernel);
+        prototype = kernelProbes.prototype(p);
       else if (withVars && p.user)
-        prototype = userProbes.source().prototype(*p.user);
+        prototype = userProbes.prototype(p);
       if (prototype) {
-        for (const auto &[name, type] : prototype->params)
-          if (!name.empty())
-            line += " $" + name + ":" + type;
-        if (p.isReturn && prototype->returnType != "void")
-          line += " $return:" + prototype->returnType;
+        for (const CParameter &param : prototype->params)
+          if (!param.name.empty())
+            line += " $" + param.name + ":" + param.type.spelling;
+        if (p.isReturn && prototype->returns.spelling != "void")
+          line += " $return:" + prototype->returns.spelling;
       }
       lines.insert(line);
     }

@@ -11,22 +11,23 @@
 
 namespace mstap {
 
-class UserProbes {
+class UserProbes : public FunctionSource {
 public:
   // `searchPath` finds programs named without a '/' (stap uses $PATH).
   explicit UserProbes(std::string searchPath);
-  ~UserProbes();
+  ~UserProbes() override;
 
-  // The source pass 2 calls; valid while this object lives.
-  const UserFunctionSource &source() const { return source_; }
+  bool matchProgram(const std::string &binary, const std::string &pattern, std::vector<UserMatch> &matches,
+                    std::string &error) const override;
+  // A function's DWARF prototype; its types answer through the program.
+  std::optional<CPrototype> prototype(const ResolvedProbe &point) const override;
 
   // For -v: the programs read, with their function counts and times.
   std::vector<std::string> report() const;
 
 private:
   struct State;
-  std::unique_ptr<State> state_;
-  UserFunctionSource source_;
+  std::unique_ptr<State> state_; // the programs read so far
 };
 
 } // namespace mstap

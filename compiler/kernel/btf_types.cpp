@@ -263,12 +263,13 @@ std::vector<Tracepoint> Btf::tracepoints() const {
   return out;
 }
 
-TypeInfo Btf::describe(uint32_t id) const {
-  TypeInfo info;
+CType Btf::resolve(uint32_t id) const {
+  CType info;
+  info.source = this;
   for (int depth = 0; depth <= kMaxTypeDepth; ++depth) {
     info.id = id;
     if (id == 0) {
-      info.kind = TypeInfo::Kind::Void;
+      info.kind = CType::Kind::Void;
       return info;
     }
     const btf_type *type = btf__type_by_id(btf_, id);
@@ -283,48 +284,44 @@ TypeInfo Btf::describe(uint32_t id) const {
       id = type->type;
       continue;
     case BTF_KIND_INT:
-      info.kind = TypeInfo::Kind::Integer;
+      info.kind = CType::Kind::Integer;
       info.size = type->size;
       info.isSigned = (btf_int_encoding(type) & BTF_INT_SIGNED) != 0;
       return info;
     case BTF_KIND_ENUM:
     case BTF_KIND_ENUM64:
-      info.kind = TypeInfo::Kind::Enum;
+      info.kind = CType::Kind::Enum;
       info.size = type->size;
       info.isSigned = btf_kflag(type); // libbpf sets kflag for signed enums
       return info;
     case BTF_KIND_PTR:
-      info.kind = TypeInfo::Kind::Pointer;
+      info.kind = CType::Kind::Pointer;
       info.size = 8;
-      info.target = type->type;
       return info;
     case BTF_KIND_STRUCT:
-      info.kind = TypeInfo::Kind::Struct;
+      info.kind = CType::Kind::Struct;
       info.size = type->size;
       return info;
     case BTF_KIND_UNION:
-      info.kind = TypeInfo::Kind::Union;
+      info.kind = CType::Kind::Union;
       info.size = type->size;
       return info;
     case BTF_KIND_FWD:
-      info.kind = btf_kflag(type) ? TypeInfo::Kind::Union : TypeInfo::Kind::Struct;
+      info.kind = btf_kflag(type) ? CType::Kind::Union : CType::Kind::Struct;
       return info;
     case BTF_KIND_ARRAY: {
       const struct btf_array *array = btf_array(type);
-      info.kind = TypeInfo::Kind::Array;
-      info.target = array->type;
+      info.kind = CType::Kind::Array;
       info.elements = array->nelems;
-      TypeInfo element = describe(array->type);
-      info.id = id;
-      info.size = element.size * array->nelems;
+      info.size = resolve(array->type).size * array->nelems;
       return info;
     }
     case BTF_KIND_FUNC_PROTO:
     case BTF_KIND_FUNC:
-      info.kind = TypeInfo::Kind::Function;
+      info.kind = CType::Kind::Function;
       return info;
     case BTF_KIND_FLOAT:
-      info.kind = TypeInfo::Kind::Float;
+      info.kind = CType::Kind::Float;
       info.size = type->size;
       return info;
     default:
@@ -334,8 +331,27 @@ TypeInfo Btf::describe(uint32_t id) const {
   return info;
 }
 
-std::vector<MemberInfo> Btf::members(uint32_t id) const {
-  std::vector<MemberInfo> out;
+CType Btf::type(uint32_t id, std::string spelling) const {
+  CType type = resolve(id);
+  type.spelling = spelling.empty() ? typeName(id) : std::move(spelling);
+  return type;
+}
+
+std::optional<CType> Btf::pointee(const CType &of) const {
+  if (of.source != this)
+    return std::nullopt;
+  const btf_type *type = btf__type_by_id(btf_, static_cast<uint32_t>(of.id));
+  if (type && btf_is_ptr(type))
+    return this->type(type->type);
+  if (type && btf_is_array(type))
+    return this->type(btf_array(type)->type);
+  return std::nullopt;
+}
+
+std::vector<CMember> Btf::members(const CType &container) const {
+  std::vector<CMember> out;
+  if (container.source != this)
+    return out;
   // Depth first, in declaration order.
   auto walk = [&](auto &self, uint32_t structId, uint64_t base, int depth) -> void {
     if (depth > kMaxTypeDepth)
@@ -348,15 +364,15 @@ std::vector<MemberInfo> Btf::members(uint32_t id) const {
       const char *name = btf__name_by_offset(btf_, members[i].name_off);
       uint64_t offset = base + btf_member_bit_offset(type, i);
       if (!name || !*name) {
-        TypeInfo inner = describe(members[i].type);
-        if (inner.kind == TypeInfo::Kind::Struct || inner.kind == TypeInfo::Kind::Union)
-          self(self, inner.id, offset, depth + 1);
+        CType inner = resolve(members[i].type);
+        if (inner.kind == CType::Kind::Struct || inner.kind == CType::Kind::Union)
+          self(self, static_cast<uint32_t>(inner.id), offset, depth + 1);
         continue;
       }
-      out.push_back({name, offset, btf_member_bitfield_size(type, i), members[i].type});
+      out.push_back({name, offset, btf_member_bitfield_size(type, i), this->type(members[i].type)});
     }
   };
-  walk(walk, id, 0, 0);
+  walk(walk, static_cast<uint32_t>(container.id), 0, 0);
   return out;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "kernel/or_error.h"
+#include "support/c_type.h"
 
 #include <cstdint>
 #include <memory>
@@ -51,35 +52,16 @@ struct Tracepoint {
   bool prototypeKnown = false; // false: the typedef is not a pointer to (void *, ...)
 };
 
-// What reading a value of a type needs: the type with its typedefs and
-// qualifiers looked through.
-struct TypeInfo {
-  enum class Kind { Void, Integer, Enum, Pointer, Struct, Union, Array, Function, Float, Other };
-  Kind kind = Kind::Other;
-  uint32_t id = 0;       // the resolved type (typedefs and qualifiers skipped)
-  uint32_t size = 0;     // bytes; 8 for a pointer, 0 for void and functions
-  bool isSigned = false; // integers and enums
-  uint32_t target = 0;   // a pointer's pointee, an array's element
-  uint32_t elements = 0; // an array's length
-};
-
-// A member of a struct or union. Members of anonymous structs and unions
-// inside it are listed as its own, with their offsets added.
-struct MemberInfo {
-  std::string name;
-  uint64_t bitOffset = 0;
-  uint32_t bitSize = 0; // non-zero for a bitfield
-  uint32_t typeId = 0;
-};
-
-class Btf {
+// Besides parsing, a Btf answers for the types it made (CType::source):
+// their pointees and members.
+class Btf : public TypeSource {
 public:
   // Parses a raw BTF blob (a .BTF section or /sys/kernel/btf/*). With `base`,
   // the blob is split BTF on top of it, and `base` is kept alive as long as
   // this object. `origin` names the blob in messages.
   static OrError<std::shared_ptr<const Btf>> parse(std::string_view blob, const std::string &origin,
                                                    std::shared_ptr<const Btf> base = nullptr);
-  ~Btf();
+  ~Btf() override;
   Btf(const Btf &) = delete;
   Btf &operator=(const Btf &) = delete;
 
@@ -100,11 +82,15 @@ public:
   // "int (*callback)(void*)".
   std::string declaration(uint32_t id, std::string_view name) const;
 
-  // Type `id` with its typedefs and qualifiers looked through.
-  TypeInfo describe(uint32_t id) const;
-  // The named members of struct or union `id` (after describe()), anonymous
-  // members flattened; empty for any other kind.
-  std::vector<MemberInfo> members(uint32_t id) const;
+  // Type `id` as a CType: kind, size and signedness with its typedefs and
+  // qualifiers looked through, spelled as declared (or as `spelling`, when
+  // the caller has it already).
+  CType type(uint32_t id, std::string spelling = {}) const;
+  // A pointer's pointee or an array's element, for a type this BTF made.
+  std::optional<CType> pointee(const CType &type) const override;
+  // The named members of a struct or union this BTF made, anonymous members
+  // flattened; empty for any other kind.
+  std::vector<CMember> members(const CType &type) const override;
 
   // How many type ids this BTF defines, its base's included, plus one for void.
   uint32_t typeCount() const;
@@ -112,6 +98,9 @@ public:
 
 private:
   Btf(struct btf *parsed, std::shared_ptr<const Btf> base) : btf_(parsed), base_(std::move(base)) {}
+  // type() without the spelling, which costs most: `id` of the result is the
+  // type with its typedefs and qualifiers skipped.
+  CType resolve(uint32_t id) const;
   std::string declare(uint32_t id, std::string inner, int depth) const;
   std::string parameterList(uint32_t protoId, int depth) const;
 

@@ -130,6 +130,62 @@ TEST(Btf, ReadsSplitBtfOnTopOfItsBase) {
   EXPECT_EQ(findFunction(functions, "tiny_probe")->prototype.parameters[0].type, "struct tiny_device*");
 }
 
+// The CTypes the reader makes: typedefs and qualifiers looked through for
+// kind, size and signedness, spelled as declared, and asking their own BTF
+// (split BTF included) for pointees and members.
+TEST(Btf, TypesAnswerForTheirPointeesAndMembers) {
+  auto base = parseFixture("vmlinux.btf");
+  ASSERT_TRUE(base);
+  std::vector<BtfFunction> baseFunctions = base->functions();
+  const Prototype &read = findFunction(baseFunctions, "vfs_read")->prototype;
+  CType file = base->type(read.parameters[0].typeId);
+  EXPECT_EQ(file.kind, CType::Kind::Pointer);
+  EXPECT_EQ(file.spelling, "struct file*");
+  EXPECT_EQ(file.size, 8u);
+  EXPECT_EQ(file.source, base.get());
+  auto fileStruct = file.pointee();
+  ASSERT_TRUE(fileStruct);
+  EXPECT_EQ(fileStruct->kind, CType::Kind::Struct);
+  EXPECT_EQ(fileStruct->spelling, "struct file");
+  auto members = fileStruct->members();
+  ASSERT_EQ(members.size(), 1u);
+  EXPECT_EQ(members[0].name, "f_pos");
+  EXPECT_EQ(members[0].type.spelling, "long long");
+  EXPECT_EQ(members[0].type.size, 8u);
+  EXPECT_TRUE(members[0].type.isSigned);
+
+  CType count = base->type(read.parameters[2].typeId);
+  EXPECT_EQ(count.kind, CType::Kind::Integer); // size_t: the typedef looked through
+  EXPECT_EQ(count.spelling, "size_t");
+  EXPECT_EQ(count.size, 8u);
+  EXPECT_FALSE(count.isSigned);
+  EXPECT_FALSE(count.pointee());
+  EXPECT_TRUE(count.members().empty());
+  auto loff = base->type(read.parameters[3].typeId).pointee();
+  ASSERT_TRUE(loff);
+  EXPECT_EQ(loff->spelling, "loff_t");
+  EXPECT_TRUE(loff->isSigned);
+  EXPECT_EQ(base->type(read.returnTypeId, "ssize_t").spelling, "ssize_t");
+
+  auto module = parseFixture("module.btf", base);
+  ASSERT_TRUE(module);
+  std::vector<BtfFunction> moduleFunctions = module->functions();
+  const Prototype &probe = findFunction(moduleFunctions, "tiny_probe")->prototype;
+  auto device = module->type(probe.parameters[0].typeId).pointee();
+  ASSERT_TRUE(device);
+  EXPECT_EQ(device->spelling, "struct tiny_device");
+  ASSERT_EQ(device->members().size(), 1u);
+  EXPECT_EQ(device->members()[0].name, "id");
+  // Split BTF reaches its base's types; each BTF answers only for the types
+  // it made, even where the ids are the same.
+  CType fileInModule = module->type(read.parameters[0].typeId);
+  EXPECT_EQ(fileInModule.spelling, "struct file*");
+  ASSERT_TRUE(fileInModule.pointee());
+  EXPECT_EQ(fileInModule.pointee()->members().size(), 1u);
+  EXPECT_FALSE(base->pointee(fileInModule));
+  EXPECT_TRUE(base->members(*fileInModule.pointee()).empty());
+}
+
 TEST(Btf, RejectsWhatIsNotBtf) {
   auto btf = Btf::parse("definitely not BTF", "junk.btf");
   ASSERT_FALSE(btf.ok());

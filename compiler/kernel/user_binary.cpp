@@ -191,42 +191,45 @@ uint64_t arrayElements(const DWARFDie &array) {
   return any ? total : 0;
 }
 
-UserType describe(const DWARFDie &declared) {
-  UserType type;
+// The type a DIE declares; `source` answers for its pointee and members,
+// which it finds by the DIE offset kept in `id` (0: void).
+CType describe(const DWARFDie &declared, const TypeSource *source) {
+  CType type;
   type.spelling = spell(declared, "");
+  type.source = source;
   DWARFDie die = strip(declared);
   if (!die.isValid()) {
-    type.kind = TypeInfo::Kind::Void;
+    type.kind = CType::Kind::Void;
     return type;
   }
-  type.die = die.getOffset();
+  type.id = die.getOffset();
   type.size = static_cast<uint32_t>(unsignedAttribute(die, dw::DW_AT_byte_size));
   switch (die.getTag()) {
   case dw::DW_TAG_base_type: {
     uint64_t encoding = unsignedAttribute(die, dw::DW_AT_encoding);
     if (encoding == dw::DW_ATE_float || encoding == dw::DW_ATE_complex_float || encoding == dw::DW_ATE_decimal_float)
-      type.kind = TypeInfo::Kind::Float;
+      type.kind = CType::Kind::Float;
     else
-      type.kind = TypeInfo::Kind::Integer;
+      type.kind = CType::Kind::Integer;
     type.isSigned = encoding == dw::DW_ATE_signed || encoding == dw::DW_ATE_signed_char;
     break;
   }
   case dw::DW_TAG_pointer_type:
   case dw::DW_TAG_reference_type:
   case dw::DW_TAG_rvalue_reference_type:
-    type.kind = TypeInfo::Kind::Pointer;
+    type.kind = CType::Kind::Pointer;
     if (type.size == 0)
       type.size = 8;
     break;
   case dw::DW_TAG_structure_type:
   case dw::DW_TAG_class_type:
-    type.kind = TypeInfo::Kind::Struct;
+    type.kind = CType::Kind::Struct;
     break;
   case dw::DW_TAG_union_type:
-    type.kind = TypeInfo::Kind::Union;
+    type.kind = CType::Kind::Union;
     break;
   case dw::DW_TAG_enumeration_type: {
-    type.kind = TypeInfo::Kind::Enum;
+    type.kind = CType::Kind::Enum;
     DWARFDie underlying = strip(typeOf(die));
     if (underlying.isValid()) {
       uint64_t encoding = unsignedAttribute(underlying, dw::DW_AT_encoding);
@@ -237,7 +240,7 @@ UserType describe(const DWARFDie &declared) {
     break;
   }
   case dw::DW_TAG_array_type: {
-    type.kind = TypeInfo::Kind::Array;
+    type.kind = CType::Kind::Array;
     DWARFDie element = strip(typeOf(die));
     uint64_t elementSize = element.isValid() ? unsignedAttribute(element, dw::DW_AT_byte_size) : 0;
     if (element.isValid() && element.getTag() == dw::DW_TAG_pointer_type && elementSize == 0)
@@ -247,10 +250,10 @@ UserType describe(const DWARFDie &declared) {
     break;
   }
   case dw::DW_TAG_subroutine_type:
-    type.kind = TypeInfo::Kind::Function;
+    type.kind = CType::Kind::Function;
     break;
   default:
-    type.kind = TypeInfo::Kind::Other;
+    type.kind = CType::Kind::Other;
     break;
   }
   return type;
@@ -276,7 +279,8 @@ uint64_t memberByteOffset(const DWARFDie &member) {
   return 0;
 }
 
-void collectMembers(const DWARFDie &container, uint64_t baseBits, std::vector<UserMember> &out, int depth) {
+void collectMembers(const DWARFDie &container, uint64_t baseBits, const TypeSource *source, std::vector<CMember> &out,
+                    int depth) {
   if (depth > kMaxTypeDepth)
     return;
   for (const DWARFDie &child : container.children()) {
@@ -301,10 +305,10 @@ void collectMembers(const DWARFDie &container, uint64_t baseBits, std::vector<Us
     DWARFDie resolved = strip(declared);
     if (name.empty() && resolved.isValid() &&
         (resolved.getTag() == dw::DW_TAG_structure_type || resolved.getTag() == dw::DW_TAG_union_type)) {
-      collectMembers(resolved, baseBits + bitOffset, out, depth + 1);
+      collectMembers(resolved, baseBits + bitOffset, source, out, depth + 1);
       continue;
     }
-    out.push_back({name, baseBits + bitOffset, bitSize, describe(declared)});
+    out.push_back({name, baseBits + bitOffset, bitSize, describe(declared, source)});
   }
 }
 
@@ -648,11 +652,11 @@ OrError<std::unique_ptr<UserBinary>> UserBinary::open(const std::string &path) {
       }
       for (const DWARFDie &child : holder.children()) {
         if (child.getTag() == dw::DW_TAG_formal_parameter)
-          function.parameters.push_back({nameOf(child), describe(typeOf(child))});
+          function.parameters.push_back({nameOf(child), describe(typeOf(child), binary.get())});
         else if (child.getTag() == dw::DW_TAG_unspecified_parameters)
           function.variadic = true;
       }
-      function.returnType = describe(typeOf(die));
+      function.returnType = describe(typeOf(die), binary.get());
       binary->functions_.push_back(std::move(function));
     }
   }
@@ -709,10 +713,10 @@ std::string UserBinary::similarFunctions(const std::string &name) const {
   return out;
 }
 
-std::optional<UserType> UserBinary::pointee(const UserType &type) const {
-  if (!type.die)
+std::optional<CType> UserBinary::pointee(const CType &type) const {
+  if (type.source != this || !type.id)
     return std::nullopt;
-  DWARFDie die = dwarf_->context->getDIEForOffset(type.die);
+  DWARFDie die = dwarf_->context->getDIEForOffset(type.id);
   if (!die.isValid() || die.isNULL())
     return std::nullopt;
   switch (die.getTag()) {
@@ -720,20 +724,20 @@ std::optional<UserType> UserBinary::pointee(const UserType &type) const {
   case dw::DW_TAG_reference_type:
   case dw::DW_TAG_rvalue_reference_type:
   case dw::DW_TAG_array_type:
-    return describe(typeOf(die));
+    return describe(typeOf(die), this);
   default:
     return std::nullopt;
   }
 }
 
-std::vector<UserMember> UserBinary::members(const UserType &type) const {
-  std::vector<UserMember> out;
-  if (!type.die)
+std::vector<CMember> UserBinary::members(const CType &type) const {
+  std::vector<CMember> out;
+  if (type.source != this || !type.id)
     return out;
-  DWARFDie die = dwarf_->context->getDIEForOffset(type.die);
+  DWARFDie die = dwarf_->context->getDIEForOffset(type.id);
   if (die.isValid() && !die.isNULL() && (die.getTag() == dw::DW_TAG_structure_type || die.getTag() == dw::DW_TAG_class_type ||
                         die.getTag() == dw::DW_TAG_union_type))
-    collectMembers(die, 0, out, 0);
+    collectMembers(die, 0, this, out, 0);
   return out;
 }
 

@@ -5,8 +5,8 @@
 // chains. Read with LLVM's Object and DebugInfo/DWARF libraries.
 #pragma once
 
-#include "kernel/btf_types.h"
 #include "kernel/or_error.h"
+#include "support/c_type.h"
 
 #include <cstdint>
 #include <memory>
@@ -16,44 +16,22 @@
 
 namespace mstap::kernel {
 
-// A DWARF type, as far as reading a value of it needs: typedefs and
-// qualifiers looked through for the kind, size and signedness; `spelling`
-// is the C text as declared ("counter_t", "const char*").
-struct UserType {
-  TypeInfo::Kind kind = TypeInfo::Kind::Other;
-  std::string spelling;
-  uint32_t size = 0;
-  bool isSigned = false;
-  uint64_t die = 0; // the DIE's offset in .debug_info, for pointee() and members(); 0: void
-  uint64_t elements = 0; // arrays: the length (0 when unknown)
-};
-
-struct UserParameter {
-  std::string name;
-  UserType type;
-};
-
 struct UserFunction {
   std::string name;
   std::string file; // the declaration's source file, as DWARF's line table names it
   uint64_t line = 0;
   uint64_t address = 0;    // the entry's virtual address (DW_AT_low_pc)
   uint64_t fileOffset = 0; // the same instruction's offset in the file
-  std::vector<UserParameter> parameters;
-  UserType returnType; // kind Void for a void function
+  std::vector<CParameter> parameters;
+  CType returnType; // kind Void for a void function
   bool variadic = false;
 };
 
-struct UserMember {
-  std::string name;
-  uint64_t bitOffset = 0;
-  uint32_t bitSize = 0; // non-zero for a bitfield
-  UserType type;
-};
-
-class UserBinary {
+// The types of its functions answer through it (CType::source): their
+// pointees and members, read from the DWARF on demand.
+class UserBinary : public TypeSource {
 public:
-  ~UserBinary();
+  ~UserBinary() override;
   UserBinary(const UserBinary &) = delete;
   UserBinary &operator=(const UserBinary &) = delete;
 
@@ -75,10 +53,10 @@ public:
   std::string similarFunctions(const std::string &name) const;
 
   // What a pointer points to, or an array's element type.
-  std::optional<UserType> pointee(const UserType &type) const;
+  std::optional<CType> pointee(const CType &type) const override;
   // The members of a struct or union; members of anonymous structs and
   // unions inside it are listed as its own, with their offsets added.
-  std::vector<UserMember> members(const UserType &type) const;
+  std::vector<CMember> members(const CType &type) const override;
 
 private:
   struct Dwarf;

@@ -71,7 +71,7 @@ TEST_F(UserBinaryTest, FunctionsWithTheirDeclarations) {
 TEST_F(UserBinaryTest, TypesForReading) {
   const UserFunction *scale = find(*binary_, "scale");
   ASSERT_NE(scale, nullptr);
-  EXPECT_EQ(scale->parameters[0].type.kind, TypeInfo::Kind::Integer);
+  EXPECT_EQ(scale->parameters[0].type.kind, CType::Kind::Integer);
   EXPECT_EQ(scale->parameters[0].type.size, 8u);
   EXPECT_TRUE(scale->parameters[0].type.isSigned);
   EXPECT_EQ(scale->parameters[1].type.size, 1u);
@@ -80,14 +80,14 @@ TEST_F(UserBinaryTest, TypesForReading) {
   const UserFunction *count = find(*binary_, "count_chain");
   ASSERT_NE(count, nullptr);
   // A typedef is looked through for reading, kept for its spelling.
-  EXPECT_EQ(count->parameters[1].type.kind, TypeInfo::Kind::Integer);
+  EXPECT_EQ(count->parameters[1].type.kind, CType::Kind::Integer);
   EXPECT_EQ(count->parameters[1].type.size, 8u);
   EXPECT_FALSE(count->parameters[1].type.isSigned);
-  EXPECT_EQ(count->parameters[0].type.kind, TypeInfo::Kind::Pointer);
+  EXPECT_EQ(count->parameters[0].type.kind, CType::Kind::Pointer);
 
-  EXPECT_EQ(find(*binary_, "halve")->parameters[0].type.kind, TypeInfo::Kind::Float);
-  EXPECT_EQ(find(*binary_, "by_value")->parameters[0].type.kind, TypeInfo::Kind::Struct);
-  EXPECT_EQ(find(*binary_, "nothing")->returnType.kind, TypeInfo::Kind::Void);
+  EXPECT_EQ(find(*binary_, "halve")->parameters[0].type.kind, CType::Kind::Float);
+  EXPECT_EQ(find(*binary_, "by_value")->parameters[0].type.kind, CType::Kind::Struct);
+  EXPECT_EQ(find(*binary_, "nothing")->returnType.kind, CType::Kind::Void);
 }
 
 TEST_F(UserBinaryTest, MembersThroughAPointer) {
@@ -95,7 +95,7 @@ TEST_F(UserBinaryTest, MembersThroughAPointer) {
   ASSERT_NE(f, nullptr);
   auto point = binary_->pointee(f->parameters[0].type);
   ASSERT_TRUE(point);
-  EXPECT_EQ(point->kind, TypeInfo::Kind::Struct); // const looked through
+  EXPECT_EQ(point->kind, CType::Kind::Struct); // const looked through
   EXPECT_EQ(point->size, 32u);
   auto members = binary_->members(*point);
   ASSERT_EQ(members.size(), 6u);
@@ -116,7 +116,7 @@ TEST_F(UserBinaryTest, MembersThroughAPointer) {
   // tail -> struct point again; label -> char.
   auto tail = binary_->pointee(members[3].type);
   ASSERT_TRUE(tail);
-  EXPECT_EQ(tail->die, point->die);
+  EXPECT_EQ(tail->id, point->id);
   auto character = binary_->pointee(members[2].type);
   ASSERT_TRUE(character);
   EXPECT_EQ(character->size, 1u);
@@ -225,7 +225,7 @@ TEST(UserBinaryErrors, DamagedDwarfDoesNotCrash) {
           continue;
         ++opened;
         for (const UserFunction &f : (*result)->functions())
-          for (const UserParameter &p : f.parameters) {
+          for (const CParameter &p : f.parameters) {
             (void)(*result)->members(p.type);
             if (auto pointee = (*result)->pointee(p.type))
               (void)(*result)->members(*pointee);

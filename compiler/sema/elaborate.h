@@ -4,10 +4,10 @@
 #pragma once
 
 #include "ast/ast.h"
+#include "support/c_type.h"
 #include "support/diagnostics.h"
 #include "support/text.h"
 
-#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,57 +19,9 @@ namespace mstap {
 struct KernelMatch {
   std::string module;   // empty for the kernel itself
   std::string function; // or the tracepoint's name
-  const void *handle = nullptr; // the source's own record, for prototype()
+  const void *handle = nullptr; // the source's own record, for its prototype()
   bool isTracepoint = false;    // `function` names a tracepoint; its prototype is its arguments
   std::string group = "";       // a tracepoint's TRACE_SYSTEM, when known: the point is "GROUP:NAME"
-};
-
-// A C type of the target kernel, as far as reading a value of it needs:
-// typedefs and qualifiers looked through.
-struct KernelType {
-  enum class Kind { Void, Integer, Enum, Pointer, Struct, Union, Array, Function, Float, Other };
-  Kind kind = Kind::Other;
-  std::string spelling;  // C text as declared, e.g. "size_t", "struct file*"
-  uint32_t size = 0;     // bytes (a pointer: 8)
-  bool isSigned = false; // integers and enums
-  uint32_t elements = 0; // arrays: the length (0 for a flexible array member)
-  // The source's own handle on the type, for pointee() and members().
-  const void *scope = nullptr;
-  uint32_t id = 0;
-};
-
-// A member of a struct or union (members of anonymous ones included).
-struct KernelMember {
-  std::string name;
-  uint64_t bitOffset = 0;
-  uint32_t bitSize = 0; // non-zero for a bitfield
-  KernelType type;
-};
-
-// A function's prototype, as far as pass 2 needs it.
-struct KernelPrototype {
-  std::vector<std::pair<std::string, std::string>> params; // name, C type
-  std::string returnType;                                  // "void" for none
-  // Parallel to params, when the source knows the types (fakes may not).
-  std::vector<KernelType> paramTypes;
-  std::optional<KernelType> returnInfo;
-};
-
-// Expands kernel probe points against the target kernel. `what` is
-// "function" or "trace"; `module` is a module pattern, or empty for the
-// kernel. Returns false with `error` when the target cannot be read; with no
-// match it may leave a hint in `error`.
-struct KernelFunctionSource {
-  std::function<bool(const std::string &what, const std::string &module, const std::string &pattern,
-                     std::vector<KernelMatch> &matches, std::string &error)>
-      match;
-  // The prototype of a match, spelled on demand (most are never asked for);
-  // nullopt when the kernel's BTF does not describe it.
-  std::function<std::optional<KernelPrototype>(const KernelMatch &match)> prototype;
-  // What a pointer points to, or an array's element type; nullopt otherwise.
-  std::function<std::optional<KernelType>(const KernelType &type)> pointee;
-  // The members of a struct or union; empty for other types.
-  std::function<std::vector<KernelMember>(const KernelType &type)> members;
 };
 
 // One function a process("PATH").function("PATTERN") point expanded to.
@@ -79,19 +31,34 @@ struct UserMatch {
   std::string file;     // its declaration, as DWARF names it
   uint64_t line = 0;
   uint64_t offset = 0;  // its entry's offset in the file: uprobes take (inode, offset)
-  const void *handle = nullptr; // the source's own record, for prototype()
+  const void *handle = nullptr; // the source's own record, for its prototype()
 };
 
-// Expands process probe points against the programs' DWARF. match()
-// returns false with `error` when the program cannot be read; with no
-// match it may leave a hint in `error` ("similar: ...").
-struct UserFunctionSource {
-  std::function<bool(const std::string &binary, const std::string &pattern, std::vector<UserMatch> &matches,
-                     std::string &error)>
-      match;
-  std::function<std::optional<KernelPrototype>(const UserMatch &match)> prototype;
-  std::function<std::optional<KernelType>(const KernelType &type)> pointee;
-  std::function<std::vector<KernelMember>(const KernelType &type)> members;
+struct ResolvedProbe;
+
+// Where probe points find their functions: the target kernel (BTF, symbols)
+// or programs (DWARF). One interface for both; a source answers the
+// points of its own family and the other's match stays unimplemented. The
+// prototypes' types (support/c_type.h) answer for their pointees and
+// members themselves, so target variables resolve alike for both.
+class FunctionSource {
+public:
+  virtual ~FunctionSource() = default;
+  // kernel.function, module(...).function, kprobe.function, kernel.trace:
+  // `what` is "function" or "trace"; `module` is a module pattern, or empty
+  // for the kernel. Returns false with `error` when the target cannot be
+  // read; with no match it may leave a hint in `error`.
+  virtual bool matchKernel(const std::string &what, const std::string &module, const std::string &pattern,
+                           std::vector<KernelMatch> &matches, std::string &error) const;
+  // process("BINARY").function("PATTERN"): false with `error` when the
+  // program cannot be read; with no match it may leave a hint in `error`
+  // ("similar: ...").
+  virtual bool matchProgram(const std::string &binary, const std::string &pattern, std::vector<UserMatch> &matches,
+                            std::string &error) const;
+  // The prototype of the function (or tracepoint) a point of this source
+  // expanded to, spelled on demand (most are never asked for); nullopt
+  // when its BTF or DWARF does not describe it.
+  virtual std::optional<CPrototype> prototype(const ResolvedProbe &point) const = 0;
 };
 
 // How pass 3 reads a target variable ($name, $return, $$parms, and member
@@ -135,8 +102,8 @@ struct TargetAccess {
 
 struct ElaborateOptions {
   bool guru = false;
-  const KernelFunctionSource *kernel = nullptr; // null: kernel probe points are an error
-  const UserFunctionSource *user = nullptr;     // null: process probe points are an error
+  const FunctionSource *kernel = nullptr; // null: kernel probe points are an error
+  const FunctionSource *user = nullptr;   // null: process probe points are an error
 };
 
 // The families a probe point resolves to: what pass 3 registers.

@@ -82,13 +82,15 @@ TEST(Elaborate, UnknownTypesAreReported) {
 }
 
 TEST(Elaborate, KernelProbesUseTheKernelSource) {
-  KernelFunctionSource source;
-  source.match = [](const std::string &what, const std::string &module, const std::string &pattern,
-                    std::vector<KernelMatch> &out, std::string &) {
-    if (what == "function" && module.empty() && pattern == "vfs_*")
-      out = {{"", "vfs_read", nullptr}, {"", "vfs_write", nullptr}};
-    return true;
-  };
+  struct Source : FunctionSource {
+    bool matchKernel(const std::string &what, const std::string &module, const std::string &pattern,
+                     std::vector<KernelMatch> &out, std::string &) const override {
+      if (what == "function" && module.empty() && pattern == "vfs_*")
+        out = {{"", "vfs_read", nullptr}, {"", "vfs_write", nullptr}};
+      return true;
+    }
+    std::optional<CPrototype> prototype(const ResolvedProbe &) const override { return std::nullopt; }
+  } source;
   SourceFile file("t.stp", "probe kernel.function(\"vfs_*\").return { }\nprobe kernel.function(\"nope\")? { }\n");
   Diagnostics diags;
   auto script = parseScript(file, {}, diags);
@@ -133,21 +135,21 @@ TEST(Format, Directives) {
 namespace {
 // A small kernel: vfs_read and vfs_write as in 6.1, do_thing with $file in
 // another position and no $buf, and no_btf without a prototype.
-struct FakeKernel {
-  std::map<uint32_t, KernelType> types;
+// It answers for its own types, as the BTF reader does.
+struct FakeKernel : FunctionSource, TypeSource {
+  std::map<uint32_t, CType> types;
   std::map<uint32_t, uint32_t> pointees;
-  std::map<uint32_t, std::vector<KernelMember>> members;
-  std::map<std::string, KernelPrototype> prototypes;
-  KernelFunctionSource source;
+  std::map<uint32_t, std::vector<CMember>> memberLists;
+  std::map<std::string, CPrototype> prototypes;
 
-  KernelType add(uint32_t id, KernelType::Kind kind, const std::string &spelling, uint32_t size, bool isSigned = false,
-                 uint32_t pointee = 0) {
-    KernelType t;
+  CType add(uint32_t id, CType::Kind kind, const std::string &spelling, uint32_t size, bool isSigned = false,
+            uint32_t pointee = 0) {
+    CType t;
     t.kind = kind;
     t.spelling = spelling;
     t.size = size;
     t.isSigned = isSigned;
-    t.scope = this;
+    t.source = this;
     t.id = id;
     types[id] = t;
     if (pointee)
@@ -156,8 +158,8 @@ struct FakeKernel {
   }
 
   FakeKernel() {
-    using K = KernelType::Kind;
-    KernelType filePtr = add(1, K::Pointer, "struct file*", 8, false, 2);
+    using K = CType::Kind;
+    CType filePtr = add(1, K::Pointer, "struct file*", 8, false, 2);
     add(2, K::Struct, "struct file", 232);
     add(3, K::Struct, "struct path", 16);
     add(4, K::Pointer, "struct dentry*", 8, false, 5);
@@ -165,33 +167,24 @@ struct FakeKernel {
     add(6, K::Struct, "struct qstr", 16);
     add(7, K::Pointer, "const unsigned char*", 8, false, 8);
     add(8, K::Integer, "unsigned char", 1);
-    KernelType i32 = add(9, K::Integer, "int", 4, true);
-    KernelType sizeT = add(10, K::Integer, "size_t", 8);
-    KernelType loffPtr = add(11, K::Pointer, "loff_t*", 8, false, 12);
+    CType i32 = add(9, K::Integer, "int", 4, true);
+    CType sizeT = add(10, K::Integer, "size_t", 8);
+    CType loffPtr = add(11, K::Pointer, "loff_t*", 8, false, 12);
     add(12, K::Integer, "loff_t", 8, true);
-    KernelType charPtr = add(13, K::Pointer, "char*", 8, false, 14);
+    CType charPtr = add(13, K::Pointer, "char*", 8, false, 14);
     add(14, K::Integer, "char", 1, true);
-    KernelType ssizeT = add(15, K::Integer, "ssize_t", 8, true);
+    CType ssizeT = add(15, K::Integer, "ssize_t", 8, true);
     add(16, K::Integer, "unsigned int", 4);
-    KernelType voidT = add(17, K::Void, "void", 0);
+    CType voidT = add(17, K::Void, "void", 0);
     types[18] = add(18, K::Array, "unsigned char[32]", 32, false, 8);
     types[18].elements = 32;
-    KernelType argv = add(19, K::Pointer, "const char* const*", 8, false, 13);
-    members[2] = {{"f_path", 128, 0, types[3]}, {"f_flags", 256, 0, types[16]}, {"f_mode", 288, 0, types[16]},
-                  {"f_pos_bits", 320, 3, types[9]}};
-    members[3] = {{"mnt", 0, 0, types[13]}, {"dentry", 64, 0, types[4]}};
-    members[5] = {{"d_flags", 0, 0, types[16]}, {"d_name", 256, 0, types[6]}, {"d_iname", 448, 0, types[18]}};
-    members[6] = {{"len", 32, 0, types[16]}, {"name", 64, 0, types[7]}};
-    auto proto = [&](std::vector<std::pair<std::string, KernelType>> params, KernelType ret) {
-      KernelPrototype p;
-      for (auto &[n, t] : params) {
-        p.params.emplace_back(n, t.spelling);
-        p.paramTypes.push_back(t);
-      }
-      p.returnType = ret.spelling;
-      p.returnInfo = ret;
-      return p;
-    };
+    CType argv = add(19, K::Pointer, "const char* const*", 8, false, 13);
+    memberLists[2] = {{"f_path", 128, 0, types[3]}, {"f_flags", 256, 0, types[16]}, {"f_mode", 288, 0, types[16]},
+                      {"f_pos_bits", 320, 3, types[9]}};
+    memberLists[3] = {{"mnt", 0, 0, types[13]}, {"dentry", 64, 0, types[4]}};
+    memberLists[5] = {{"d_flags", 0, 0, types[16]}, {"d_name", 256, 0, types[6]}, {"d_iname", 448, 0, types[18]}};
+    memberLists[6] = {{"len", 32, 0, types[16]}, {"name", 64, 0, types[7]}};
+    auto proto = [&](std::vector<CParameter> params, CType ret) { return CPrototype{std::move(params), ret}; };
     prototypes["vfs_read"] = proto({{"file", filePtr}, {"buf", charPtr}, {"count", sizeT}, {"pos", loffPtr}}, ssizeT);
     prototypes["vfs_write"] = proto({{"file", filePtr}, {"buf", charPtr}, {"count", sizeT}, {"pos", loffPtr}}, ssizeT);
     prototypes["do_thing"] = proto({{"flag", i32}, {"file", filePtr}}, voidT);
@@ -199,38 +192,41 @@ struct FakeKernel {
     // A tracepoint passing two pointers, and one passing a struct by value.
     prototypes["file_event"] = proto({{"old", filePtr}, {"new", filePtr}}, voidT);
     prototypes["path_event"] = proto({{"path", types[3]}}, voidT);
-    source.match = [](const std::string &what, const std::string &, const std::string &pattern,
-                      std::vector<KernelMatch> &out, std::string &) {
-      if (what == "trace") {
-        for (const char *name : {"file_event", "path_event"})
-          if (pattern == name)
-            out.push_back({"", name, nullptr, true});
-        return true;
-      }
-      if (what != "function")
-        return true;
-      for (const char *name : {"vfs_read", "vfs_write", "do_thing", "no_btf", "exec_thing"})
-        if (pattern == name || (pattern == "vfs_*" && std::string(name).rfind("vfs_", 0) == 0) ||
-            (pattern == "*" ))
-          out.push_back({"", name, nullptr});
+  }
+
+  bool matchKernel(const std::string &what, const std::string &, const std::string &pattern,
+                   std::vector<KernelMatch> &out, std::string &) const override {
+    if (what == "trace") {
+      for (const char *name : {"file_event", "path_event"})
+        if (pattern == name)
+          out.push_back({"", name, nullptr, true});
       return true;
-    };
-    source.prototype = [this](const KernelMatch &m) -> std::optional<KernelPrototype> {
-      auto it = prototypes.find(m.function);
-      if (it == prototypes.end())
-        return std::nullopt;
-      return it->second;
-    };
-    source.pointee = [this](const KernelType &t) -> std::optional<KernelType> {
-      auto it = pointees.find(t.id);
-      if (it == pointees.end())
-        return std::nullopt;
-      return types.at(it->second);
-    };
-    source.members = [this](const KernelType &t) {
-      auto it = members.find(t.id);
-      return it == members.end() ? std::vector<KernelMember>{} : it->second;
-    };
+    }
+    if (what != "function")
+      return true;
+    for (const char *name : {"vfs_read", "vfs_write", "do_thing", "no_btf", "exec_thing"})
+      if (pattern == name || (pattern == "vfs_*" && std::string(name).rfind("vfs_", 0) == 0) || (pattern == "*"))
+        out.push_back({"", name, nullptr});
+    return true;
+  }
+
+  std::optional<CPrototype> prototype(const ResolvedProbe &point) const override {
+    auto it = point.kernel ? prototypes.find(point.kernel->function) : prototypes.end();
+    if (it == prototypes.end())
+      return std::nullopt;
+    return it->second;
+  }
+
+  std::optional<CType> pointee(const CType &t) const override {
+    auto it = pointees.find(static_cast<uint32_t>(t.id));
+    if (it == pointees.end())
+      return std::nullopt;
+    return types.at(it->second);
+  }
+
+  std::vector<CMember> members(const CType &t) const override {
+    auto it = memberLists.find(static_cast<uint32_t>(t.id));
+    return it == memberLists.end() ? std::vector<CMember>{} : it->second;
   }
 };
 
@@ -261,7 +257,7 @@ std::unique_ptr<TargetRun> elaborateTargets(const std::string &text, bool guru =
   if (!r->script)
     return r;
   ElaborateOptions options;
-  options.kernel = &r->kernel.source;
+  options.kernel = &r->kernel;
   options.guru = guru;
   r->result = elaborate(*r->script, options, r->diags);
   return r;
@@ -475,15 +471,11 @@ TEST(Targets, WritingNeedsGuruMode) {
 namespace {
 // The fake kernel's functions offered as a program's, through a user
 // source: process probes take the same prototypes and types from it.
-struct UserTargetRun : TargetRun {
-  UserFunctionSource user;
-};
-
-std::unique_ptr<UserTargetRun> elaborateUserTargets(const std::string &text, bool withUserSource = true) {
-  auto r = std::make_unique<UserTargetRun>();
-  FakeKernel &kernel = r->kernel;
-  r->user.match = [](const std::string &binary, const std::string &pattern, std::vector<UserMatch> &out,
-                     std::string &error) {
+// A program whose functions are the fake kernel's, by prototype.
+struct FakeProgram : FunctionSource {
+  const FakeKernel *kernel = nullptr;
+  bool matchProgram(const std::string &binary, const std::string &pattern, std::vector<UserMatch> &out,
+                    std::string &error) const override {
     if (binary != "/bin/prog") {
       error = "cannot read '" + binary + "'";
       return false;
@@ -495,19 +487,26 @@ std::unique_ptr<UserTargetRun> elaborateUserTargets(const std::string &text, boo
     if (out.empty())
       error = "similar: vfs_read";
     return true;
-  };
-  r->user.prototype = [&kernel](const UserMatch &m) -> std::optional<KernelPrototype> {
-    return kernel.prototypes.at(m.function);
-  };
-  r->user.pointee = kernel.source.pointee;
-  r->user.members = kernel.source.members;
+  }
+  std::optional<CPrototype> prototype(const ResolvedProbe &point) const override {
+    return kernel->prototypes.at(point.user->function);
+  }
+};
+
+struct UserTargetRun : TargetRun {
+  FakeProgram user;
+};
+
+std::unique_ptr<UserTargetRun> elaborateUserTargets(const std::string &text, bool withUserSource = true) {
+  auto r = std::make_unique<UserTargetRun>();
+  r->user.kernel = &r->kernel;
   r->file = std::make_unique<SourceFile>("t.stp", text);
   r->script = parseScript(*r->file, {}, r->diags);
   EXPECT_NE(r->script, nullptr) << r->diags.render();
   if (!r->script)
     return r;
   ElaborateOptions options;
-  options.kernel = &r->kernel.source;
+  options.kernel = &r->kernel;
   if (withUserSource)
     options.user = &r->user;
   r->result = elaborate(*r->script, options, r->diags);

@@ -147,9 +147,9 @@ private:
 
   // ---------------------------------------------------------- resolve
 
-  static bool scalar(const KernelType &t) {
-    return (t.kind == KernelType::Kind::Integer || t.kind == KernelType::Kind::Enum ||
-            t.kind == KernelType::Kind::Pointer) &&
+  static bool scalar(const CType &t) {
+    return (t.kind == CType::Kind::Integer || t.kind == CType::Kind::Enum ||
+            t.kind == CType::Kind::Pointer) &&
            t.size >= 1 && t.size <= 8;
   }
 
@@ -169,13 +169,12 @@ private:
   // A function returning a struct or union of more than 16 bytes takes a
   // hidden pointer to the result in the first register (x86-64 System V):
   // the parameters start one slot later.
-  static std::optional<int> slotOf(const KernelPrototype &proto, size_t index) {
+  static std::optional<int> slotOf(const CPrototype &proto, size_t index) {
     for (size_t i = 0; i <= index; ++i)
-      if (i >= proto.paramTypes.size() || !scalar(proto.paramTypes[i]))
+      if (i >= proto.params.size() || !scalar(proto.params[i].type))
         return std::nullopt;
-    const auto &ret = proto.returnInfo;
-    bool hiddenPointer = ret && (ret->kind == KernelType::Kind::Struct || ret->kind == KernelType::Kind::Union) &&
-                         ret->size > 16;
+    const CType &ret = proto.returns;
+    bool hiddenPointer = (ret.kind == CType::Kind::Struct || ret.kind == CType::Kind::Union) && ret.size > 16;
     return static_cast<int>(index) + (hiddenPointer ? 1 : 0);
   }
 
@@ -190,9 +189,9 @@ private:
                          name, point.point);
     const std::string &function = point.kernel->function;
     bool trace = point.point.rfind("kernel.trace(", 0) == 0;
-    std::optional<KernelPrototype> proto;
-    if (options_.kernel && options_.kernel->prototype)
-      proto = options_.kernel->prototype(*point.kernel);
+    std::optional<CPrototype> proto;
+    if (options_.kernel)
+      proto = options_.kernel->prototype(point);
     if (!proto)
       return fmt::format("cannot read '{}' in '{}': the kernel's BTF has no prototype for '{}' (mstap reads "
                          "target variables from BTF, not from debuginfo)",
@@ -203,8 +202,6 @@ private:
                          name, point.point);
     if (trace && name == "$return")
       return fmt::format("'$return' does not exist in '{}': tracepoints return nothing", point.point);
-    pointeeOf_ = options_.kernel ? &options_.kernel->pointee : nullptr;
-    membersOf_ = options_.kernel ? &options_.kernel->members : nullptr;
     return fromPrototype(e, point, function, *proto, access);
   }
 
@@ -216,30 +213,25 @@ private:
   // the program's memory.
   std::string resolveUserAt(const TargetExpr &e, const ResolvedProbe &point, TargetAccess &access) {
     const std::string &function = point.user->function;
-    std::optional<KernelPrototype> proto;
-    if (options_.user && options_.user->prototype)
-      proto = options_.user->prototype(*point.user);
+    std::optional<CPrototype> proto;
+    if (options_.user)
+      proto = options_.user->prototype(point);
     if (!proto)
       return fmt::format("cannot read '{}' in '{}': the DWARF of '{}' does not describe '{}'", e.name,
                          point.point, point.user->binary, function);
-    pointeeOf_ = &options_.user->pointee;
-    membersOf_ = &options_.user->members;
     access.userMemory = true;
     return fromPrototype(e, point, function, *proto, access);
   }
 
   std::string fromPrototype(const TargetExpr &e, const ResolvedProbe &point, const std::string &function,
-                            const KernelPrototype &prototype, TargetAccess &access) {
+                            const CPrototype &prototype, TargetAccess &access) {
     const std::string &name = e.name;
-    const KernelPrototype *proto = &prototype;
+    const CPrototype *proto = &prototype;
     bool trace = point.point.rfind("kernel.trace(", 0) == 0;
-    if (proto->paramTypes.size() != proto->params.size())
-      return fmt::format("cannot read '{}' in '{}': the types of the parameters of '{}' are unknown", name,
-                         point.point, function);
     auto paramList = [&] {
       std::string list;
-      for (const auto &[n, t] : proto->params)
-        list += (list.empty() ? "" : ", ") + ("$" + n) + ":" + t;
+      for (const auto &p : proto->params)
+        list += (list.empty() ? "" : ", ") + ("$" + p.name) + ":" + p.type.spelling;
       return list.empty() ? std::string("none") : list;
     };
     if (name.rfind("$$", 0) == 0) {
@@ -256,33 +248,33 @@ private:
         if (!slot)
           return fmt::format("cannot print '{}' for '{}': its parameter '{}' ({}) is not passed as one "
                              "integer or pointer, which mstap cannot locate yet",
-                             name, function, proto->params[i].first, proto->params[i].second);
-        const KernelType &t = proto->paramTypes[i];
-        access.parms.push_back({proto->params[i].first, *slot, t.size, t.isSigned});
+                             name, function, proto->params[i].name, proto->params[i].type.spelling);
+        const CType &t = proto->params[i].type;
+        access.parms.push_back({proto->params[i].name, *slot, t.size, t.isSigned});
       }
       return {};
     }
     std::string plain = name.substr(1);
-    KernelType type;
+    CType type;
     if (plain == "return") {
       if (!point.isReturn)
         return fmt::format("'$return' is only available in .return probes, not in '{}'", point.point);
-      if (!proto->returnInfo || proto->returnInfo->kind == KernelType::Kind::Void)
+      if (proto->returns.kind == CType::Kind::Void)
         return fmt::format("'$return' does not exist in '{}': '{}' returns void", point.point, function);
-      if (!scalar(*proto->returnInfo))
+      if (!scalar(proto->returns))
         return fmt::format("'$return' of '{}' is a {}, which mstap cannot read yet", function,
-                           proto->returnInfo->spelling);
-      type = *proto->returnInfo;
+                           proto->returns.spelling);
+      type = proto->returns;
       access.base = TargetAccess::Base::Return;
     } else {
       size_t index = proto->params.size();
       for (size_t i = 0; i < proto->params.size(); ++i)
-        if (proto->params[i].first == plain)
+        if (proto->params[i].name == plain)
           index = i;
       if (index == proto->params.size()) {
         std::vector<std::string> names;
-        for (const auto &[n, t] : proto->params)
-          names.push_back(n);
+        for (const auto &p : proto->params)
+          names.push_back(p.name);
         std::string similar = similarNames(plain, names);
         return fmt::format("'{}' is not {} of '{}'{} (its {}: {})", name, trace ? "an argument" : "a parameter",
                            function, similar.empty() ? "" : " (similar: $" + similar + ")",
@@ -293,12 +285,12 @@ private:
         return fmt::format("cannot read '{}' of '{}': it or an earlier parameter is not passed as one integer "
                            "or pointer ({}), which mstap cannot locate yet",
                            name, function, paramList());
-      type = proto->paramTypes[index];
+      type = proto->params[index].type;
       access.base = TargetAccess::Base::Argument;
       access.argument = *slot;
     }
     access.size = type.size;
-    access.isSigned = type.isSigned && type.kind != KernelType::Kind::Pointer;
+    access.isSigned = type.isSigned && type.kind != CType::Kind::Pointer;
     return members(e, function, type, access);
   }
 
@@ -316,16 +308,16 @@ private:
   // in memory at `pending` past the last address): a pointer is read (when
   // in memory) and then indexed like C's p[i]; an array in memory moves the
   // address by i elements. Afterwards the element is in memory.
-  std::string element(const TargetExpr::Component &c, int k, std::string &path, KernelType &type, bool &inMemory,
+  std::string element(const TargetExpr::Component &c, int k, std::string &path, CType &type, bool &inMemory,
                       uint64_t &pending, TargetAccess &access) {
     std::string written = path + "[" + printExpr(*c.index) + "]";
     uint64_t bound = 0;
-    std::optional<KernelType> item = pointeeOf_ && *pointeeOf_ ? (*pointeeOf_)(type) : std::nullopt;
-    if (type.kind == KernelType::Kind::Pointer) {
+    std::optional<CType> item = type.pointee();
+    if (type.kind == CType::Kind::Pointer) {
       if (inMemory)
         access.steps.push_back({pending, 8, false, 0, 0});
       pending = 0;
-    } else if (inMemory && type.kind == KernelType::Kind::Array) {
+    } else if (inMemory && type.kind == CType::Kind::Array) {
       bound = type.elements;
     } else {
       return fmt::format("'{}' is a {}, not a pointer or an array: it cannot be indexed (in '{}')", path,
@@ -333,7 +325,7 @@ private:
     }
     if (!item)
       return fmt::format("cannot index '{}' (a {}): its element type is unknown", path, type.spelling);
-    if (item->size == 0 || item->kind == KernelType::Kind::Void || item->kind == KernelType::Kind::Function)
+    if (item->size == 0 || item->kind == CType::Kind::Void || item->kind == CType::Kind::Function)
       return fmt::format("cannot index '{}' (a {}): its elements have no size", path, type.spelling);
     if (auto constant = constantIndex(*c.index)) {
       if (bound && (*constant < 0 || static_cast<uint64_t>(*constant) >= bound))
@@ -358,7 +350,7 @@ private:
   // Follows e's member components from a value of type `type`: '->' through
   // a pointer (or, as stap allows, into an embedded struct), '.' into an
   // embedded struct only.
-  std::string members(const TargetExpr &e, const std::string &function, KernelType type, TargetAccess &access) {
+  std::string members(const TargetExpr &e, const std::string &function, CType type, TargetAccess &access) {
     (void)function;
     // `type` is a value in hand (a pointer, an integer) until a member of an
     // embedded struct is named: then `inMemory` holds, and `pending` is
@@ -375,36 +367,34 @@ private:
         continue;
       }
       const char *op = c.dot ? "." : "->";
-      KernelType container = type;
-      bool aggregate = type.kind == KernelType::Kind::Struct || type.kind == KernelType::Kind::Union;
-      if (c.dot && type.kind == KernelType::Kind::Pointer)
+      CType container = type;
+      bool aggregate = type.kind == CType::Kind::Struct || type.kind == CType::Kind::Union;
+      if (c.dot && type.kind == CType::Kind::Pointer)
         return fmt::format("'{}' is a pointer ({}): follow it with '->{}', not '.{}'", path, type.spelling,
                            c.member, c.member);
       if (c.dot && !(inMemory && aggregate))
         return fmt::format("'{}' is a {}, not a struct or union: it has no member '{}' (to concatenate "
                            "strings, put spaces around '.')",
                            path, type.spelling, c.member);
-      if (!inMemory && type.kind != KernelType::Kind::Pointer)
+      if (!inMemory && type.kind != CType::Kind::Pointer)
         return fmt::format("'{}' is a {}, not a pointer to a struct: it has no member '{}'", path,
                            type.spelling, c.member);
-      if (type.kind == KernelType::Kind::Pointer) {
+      if (type.kind == CType::Kind::Pointer) {
         // A pointer in memory (a member) is read first, then followed.
         if (inMemory)
           access.steps.push_back({pending, 8, false, 0, 0});
-        std::optional<KernelType> pointee =
-            pointeeOf_ && *pointeeOf_ ? (*pointeeOf_)(type) : std::nullopt;
+        std::optional<CType> pointee = type.pointee();
         if (!pointee)
           return fmt::format("cannot follow '{}' (a {}): its pointee is unknown", path, type.spelling);
         container = *pointee;
         pending = 0;
       }
-      if (container.kind != KernelType::Kind::Struct && container.kind != KernelType::Kind::Union)
+      if (container.kind != CType::Kind::Struct && container.kind != CType::Kind::Union)
         return fmt::format("'{}' {} a {}, not a struct or union: it has no member '{}'", path,
-                           type.kind == KernelType::Kind::Pointer ? "points to" : "is", container.spelling,
+                           type.kind == CType::Kind::Pointer ? "points to" : "is", container.spelling,
                            c.member);
-      std::vector<KernelMember> list =
-          membersOf_ && *membersOf_ ? (*membersOf_)(container) : std::vector<KernelMember>{};
-      const KernelMember *found = nullptr;
+      std::vector<CMember> list = container.members();
+      const CMember *found = nullptr;
       for (const auto &m : list)
         if (m.name == c.member) {
           found = &m;
@@ -443,19 +433,19 @@ private:
     if (!inMemory)
       return {};
     switch (type.kind) {
-    case KernelType::Kind::Integer:
-    case KernelType::Kind::Enum:
-    case KernelType::Kind::Pointer:
+    case CType::Kind::Integer:
+    case CType::Kind::Enum:
+    case CType::Kind::Pointer:
       if (!scalar(type))
         return fmt::format("'{}' is a {} of {} bytes, which mstap cannot read", path, type.spelling, type.size);
-      access.steps.push_back({pending, type.size, type.isSigned && type.kind != KernelType::Kind::Pointer, 0, 0});
+      access.steps.push_back({pending, type.size, type.isSigned && type.kind != CType::Kind::Pointer, 0, 0});
       return {};
-    case KernelType::Kind::Array:
+    case CType::Kind::Array:
       // An array reads as its address, as stap does: kernel_string() takes it.
       access.steps.push_back({pending, 0, false, 0, 0});
       return {};
-    case KernelType::Kind::Struct:
-    case KernelType::Kind::Union:
+    case CType::Kind::Struct:
+    case CType::Kind::Union:
       return fmt::format("'{}' is a {}: name one of its members with '.' or '->'", path, type.spelling);
     default:
       return fmt::format("'{}' is a {}, which mstap cannot read", path, type.spelling);
@@ -507,9 +497,6 @@ private:
   const ElaborateOptions &options_;
   std::map<const TargetExpr *, TargetAccess> &out_;
   const std::vector<ResolvedProbe> *points_ = nullptr;
-  // Where member chains find their types: the kernel's BTF or the program's DWARF.
-  const std::function<std::optional<KernelType>(const KernelType &)> *pointeeOf_ = nullptr;
-  const std::function<std::vector<KernelMember>(const KernelType &)> *membersOf_ = nullptr;
 };
 
 } // namespace

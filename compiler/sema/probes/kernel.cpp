@@ -51,14 +51,14 @@ public:
         return;
       suffix = "." + s.name;
     }
-    const KernelFunctionSource *kernel = ctx.options.kernel;
+    const FunctionSource *kernel = ctx.options.kernel;
     if (!kernel) {
       ctx.error(c[0].loc, fmt::format("cannot expand '{}': no target kernel was given", ctx.written));
       return;
     }
     std::vector<KernelMatch> matches;
     std::string problem;
-    if (!kernel->match(what, module.value_or(""), *pattern, matches, problem)) {
+    if (!kernel->matchKernel(what, module.value_or(""), *pattern, matches, problem)) {
       ctx.errorWithNotes(c[0].loc, problem);
       return;
     }
@@ -79,7 +79,7 @@ public:
       r.isReturn = isReturn;
       r.kernel = std::move(m);
       if (what == "trace")
-        r.traceArguments = oneSlotArguments(*kernel, *r.kernel);
+        r.traceArguments = oneSlotArguments(*kernel, r);
     }
   }
 
@@ -87,15 +87,13 @@ private:
   // How many arguments a tracepoint passes its probes after their data
   // pointer when each is one integer or pointer (a handler of that many u64
   // parameters then receives them exactly); -1 otherwise.
-  static int oneSlotArguments(const KernelFunctionSource &kernel, const KernelMatch &match) {
-    if (!kernel.prototype)
+  static int oneSlotArguments(const FunctionSource &kernel, const ResolvedProbe &point) {
+    auto proto = kernel.prototype(point);
+    if (!proto)
       return -1;
-    auto proto = kernel.prototype(match);
-    if (!proto || proto->paramTypes.size() != proto->params.size())
-      return -1;
-    bool oneSlotEach = std::all_of(proto->paramTypes.begin(), proto->paramTypes.end(), [](const KernelType &t) {
-      return (t.kind == KernelType::Kind::Integer || t.kind == KernelType::Kind::Enum ||
-              t.kind == KernelType::Kind::Pointer) &&
+    bool oneSlotEach = std::all_of(proto->params.begin(), proto->params.end(), [](const CParameter &p) {
+      const CType &t = p.type;
+      return (t.kind == CType::Kind::Integer || t.kind == CType::Kind::Enum || t.kind == CType::Kind::Pointer) &&
              t.size >= 1 && t.size <= 8;
     });
     return oneSlotEach ? static_cast<int>(proto->params.size()) : -1;
@@ -103,6 +101,12 @@ private:
 };
 
 } // namespace
+
+bool FunctionSource::matchKernel(const std::string &, const std::string &, const std::string &,
+                                 std::vector<KernelMatch> &, std::string &error) const {
+  error = "this source holds no kernel functions";
+  return false;
+}
 
 const ProbeFamily &kernelFamily() {
   static const Kernel family;

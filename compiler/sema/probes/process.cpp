@@ -37,14 +37,14 @@ public:
     if (c.size() == 3 && !ctx.noParam(2))
       return;
     std::string suffix = c.size() == 3 ? "." + c[2].name : "";
-    const UserFunctionSource *user = ctx.options.user;
+    const FunctionSource *user = ctx.options.user;
     if (!user) {
       ctx.error(c[0].loc, fmt::format("cannot expand '{}': user-space probes are not available here", ctx.written));
       return;
     }
     std::vector<UserMatch> matches;
     std::string problem;
-    if (!user->match(*c[0].string, *c[1].string, matches, problem)) {
+    if (!user->matchProgram(*c[0].string, *c[1].string, matches, problem)) {
       ctx.error(c[0].loc, problem);
       return;
     }
@@ -64,6 +64,12 @@ public:
 };
 
 } // namespace
+
+bool FunctionSource::matchProgram(const std::string &, const std::string &, std::vector<UserMatch> &,
+                                  std::string &error) const {
+  error = "this source holds no programs";
+  return false;
+}
 
 const ProbeFamily &processFamily() {
   static const Process family;
