@@ -538,6 +538,32 @@ std::string cacheDirectoryFor(const BuildRequest &request) {
   return request.cacheDir.empty() ? kernel::defaultCacheDirectory() : request.cacheDir;
 }
 
+// What a module's and the runtime objects' keys both cover: -D and -B
+// settings, the environment that reaches kbuild, the runtime's files, the
+// build tree's identity. False, with `error`, when one cannot be read.
+static bool hashBuildInputs(Sha256 &key, const BuildRequest &request, std::string &error) {
+  key.field("defines " + std::to_string(request.defines.size()));
+  for (const std::string &d : request.defines)
+    key.field(d);
+  key.field("settings " + std::to_string(request.kbuildSettings.size()));
+  for (const std::string &s : request.kbuildSettings)
+    key.field(s);
+  key.field("environment");
+  key.field(kbuildEnvironment(request));
+  // The runtime: every regular file, by relative path, in a stable order.
+  key.field("runtime");
+  if (!request.runtimeDir.empty() && !hashFolder(key, request.runtimeDir, error))
+    return false;
+  // The build tree's identity.
+  key.field("tree");
+  key.field(request.release);
+  std::string tree = treeDigest(request.buildTree, cacheDirectoryFor(request), error);
+  if (tree.empty())
+    return false;
+  key.field(tree);
+  return true;
+}
+
 std::string cacheKey(const BuildRequest &request, std::string &error) {
   Sha256 key;
   key.field("mstap module cache key");
@@ -545,28 +571,7 @@ std::string cacheKey(const BuildRequest &request, std::string &error) {
   key.field(request.moduleName);
   key.field(request.cacheKeyText);
   key.field(sha256Hex(request.cSource));
-  key.field("defines " + std::to_string(request.defines.size()));
-  for (const std::string &d : request.defines)
-    key.field(d);
-  key.field("settings " + std::to_string(request.kbuildSettings.size()));
-  for (const std::string &s : request.kbuildSettings)
-    key.field(s);
-
-  key.field("environment");
-  key.field(kbuildEnvironment(request));
-  // The runtime: every regular file, by relative path, in a stable order.
-  key.field("runtime");
-  if (!request.runtimeDir.empty() && !hashFolder(key, request.runtimeDir, error))
-    return "";
-
-  // The build tree's identity.
-  key.field("tree");
-  key.field(request.release);
-  std::string tree = treeDigest(request.buildTree, cacheDirectoryFor(request), error);
-  if (tree.empty())
-    return "";
-  key.field(tree);
-  return key.hexDigest();
+  return hashBuildInputs(key, request, error) ? key.hexDigest() : "";
 }
 
 std::vector<std::string> runtimeSources(const std::string &runtimeDir) {
@@ -604,24 +609,7 @@ std::string runtimeObjectsKey(const BuildRequest &request, std::string &error) {
   Sha256 key;
   key.field("mstap runtime objects key");
   key.field(kBuildVersion);
-  key.field("defines " + std::to_string(request.defines.size()));
-  for (const std::string &d : request.defines)
-    key.field(d);
-  key.field("settings " + std::to_string(request.kbuildSettings.size()));
-  for (const std::string &s : request.kbuildSettings)
-    key.field(s);
-  key.field("environment");
-  key.field(kbuildEnvironment(request));
-  key.field("runtime");
-  if (!request.runtimeDir.empty() && !hashFolder(key, request.runtimeDir, error))
-    return "";
-  key.field("tree");
-  key.field(request.release);
-  std::string tree = treeDigest(request.buildTree, cacheDirectoryFor(request), error);
-  if (tree.empty())
-    return "";
-  key.field(tree);
-  return key.hexDigest();
+  return hashBuildInputs(key, request, error) ? key.hexDigest() : "";
 }
 
 int evictCache(const std::string &cacheDir, uint64_t limitBytes, const std::string &keepHash) {

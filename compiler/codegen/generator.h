@@ -125,6 +125,7 @@ private:
   std::string keys(const ExprList &keys, const std::vector<Type> &types);
   std::vector<Value> evalInOrder(ExprList &list, size_t from = 0);
   void assignTo(Expr &lhs, const Value &value, SourceLoc at);
+  void loop(SourceLoc at, Expr *init, Expr *cond, Expr *step, Stmt &body);
   void discarded(Expr &e);
   void discard(const Value &v);
   Value symbol(SymbolRef &e);

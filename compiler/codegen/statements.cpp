@@ -48,46 +48,12 @@ void BodyEmitter::statement(Stmt &s) {
   }
   case StmtKind::WhileStmt: {
     auto *w = static_cast<WhileStmt *>(&s);
-    std::string brk = label("break"), cont = label("continue");
-    line("for (;;) {");
-    ++indent_;
-    Value cond = expr(*w->cond);
-    line(fmt::format("if (!mstap_bool({}))", cond.code));
-    line("\tbreak;");
-    loops_.push_back({brk, cont});
-    statement(*w->body);
-    loops_.pop_back();
-    line(fmt::format("{}: __attribute__((unused));", cont));
-    line(fmt::format("MSTAP_ACTION({}, {});", loc(s.loc()), errorLabel()));
-    --indent_;
-    line("}");
-    line(fmt::format("{}: __attribute__((unused));", brk));
+    loop(s.loc(), nullptr, w->cond.get(), nullptr, *w->body);
     return;
   }
   case StmtKind::ForStmt: {
     auto *f = static_cast<ForStmt *>(&s);
-    std::string brk = label("break"), cont = label("continue");
-    if (f->init)
-      discarded(*f->init);
-    line("for (;;) {");
-    ++indent_;
-    if (f->cond) {
-      stringTemps_ = 0;
-      Value cond = expr(*f->cond);
-      line(fmt::format("if (!mstap_bool({}))", cond.code));
-      line("\tbreak;");
-    }
-    loops_.push_back({brk, cont});
-    statement(*f->body);
-    loops_.pop_back();
-    line(fmt::format("{}: __attribute__((unused));", cont));
-    stringTemps_ = 0;
-    if (f->step)
-      discarded(*f->step);
-    line(fmt::format("MSTAP_ACTION({}, {});", loc(s.loc()), errorLabel()));
-    --indent_;
-    line("}");
-    line(fmt::format("{}: __attribute__((unused));", brk));
+    loop(s.loc(), f->init.get(), f->cond.get(), f->step.get(), *f->body);
     return;
   }
   case StmtKind::ForeachStmt: {
@@ -176,6 +142,33 @@ void BodyEmitter::statement(Stmt &s) {
   }
   }
   gen_.internal(s.loc(), "a statement pass 3 does not know");
+}
+
+// while and for: one C `for (;;)` whose pass counts an action (MAXACTION
+// bounds a loop's work), with labels for break and continue.
+void BodyEmitter::loop(SourceLoc at, Expr *init, Expr *cond, Expr *step, Stmt &body) {
+  std::string brk = label("break"), cont = label("continue");
+  if (init)
+    discarded(*init);
+  line("for (;;) {");
+  ++indent_;
+  if (cond) {
+    stringTemps_ = 0;
+    Value c = expr(*cond);
+    line(fmt::format("if (!mstap_bool({}))", c.code));
+    line("\tbreak;");
+  }
+  loops_.push_back({brk, cont});
+  statement(body);
+  loops_.pop_back();
+  line(fmt::format("{}: __attribute__((unused));", cont));
+  stringTemps_ = 0;
+  if (step)
+    discarded(*step);
+  line(fmt::format("MSTAP_ACTION({}, {});", loc(at), errorLabel()));
+  --indent_;
+  line("}");
+  line(fmt::format("{}: __attribute__((unused));", brk));
 }
 
 // An expression evaluated for its effects (a statement, a for loop's init
