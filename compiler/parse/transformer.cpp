@@ -198,6 +198,19 @@ ast::ExprPtr Transformer::stringLiteral(Token *token) {
   return lit;
 }
 
+// The word a $N or @N token names, or null after reporting an index out of
+// range.
+const std::string *Transformer::argumentWord(Token *token) {
+  std::string digits = token->getText().substr(1);
+  size_t index = digits.size() > 9 ? SIZE_MAX : std::stoul(digits);
+  const auto &args = options_.args;
+  if (index == 0 || index > args.size()) {
+    error(loc(token), fmt::format("command line argument index {} out of range [1-{}]", digits, args.size()));
+    return nullptr;
+  }
+  return &args[index - 1];
+}
+
 // $N and @N come from the words after the script, as in stap: $N must be an
 // integer, @N is any string; $# and @# count the words.
 ast::ExprPtr Transformer::transformArgRef(P::ArgRefContext *ctx) {
@@ -215,15 +228,10 @@ ast::ExprPtr Transformer::transformArgRef(P::ArgRefContext *ctx) {
     lit->value = std::to_string(args.size());
     return lit;
   }
-  std::string text = token->getText();
-  std::string digits = text.substr(1);
-  size_t index = digits.size() > 9 ? SIZE_MAX : std::stoul(digits);
-  if (index == 0 || index > args.size()) {
-    error(loc(token), fmt::format("command line argument index {} out of range [1-{}]", digits,
-                                  args.size()));
+  const std::string *found = argumentWord(token);
+  if (!found)
     return node<ast::IntLiteral>(r);
-  }
-  const std::string &word = args[index - 1];
+  const std::string &word = *found;
   if (type == P::AtNumber) {
     auto lit = node<ast::StringLiteral>(r);
     lit->value = word;
@@ -235,7 +243,7 @@ ast::ExprPtr Transformer::transformArgRef(P::ArgRefContext *ctx) {
   int64_t value = 0;
   if (magnitude.empty() || !parseInteger(magnitude, value).empty()) {
     error(loc(token), fmt::format("command line argument {} is '{}', not a number (use @{} for a string)",
-                                  text, word, digits));
+                                  token->getText(), word, token->getText().substr(1)));
     return lit;
   }
   lit->value = negative ? static_cast<int64_t>(0 - static_cast<uint64_t>(value)) : value;
@@ -435,14 +443,10 @@ std::vector<ast::ProbePoint> Transformer::argumentPoints(P::ArgRefContext *ctx) 
     error(loc(token), fmt::format("'{}' cannot stand in a probe point: it is a count, not a point", token->getText()));
     return {};
   }
-  std::string digits = token->getText().substr(1);
-  size_t index = digits.size() > 9 ? SIZE_MAX : std::stoul(digits);
-  const auto &args = options_.args;
-  if (index == 0 || index > args.size()) {
-    error(loc(token), fmt::format("command line argument index {} out of range [1-{}]", digits, args.size()));
+  const std::string *found = argumentWord(token);
+  if (!found)
     return {};
-  }
-  const std::string &word = args[index - 1];
+  const std::string &word = *found;
   // Parsed without arguments of its own: an argument cannot name another.
   SourceFile text(fmt::format("<argument {}>", token->getText()), "probe " + word + " {}\n");
   Diagnostics inner;
