@@ -51,6 +51,7 @@ script
 topLevel
   : globalDecl
   | functionDecl
+  | aliasDecl
   | probeDecl
   | embeddedCode
   | ';'
@@ -83,6 +84,16 @@ param
 
 probeDecl
   : 'probe' probePoint (',' probePoint)* block
+  ;
+
+// probe syscall.read = kernel.function("...") { prologue }, or "+=" for an
+// epilogue: the names on the left stand for the points on the right.
+aliasDecl
+  : 'probe' aliasName (',' aliasName)* op=('=' | '+=') probePoint (',' probePoint)* block
+  ;
+
+aliasName
+  : probeComponent ('.' probeComponent)*
   ;
 
 probePoint

@@ -325,6 +325,16 @@ struct ProbeDecl : Node {
   std::vector<std::unique_ptr<Variable>> locals; // pass 2
 };
 
+// probe NAME[, NAME...] = POINT[, POINT...] { prologue }, or "+=" with an
+// epilogue: the names stand for the points, and a probe on a name runs the
+// alias's body before (or, for "+=", after) its own, in one scope.
+struct AliasDecl : Node {
+  std::vector<ProbePoint> names; // plain components: no marks, conditions or wildcards
+  std::vector<ProbePoint> points;
+  std::unique_ptr<BlockStmt> body;
+  bool epilogue = false; // "+="
+};
+
 struct GlobalDecl : Node {
   std::vector<GlobalVar> vars;
 };
@@ -335,15 +345,22 @@ struct EmbeddedDecl : Node {
 
 // The declarations of a script, in source order.
 struct Decl {
-  enum class Kind { Global, Function, Probe, Embedded } kind;
+  enum class Kind { Global, Function, Probe, Alias, Embedded } kind;
   std::unique_ptr<GlobalDecl> global;
   std::unique_ptr<FunctionDecl> function;
   std::unique_ptr<ProbeDecl> probe;
+  std::unique_ptr<AliasDecl> alias;
   std::unique_ptr<EmbeddedDecl> embedded;
+  // The declaration comes from a library script (tapset/, -I), not the
+  // user's: embedded C is allowed there without -g, as in stap.
+  bool fromLibrary = false;
 };
 
+// The declarations of a run: the user's script, then (after pass 1 links
+// them) the library declarations it uses, each node's locations naming the
+// file it came from.
 struct Script {
-  const SourceFile *file = nullptr;
+  const SourceFile *file = nullptr; // the user's script
   std::vector<Decl> decls;
 };
 

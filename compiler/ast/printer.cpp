@@ -414,6 +414,8 @@ std::string printScript(const Script &script) {
   if (script.file)
     out += "# file " + script.file->name() + "\n";
   for (const Decl &decl : script.decls) {
+    if (decl.fromLibrary) // -p1 shows the user's script, as stap does
+      continue;
     out += '\n';
     switch (decl.kind) {
     case Decl::Kind::Global: {
@@ -459,6 +461,19 @@ std::string printScript(const Script &script) {
       }
       StmtPrinter printer;
       printer.blockContents(*p.body);
+      out += " {\n" + printer.out + "}\n";
+      break;
+    }
+    case Decl::Kind::Alias: {
+      const AliasDecl &a = *decl.alias;
+      out += "probe ";
+      for (size_t i = 0; i < a.names.size(); ++i)
+        out += (i ? ", " : "") + probePointText(a.names[i]);
+      out += a.epilogue ? " += " : " = ";
+      for (size_t i = 0; i < a.points.size(); ++i)
+        out += (i ? ", " : "") + probePointText(a.points[i]);
+      StmtPrinter printer;
+      printer.blockContents(*a.body);
       out += " {\n" + printer.out + "}\n";
       break;
     }

@@ -57,6 +57,7 @@ Options:
   -k                keep the temporary build folder, and say where it is
   -D NAME=VALUE     set a runtime limit or macro (MAXACTION=..., ...)
   -B NAME=VALUE     pass a setting to kbuild
+  -I DIR            look for library scripts (tapsets) in DIR too
   -l PATTERN        list the probe points that PATTERN matches
   -L PATTERN        the same, with their target variables
   -c CMD            run CMD, and stop when it exits
@@ -86,7 +87,7 @@ bool parseOptions(int argc, char **argv, Options &o, std::string &error) {
   };
   // '+': stop at the script name, so that its arguments ("-5") stay arguments.
   // ':': report a missing option argument as ':'.
-  const char *shortOptions = "+:hVvp:e:gwo:r:m:kD:B:l:L:c:x:T:";
+  const char *shortOptions = "+:hVvp:e:gwo:r:m:kD:B:I:l:L:c:x:T:";
   optind = 0; // 0, not 1: glibc then resets all its state (tests parse many times)
   opterr = 0;
   for (;;) {
@@ -114,6 +115,7 @@ bool parseOptions(int argc, char **argv, Options &o, std::string &error) {
     case 'k': o.keepTemps = true; break;
     case 'D': o.defines.push_back(optarg); break;
     case 'B': o.kbuildSettings.push_back(optarg); break;
+    case 'I': o.includeDirs.push_back(optarg); break;
     case 'l': o.listPattern = optarg; break;
     case 'L': o.listVarsPattern = optarg; break;
     case 'c': o.command = optarg; break;

@@ -22,6 +22,7 @@ struct Options {
   std::string moduleName;                 // -m NAME
   bool keepTemps = false;                 // -k
   std::vector<std::string> defines;       // -D NAME=VALUE
+  std::vector<std::string> includeDirs;   // -I DIR: library scripts
   std::vector<std::string> kbuildSettings;// -B NAME=VALUE
   std::string listPattern;                // -l PATTERN
   std::string listVarsPattern;            // -L PATTERN

@@ -1,5 +1,7 @@
 #include "driver/session.h"
 
+#include "driver/library.h"
+
 #include "ast/printer.h"
 #include "build/build.h"
 #include "codegen/codegen.h"
@@ -172,14 +174,23 @@ bool Session::pass1() {
   }
   parseOptions.conditions = &conditions;
   script_ = parseScript(*file_, parseOptions, diags_);
+  bool linked = false;
+  if (script_) {
+    // The library's own conditionals read the same target; `$1` in a
+    // library script is not the user's argument.
+    ParseOptions libraryOptions = parseOptions;
+    libraryOptions.args.clear();
+    library_ = std::make_unique<Library>(librarySearchPath(MSTAP_TAPSET_DIR, options_.includeDirs));
+    linked = library_->link(*script_, libraryOptions, diags_);
+  }
   printDiagnostics();
-  if (!script_) {
+  if (!script_ || !linked) {
     std::fprintf(stderr, "Pass 1: parse failed.\n");
     return false;
   }
   if (options_.verbose > 0)
-    std::fprintf(stderr, "Pass 1: parsed user script and 0 library scripts using %s, %s\n",
-                 PassTimer::memoryUse().c_str(), timer.elapsed().c_str());
+    std::fprintf(stderr, "Pass 1: parsed user script and %zu library scripts using %s, %s\n",
+                 library_->filesParsed(), PassTimer::memoryUse().c_str(), timer.elapsed().c_str());
   if (options_.lastPass == 1) {
     std::string text = ast::printScript(*script_);
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -278,7 +289,8 @@ int Session::listProbes() {
   bool withVars = options_.listPattern.empty();
   file_ = std::make_unique<SourceFile>("<list>", "probe " + pattern + " {}\n");
   script_ = parseScript(*file_, {}, diags_);
-  if (!script_) {
+  library_ = std::make_unique<Library>(librarySearchPath(MSTAP_TAPSET_DIR, options_.includeDirs));
+  if (!script_ || !library_->link(*script_, {}, diags_)) {
     printDiagnostics();
     return 1;
   }

@@ -11,6 +11,8 @@
 
 namespace mstap {
 
+class Library;
+
 class Session {
 public:
   explicit Session(Options options);
@@ -36,6 +38,9 @@ private:
   Options options_;
   Diagnostics diags_;
   bool colour_ = false;
+  // The library scripts' text, which the linked script's nodes point into:
+  // declared first, destroyed last.
+  std::unique_ptr<Library> library_;
   std::unique_ptr<SourceFile> file_;
   std::unique_ptr<ast::Script> script_;
   ElaborateResult elaborated_;

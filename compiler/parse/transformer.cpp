@@ -157,7 +157,7 @@ const TokenTypes &tokenTypes() {
 
 SourceLoc Transformer::loc(Token *token) const {
   return {static_cast<uint32_t>(token->getLine()),
-          static_cast<uint32_t>(token->getCharPositionInLine() + 1)};
+          static_cast<uint32_t>(token->getCharPositionInLine() + 1), &file_};
 }
 
 SourceRange Transformer::range(ParserRuleContext *ctx) const {
@@ -310,6 +310,9 @@ void Transformer::transformTopLevel(P::TopLevelContext *ctx, ast::Script &script
   if (isExactly<P::ProbeDeclContext>(type)) {
     decl.kind = ast::Decl::Kind::Probe;
     decl.probe = transformProbeDecl(static_cast<P::ProbeDeclContext *>(child));
+  } else if (isExactly<P::AliasDeclContext>(type)) {
+    decl.kind = ast::Decl::Kind::Alias;
+    decl.alias = transformAliasDecl(static_cast<P::AliasDeclContext *>(child));
   } else if (isExactly<P::FunctionDeclContext>(type)) {
     decl.kind = ast::Decl::Kind::Function;
     decl.function = transformFunctionDecl(static_cast<P::FunctionDeclContext *>(child));
@@ -408,6 +411,39 @@ std::unique_ptr<ast::ProbeDecl> Transformer::transformProbeDecl(P::ProbeDeclCont
   return probe;
 }
 
+// 'probe' aliasName (',' aliasName)* op=('=' | '+=') probePoint (',' probePoint)* block
+std::unique_ptr<ast::AliasDecl> Transformer::transformAliasDecl(P::AliasDeclContext *ctx) {
+  auto alias = node<ast::AliasDecl>(range(ctx));
+  alias->epilogue = ctx->op->getText() == "+=";
+  size_t blockIndex = ctx->children.size() - 1;
+  bool left = true;
+  for (size_t i = 1; i < blockIndex; i += 2) {
+    if (!left) {
+      for (ast::ProbePoint &pp : transformProbePoint(childAs<P::ProbePointContext>(ctx, i)))
+        alias->points.push_back(std::move(pp));
+      continue;
+    }
+    auto *nameCtx = childAs<P::AliasNameContext>(ctx, i);
+    ast::ProbePoint name;
+    name.range = range(nameCtx);
+    for (size_t c = 0; c < nameCtx->children.size(); c += 2) {
+      ast::ProbePoint::Component component = transformProbeComponent(childAs<P::ProbeComponentContext>(nameCtx, c));
+      // A name is matched by the points that use it, not a pattern itself.
+      if (component.name.find_first_of("*?[") != std::string::npos)
+        error(component.loc, fmt::format("an alias name cannot hold a wildcard ('{}')", component.name));
+      else if (component.number || component.string)
+        error(component.loc, fmt::format("an alias name takes no parameter ('{}')", component.name));
+      name.components.push_back(std::move(component));
+    }
+    alias->names.push_back(std::move(name));
+    // The '=' or '+=' follows the last name.
+    if (tokenAt(ctx, i + 1) == ctx->op)
+      left = false;
+  }
+  alias->body = transformBlock(childAs<P::BlockContext>(ctx, blockIndex));
+  return alias;
+}
+
 // probeSegment ('.' probeSegment)* probeMark? ('if' '(' expression ')')?
 std::vector<ast::ProbePoint> Transformer::transformProbePoint(P::ProbePointContext *ctx) {
   size_t n = ctx->children.size();
@@ -464,6 +500,8 @@ std::vector<ast::ProbePoint> Transformer::argumentPoints(P::ArgRefContext *ctx) 
   }
   std::vector<ast::ProbePoint> points = std::move(parsed->decls[0].probe->points);
   for (ast::ProbePoint &pp : points) {
+    // Positions point at the $N: the argument's own text is gone after this.
+    pp.range = {loc(token), loc(token)};
     for (auto &c : pp.components)
       c.loc = loc(token);
     if (pp.condition) {

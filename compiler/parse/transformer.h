@@ -45,6 +45,7 @@ private:
   ast::Type transformTypeSuffix(P::TypeSuffixContext *ctx);
   ast::Param transformParam(P::ParamContext *ctx);
   std::unique_ptr<ast::ProbeDecl> transformProbeDecl(P::ProbeDeclContext *ctx);
+  std::unique_ptr<ast::AliasDecl> transformAliasDecl(P::AliasDeclContext *ctx);
   // One point as written: several after brace expansion.
   std::vector<ast::ProbePoint> transformProbePoint(P::ProbePointContext *ctx);
   // The points (components and marks) the segments among children

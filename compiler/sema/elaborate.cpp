@@ -2,6 +2,8 @@
 
 #include "sema/elaborate_parts.h"
 
+#include "sema/aliases.h"
+
 #include "ast/printer.h"
 #include "sema/builtins.h"
 #include "sema/format.h"
@@ -34,6 +36,7 @@ ElaborateResult elaborate(Script &script, const ElaborateOptions &options, Diagn
   ElaborateResult result;
   unsigned errorsBefore = diags.errorCount();
   size_t firstDiagnostic = diags.all().size();
+  expandAliases(script, diags);
   resolveNamesAndTypes(script, options, diags);
   for (Decl &decl : script.decls) {
     if (decl.kind != Decl::Kind::Probe)

@@ -17,6 +17,10 @@ void resolveProbePoint(const ast::ProbePoint &pp, const SourceFile *file, Diagno
       family->resolve(ctx);
       return;
     }
+  // "syscall.foo ?": an optional point may name an alias the library does
+  // not have (on this kernel), as in stap.
+  if (pp.optional || pp.sufficient)
+    return;
   std::string spelled;
   for (size_t i = 0; i < pp.components.size(); ++i)
     spelled += (i ? "." : "") + pp.components[i].name;

@@ -8,6 +8,8 @@ namespace mstap {
 
 void Diagnostics::add(Severity severity, const SourceFile *file, SourceLoc loc,
                       std::string message) {
+  if (loc.file)
+    file = loc.file;
   if (severity == Severity::Note) {
     if (!lastDropped_)
       diagnostics_.push_back({severity, file, loc, std::move(message)});
@@ -16,15 +18,18 @@ void Diagnostics::add(Severity severity, const SourceFile *file, SourceLoc loc,
   lastDropped_ = true;
   if (severity == Severity::Warning && !warningsEnabled_)
     return;
-  if (errors_ > maxErrors)
-    return;
-  if (severity == Severity::Error) {
+  // A body shared by several probes (an alias's prologue, a probe on
+  // syscall.*) is checked once a probe: say each thing once, but count it,
+  // so that a pass asking "did this part fail?" still hears yes.
+  bool repeated = !reported_.insert({file, loc.line, loc.column, message}).second;
+  if (severity == Severity::Error)
     ++errors_;
-    if (errors_ > maxErrors) {
-      diagnostics_.push_back({Severity::Error, nullptr, {},
-                              fmt::format("too many errors; stopping after {}", maxErrors)});
-      return;
-    }
+  if (repeated || shownErrors_ > maxErrors)
+    return;
+  if (severity == Severity::Error && ++shownErrors_ > maxErrors) {
+    diagnostics_.push_back({Severity::Error, nullptr, {},
+                            fmt::format("too many errors; stopping after {}", maxErrors)});
+    return;
   }
   lastDropped_ = false;
   diagnostics_.push_back({severity, file, loc, std::move(message)});
@@ -49,8 +54,15 @@ void Diagnostics::sortFrom(size_t from) {
     groups.back().push_back(std::move(diagnostics_[i]));
   }
   std::stable_sort(groups.begin(), groups.end(), [](const auto &a, const auto &b) {
-    const SourceLoc &x = a.front().loc, &y = b.front().loc;
-    return x.line != y.line ? x.line < y.line : x.column < y.column;
+    // The script's own errors in line order, each library script's after
+    // (by name, so that the order does not depend on addresses).
+    const Diagnostic &x = a.front(), &y = b.front();
+    if (x.file != y.file) {
+      std::string xName = x.file ? x.file->name() : "", yName = y.file ? y.file->name() : "";
+      if (xName != yName)
+        return xName < yName;
+    }
+    return x.loc.line != y.loc.line ? x.loc.line < y.loc.line : x.loc.column < y.loc.column;
   });
   diagnostics_.resize(from);
   for (auto &group : groups)
@@ -60,8 +72,10 @@ void Diagnostics::sortFrom(size_t from) {
 
 void Diagnostics::clear() {
   diagnostics_.clear();
+  reported_.clear();
   printed_ = 0;
   errors_ = 0;
+  shownErrors_ = 0;
   lastDropped_ = false;
 }
 

@@ -5,6 +5,8 @@
 #include "support/source.h"
 
 #include <cstdio>
+#include <set>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -32,7 +34,7 @@ public:
 
   unsigned errorCount() const { return errors_; }
   bool hasErrors() const { return errors_ != 0; }
-  bool tooManyErrors() const { return errors_ >= maxErrors; }
+  bool tooManyErrors() const { return shownErrors_ >= maxErrors; }
   void setWarningsEnabled(bool enabled) { warningsEnabled_ = enabled; }
 
   const std::vector<Diagnostic> &all() const { return diagnostics_; }
@@ -51,9 +53,11 @@ private:
   void add(Severity severity, const SourceFile *file, SourceLoc loc, std::string message);
   std::vector<Diagnostic> diagnostics_;
   size_t printed_ = 0;
-  unsigned errors_ = 0;
+  unsigned errors_ = 0;      // every error reported, repeats included
+  unsigned shownErrors_ = 0; // the ones kept, up to maxErrors (+1 for the notice)
   bool warningsEnabled_ = true;
   bool lastDropped_ = false; // a note follows its (possibly dropped) parent
+  std::set<std::tuple<const SourceFile *, uint32_t, uint32_t, std::string>> reported_;
 };
 
 // One diagnostic, formatted; `colour` adds ANSI colours.

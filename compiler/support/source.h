@@ -8,11 +8,17 @@
 
 namespace mstap {
 
+class SourceFile;
+
 // A position as users see it: 1-based line and column, the column counted in
-// code points (as ANTLR counts them), not bytes.
+// code points (as ANTLR counts them), not bytes. `file` says which script
+// when a run holds several (the user's and library scripts); diagnostics
+// prefer it to the file they are given, so a check that reports against the
+// user's script still points into a library script's text.
 struct SourceLoc {
   uint32_t line = 0;
   uint32_t column = 0;
+  const SourceFile *file = nullptr;
   bool valid() const { return line != 0; }
 };
 

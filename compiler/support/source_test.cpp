@@ -50,9 +50,33 @@ TEST(Diagnostics, StopsAfterTheBound) {
   SourceFile f("x.stp", "x\n");
   Diagnostics d;
   for (int i = 0; i < 50; ++i)
-    d.error(&f, {1, 1}, "e");
+    d.error(&f, {1, 1}, "e" + std::to_string(i));
   EXPECT_EQ(d.all().size(), Diagnostics::maxErrors + 1);
   EXPECT_EQ(d.all().back().message, "too many errors; stopping after 20");
+  EXPECT_EQ(d.errorCount(), 50u);
+}
+
+// A body copied into several probes (an alias's) reports its error once,
+// yet every copy counts as failed, so that no pass goes on with it.
+TEST(Diagnostics, SaysARepeatedErrorOnceAndCountsEach) {
+  SourceFile f("x.stp", "x\n");
+  Diagnostics d;
+  for (int i = 0; i < 300; ++i)
+    d.error(&f, {1, 1}, "same");
+  d.note(&f, {1, 1}, "its note is dropped with it");
+  d.error(&f, {1, 2}, "same");
+  EXPECT_EQ(d.all().size(), 2u);
+  EXPECT_EQ(d.errorCount(), 301u);
+  EXPECT_FALSE(d.tooManyErrors());
+}
+
+// A location that names its file (a library script's node) wins over the
+// file a check reports against (the user's script).
+TEST(Diagnostics, LocationNamesItsFile) {
+  SourceFile user("user.stp", "probe begin {}\n"), library("/lib/tapset.stp", "function f() { x }\n");
+  Diagnostics d;
+  d.error(&user, {1, 16, &library}, "unknown x");
+  EXPECT_EQ(d.render(), "/lib/tapset.stp:1:16: error: unknown x\nfunction f() { x }\n               ^\n");
 }
 
 TEST(Diagnostics, WarningsCanBeTurnedOff) {

@@ -21,6 +21,8 @@ import lit.formats
 config.name = "mstap-lang"
 config.test_format = lit.formats.ShTest(execute_external=True)
 config.suffixes = [".stp"]
+# Library scripts the cases load with -I: not cases themselves.
+config.excludes = ["Inputs"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.mstap_build_dir, "tests", "lang")
 config.substitutions.append(("%mstap", config.mstap_binary))

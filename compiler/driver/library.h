@@ -1,0 +1,62 @@
+// The library: .stp scripts in the tapset folders (the installed one, -I
+// DIR, $MSTAP_TAPSET_PATH), of which a run parses and links only what the
+// user's script uses — functions, globals and probe aliases, transitively —
+// as stap elaborates only the tapset parts a script references.
+#pragma once
+
+#include "ast/ast.h"
+#include "parse/parser.h"
+#include "support/diagnostics.h"
+#include "support/source.h"
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace mstap {
+
+class Library {
+public:
+  // The folders searched, in order: a name defined in several files is
+  // taken from the first.
+  explicit Library(std::vector<std::string> dirs);
+
+  // Appends to `script` the library declarations it needs (marked
+  // fromLibrary), parsing the files that hold them. A user's function,
+  // global or alias of a library name wins, as in stap. False when a
+  // library file that was needed did not parse (reported with its path).
+  bool link(ast::Script &script, const ParseOptions &options, Diagnostics &diags);
+
+  // Library files parsed for this script ("-v": N library scripts).
+  size_t filesParsed() const { return parsed_; }
+  // Every .stp file found.
+  size_t filesFound() const { return files_.size(); }
+
+private:
+  struct File {
+    std::string path;
+    std::string text;
+    // What the file defines, from a quick look at its text (a superset:
+    // conditionals are not evaluated); parsing says what really is.
+    std::set<std::string> functions, globals;
+    std::vector<std::vector<std::string>> aliasNames;
+    std::unique_ptr<SourceFile> source;
+    std::unique_ptr<ast::Script> script;
+    bool parsed = false, failed = false;
+    std::vector<bool> linked; // a decl of `script` already moved out
+  };
+  void scan();
+  bool parse(File &file, const ParseOptions &options, Diagnostics &diags);
+
+  std::vector<std::string> dirs_;
+  std::vector<File> files_;
+  size_t parsed_ = 0;
+};
+
+// The folders a run looks in: the installed (or source tree's) tapset/,
+// then each -I DIR, then $MSTAP_TAPSET_PATH's entries.
+std::vector<std::string> librarySearchPath(const std::string &installed, const std::vector<std::string> &includeDirs);
+
+} // namespace mstap
