@@ -322,6 +322,9 @@ struct ProbePoint : Node {
 struct ProbeDecl : Node {
   std::vector<ProbePoint> points;
   std::unique_ptr<BlockStmt> body;
+  // A probe made from a probe on an alias: the alias name as the script's
+  // point matched it ("syscall.read" for "syscall.*"), for -l and -L.
+  std::string alias;
   std::vector<std::unique_ptr<Variable>> locals; // pass 2
 };
 

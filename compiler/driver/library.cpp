@@ -241,6 +241,55 @@ bool Library::parse(File &file, const ParseOptions &options, Diagnostics &diags)
   return true;
 }
 
+bool Library::parseAll(const ParseOptions &options, Diagnostics &diags) {
+  bool ok = true;
+  for (File &file : files_)
+    ok = parse(file, options, diags) && ok;
+  return ok;
+}
+
+std::string docComment(const SourceFile &file, uint32_t line) {
+  auto trimmed = [](std::string_view s) {
+    size_t a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t\r");
+    return a == std::string_view::npos ? std::string_view() : s.substr(a, b - a + 1);
+  };
+  auto endsComment = [](std::string_view s) { return s.size() >= 2 && s.substr(s.size() - 2) == "*/"; };
+  auto startsDoc = [](std::string_view s) { return s.substr(0, 3) == "/**"; };
+  if (line < 2 || line > file.lineCount() + 1 || !endsComment(trimmed(file.line(line - 1))))
+    return {};
+  uint32_t last = line - 1, first = last;
+  // A doc comment is short: past this many lines, it is no doc comment.
+  while (first > 1 && last - first < 200 && !startsDoc(trimmed(file.line(first))))
+    --first;
+  if (!startsDoc(trimmed(file.line(first))))
+    return {};
+  std::string doc;
+  for (uint32_t l = first; l <= last; ++l) {
+    std::string_view text = trimmed(file.line(l));
+    if (l == first)
+      text.remove_prefix(3);
+    if (l == last)
+      text.remove_suffix(2);
+    text = trimmed(text);
+    if (!text.empty() && text[0] == '*')
+      text.remove_prefix(1);
+    if (!text.empty() && text[0] == ' ')
+      text.remove_prefix(1);
+    if (doc.empty() && text.empty())
+      continue;
+    doc += std::string(text) + "\n";
+  }
+  while (doc.size() >= 2 && doc[doc.size() - 1] == '\n' && doc[doc.size() - 2] == '\n')
+    doc.pop_back();
+  return doc;
+}
+
+std::string docSummary(const std::string &doc) {
+  std::string first = doc.substr(0, doc.find('\n'));
+  size_t dash = first.find(" - ");
+  return dash == std::string::npos ? first : first.substr(dash + 3);
+}
+
 bool Library::link(ast::Script &script, const ParseOptions &options, Diagnostics &diags) {
   if (files_.empty())
     return true;

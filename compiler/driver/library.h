@@ -29,6 +29,19 @@ public:
   // library file that was needed did not parse (reported with its path).
   bool link(ast::Script &script, const ParseOptions &options, Diagnostics &diags);
 
+  // Parses every library file, for the listings (--dump-functions,
+  // --dump-probe-aliases). False when one does not parse (reported).
+  bool parseAll(const ParseOptions &options, Diagnostics &diags);
+  // The declarations of every parsed file that are not yet linked, with
+  // the file they are in, in search order.
+  template <typename F> void forEachDecl(F &&f) const {
+    for (const File &file : files_)
+      if (file.script)
+        for (size_t i = 0; i < file.script->decls.size(); ++i)
+          if (!file.linked[i])
+            f(file.script->decls[i], *file.source);
+  }
+
   // Library files parsed for this script ("-v": N library scripts).
   size_t filesParsed() const { return parsed_; }
   // Every .stp file found.
@@ -54,6 +67,12 @@ private:
   std::vector<File> files_;
   size_t parsed_ = 0;
 };
+
+// The documentation comment directly above line `line` of `file`
+// ("/** ... */", each line's leading " * " removed), or empty.
+std::string docComment(const SourceFile &file, uint32_t line);
+// Its first line without the "NAME - " that starts it.
+std::string docSummary(const std::string &doc);
 
 // The folders a run looks in: the installed (or source tree's) tapset/,
 // then each -I DIR, then $MSTAP_TAPSET_PATH's entries.

@@ -16,6 +16,7 @@ enum LongOnly {
   OptDisableCache,
   OptCleanCache,
   OptDumpFunctions,
+  OptDumpProbeAliases,
 };
 
 bool parseLong(const char *text, long &value) {
@@ -67,7 +68,8 @@ Options:
   --check-env       check the kernel build environment and report
   --disable-cache   do not use the module cache
   --clean-cache     empty the module cache
-  --dump-functions  list the built-in functions with their signatures
+  --dump-functions  list the built-in and library functions with their signatures
+  --dump-probe-aliases  list the library's probe aliases and the points they stand for
 
 Exit status: 0 on success, 1 on an error in the script or its environment.
 )";
@@ -83,6 +85,7 @@ bool parseOptions(int argc, char **argv, Options &o, std::string &error) {
       {"disable-cache", no_argument, nullptr, OptDisableCache},
       {"clean-cache", no_argument, nullptr, OptCleanCache},
       {"dump-functions", no_argument, nullptr, OptDumpFunctions},
+      {"dump-probe-aliases", no_argument, nullptr, OptDumpProbeAliases},
       {nullptr, 0, nullptr, 0},
   };
   // '+': stop at the script name, so that its arguments ("-5") stay arguments.
@@ -139,6 +142,7 @@ bool parseOptions(int argc, char **argv, Options &o, std::string &error) {
     case OptDisableCache: o.disableCache = true; break;
     case OptCleanCache: o.cleanCache = true; break;
     case OptDumpFunctions: o.dumpFunctions = true; break;
+    case OptDumpProbeAliases: o.dumpProbeAliases = true; break;
     case ':':
       error = optopt ? fmt::format("option -{} needs an argument", static_cast<char>(optopt))
                      : fmt::format("option {} needs an argument", argv[optind - 1]);

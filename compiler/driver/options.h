@@ -34,6 +34,7 @@ struct Options {
   bool disableCache = false;              // --disable-cache
   bool cleanCache = false;                // --clean-cache
   bool dumpFunctions = false;             // --dump-functions
+  bool dumpProbeAliases = false;          // --dump-probe-aliases
   bool help = false;                      // -h, --help
   bool version = false;                   // -V, --version
 };

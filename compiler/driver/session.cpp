@@ -310,7 +310,36 @@ int Session::listProbes() {
   if (!result.ok)
     return 1;
   std::set<std::string> lines;
-  for (const auto &points : result.probes)
+  size_t index = 0;
+  for (const ast::Decl &decl : script_->decls) {
+    if (decl.kind != ast::Decl::Kind::Probe)
+      continue;
+    const auto &points = result.probes.at(index++);
+    // A point on an alias lists as the alias, with the variables its
+    // prologue sets (in order) and the first point's target variables.
+    const ast::ProbeDecl &probe = *decl.probe;
+    if (!probe.alias.empty()) {
+      if (points.empty())
+        continue;
+      std::string line = probe.alias;
+      if (withVars) {
+        for (const auto &v : probe.locals)
+          if (v->scope == ast::Variable::Scope::Local && v->type != ast::Type::Unknown)
+            line += " " + v->name + ":" + ast::typeName(v->type);
+        const ResolvedProbe &p = points.front();
+        std::optional<CPrototype> prototype =
+            p.kernel ? kernelProbes.prototype(p) : p.user ? userProbes.prototype(p) : std::nullopt;
+        if (prototype) {
+          for (const CParameter &param : prototype->params)
+            if (!param.name.empty())
+              line += " $" + param.name + ":" + param.type.spelling;
+          if (p.isReturn && prototype->returns.spelling != "void")
+            line += " $return:" + prototype->returns.spelling;
+        }
+      }
+      lines.insert(line);
+      continue;
+    }
     for (const ResolvedProbe &p : points) {
       std::string line = p.point;
       std::optional<CPrototype> prototype;
@@ -327,8 +356,62 @@ int Session::listProbes() {
       }
       lines.insert(line);
     }
+  }
   for (const std::string &line : lines)
     std::printf("%s\n", line.c_str());
+  return 0;
+}
+
+// Names that start with "__" are the library's own, not for scripts.
+static bool isInternalName(const std::string &name) { return name.rfind("__", 0) == 0; }
+
+// --dump-functions: the built-ins, then the library's functions, each with
+// its signature and summary; --dump-probe-aliases: each library alias with
+// the points it stands for, as stap lists them ("NAME = POINT, POINT").
+int Session::dumpLibrary() {
+  Library library(librarySearchPath(MSTAP_TAPSET_DIR, options_.includeDirs));
+  ParseOptions parseOptions;
+  bool ok = library.parseAll(parseOptions, diags_);
+  printDiagnostics();
+  if (!ok)
+    return 1;
+  std::map<std::string, std::string> lines; // sorted, first definition wins
+  if (options_.dumpFunctions) {
+    for (const ast::Builtin &b : ast::builtins())
+      std::printf("%s\n    %s\n", ast::builtinSignature(b).c_str(), b.summary);
+    library.forEachDecl([&](const ast::Decl &decl, const SourceFile &file) {
+      if (decl.kind != ast::Decl::Kind::Function || isInternalName(decl.function->name))
+        return;
+      const ast::FunctionDecl &f = *decl.function;
+      std::string signature = f.name;
+      if (f.returnType != ast::Type::Unknown)
+        signature += std::string(":") + ast::typeName(f.returnType);
+      signature += " (";
+      for (size_t i = 0; i < f.params.size(); ++i) {
+        signature += (i ? ", " : "") + f.params[i].name;
+        if (f.params[i].type != ast::Type::Unknown)
+          signature += std::string(":") + ast::typeName(f.params[i].type);
+      }
+      signature += ")";
+      std::string summary = docSummary(docComment(file, f.loc().line));
+      lines.emplace(f.name, signature + "\n    " + (summary.empty() ? "(undocumented)" : summary) + "\n");
+    });
+  } else {
+    library.forEachDecl([&](const ast::Decl &decl, const SourceFile &) {
+      if (decl.kind != ast::Decl::Kind::Alias)
+        return;
+      std::string points;
+      for (size_t i = 0; i < decl.alias->points.size(); ++i)
+        points += (i ? ", " : "") + ast::printProbePoint(decl.alias->points[i]);
+      for (const ast::ProbePoint &name : decl.alias->names) {
+        std::string text = ast::printProbePoint(name);
+        if (!isInternalName(text))
+          lines.emplace(text + (decl.alias->epilogue ? " += " : " = ") + points, text + (decl.alias->epilogue ? " += " : " = ") + points + "\n");
+      }
+    });
+  }
+  for (const auto &[name, text] : lines)
+    std::fputs(text.c_str(), stdout);
   return 0;
 }
 
@@ -368,11 +451,8 @@ int Session::run() {
     std::fputs(versionText().c_str(), stdout);
     return 0;
   }
-  if (options_.dumpFunctions) {
-    for (const ast::Builtin &b : ast::builtins())
-      std::printf("%s\n    %s\n", ast::builtinSignature(b).c_str(), b.summary);
-    return 0;
-  }
+  if (options_.dumpFunctions || options_.dumpProbeAliases)
+    return dumpLibrary();
   if (options_.checkEnv)
     return checkEnvironment();
   if (!options_.listPattern.empty() || !options_.listVarsPattern.empty())

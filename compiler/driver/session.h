@@ -32,6 +32,7 @@ private:
   std::string scriptName() const;
   static std::string searchPath();
   int listProbes();
+  int dumpLibrary();
   int checkEnvironment();
   void printDiagnostics();
 

@@ -144,6 +144,15 @@ private:
     decl.probe = std::make_unique<ProbeDecl>();
     ProbeDecl &d = *decl.probe;
     d.range = probe.range;
+    if (probe.alias.empty()) {
+      ProbePoint named;
+      named.components = m.name->components;
+      for (size_t i = m.consumed; i < used.components.size(); ++i)
+        named.components.push_back(used.components[i]);
+      d.alias = printProbePoint(named);
+    } else {
+      d.alias = probe.alias;
+    }
     for (const ProbePoint &target : m.alias->points) {
       ProbePoint pp = clone(target);
       for (size_t i = m.consumed; i < used.components.size(); ++i)
