@@ -1,4 +1,5 @@
-// timer.s/ms/us/ns/jiffies(N)[.randomize(M)], timer.hz(N), timer.profile.
+// timer.s/ms/us/ns/jiffies(N)[.randomize(M)], timer.hz(N), timer.profile;
+// stap's longer spellings timer.sec/msec/usec/nsec are the same timers.
 #include "sema/probes/family.h"
 
 #include <fmt/format.h>
@@ -7,6 +8,18 @@ namespace mstap {
 namespace {
 
 const char *const kUnits[] = {"s", "ms", "us", "ns", "hz", "jiffies"};
+const char *const kLongUnits[][2] = {{"sec", "s"}, {"msec", "ms"}, {"usec", "us"}, {"nsec", "ns"}};
+
+// The unit a spelling names ("msec" is "ms"), or empty.
+std::string unitNamed(const std::string &name) {
+  for (const char *unit : kUnits)
+    if (name == unit)
+      return unit;
+  for (const auto &spelling : kLongUnits)
+    if (name == spelling[0])
+      return spelling[1];
+  return {};
+}
 
 class Timer : public ProbeFamily {
 public:
@@ -14,18 +27,20 @@ public:
     std::vector<std::string> names{"timer.profile"};
     for (const char *unit : kUnits)
       names.push_back(std::string("timer.") + unit);
+    for (const auto &spelling : kLongUnits)
+      names.push_back(std::string("timer.") + spelling[0]);
     return names;
   }
 
   bool claims(const ast::ProbePoint &pp) const override {
-    return pp.components.size() >= 2 && pp.components[0].name == "timer" && (isUnit(pp.components[1].name) ||
-                                                                              pp.components[1].name == "profile");
+    return pp.components.size() >= 2 && pp.components[0].name == "timer" &&
+           (!unitNamed(pp.components[1].name).empty() || pp.components[1].name == "profile");
   }
 
   void resolve(PointContext &ctx) const override {
     const auto &c = ctx.c;
     ctx.noParam(0);
-    const std::string &unit = c[1].name;
+    const std::string unit = c[1].name == "profile" ? "profile" : unitNamed(c[1].name);
     if (unit == "profile") {
       if (c.size() != 2) {
         ctx.error(c[2].loc, fmt::format("unknown probe point '{}': timer.profile takes no suffix", ctx.written));
@@ -53,13 +68,6 @@ public:
   }
 
 private:
-  static bool isUnit(const std::string &name) {
-    for (const char *unit : kUnits)
-      if (name == unit)
-        return true;
-    return false;
-  }
-
   // A timer's count (or randomisation) in `unit`: at least 100 us, so a
   // probe cannot swamp a CPU, and at most what 64 bits of nanoseconds hold
   // (a jiffy counted as 10 ms, the longest of HZ=100).
