@@ -126,6 +126,57 @@ static inline void mstap_fn_error(struct mstap_context *c, const char *msg)
 	c->error.message = c->error_text;
 }
 
+/*
+ * STAP_ERROR(fmt, ...) in embedded C (runtime/MODULE.md §7): the script's
+ * error, formatted by the kernel's vsnprintf and cut at MSTAP_MAXSTRINGLEN.
+ */
+static __printf(2, 3) __maybe_unused void
+mstap_embedded_error(struct mstap_context *c, const char *fmt, ...)
+{
+	va_list args;
+
+	if (c->error.message)
+		return;
+	va_start(args, fmt);
+	vsnprintf(c->error_text, sizeof(c->error_text), fmt, args);
+	va_end(args);
+	c->error.message = c->error_text;
+}
+
+/*
+ * STAP_PRINTF(fmt, ...) in embedded C: formatted straight into the probe's
+ * output buffer (no stack copy, so MAXSTRINGLEN does not grow the frame);
+ * what does not fit in the room left after a flush is cut and counted as
+ * truncated output, as any other print.
+ */
+static __printf(2, 3) __maybe_unused void
+mstap_embedded_printf(struct mstap_context *c, const char *fmt, ...)
+{
+	struct mstap_out *out = &c->out;
+	va_list args;
+	u32 room;
+	int length;
+
+	va_start(args, fmt);
+	length = vsnprintf(NULL, 0, fmt, args);
+	va_end(args);
+	if (length <= 0)
+		return;
+	room = mstap_out_room(out, (u32)length + 1);
+	if (room == 0) {
+		out->truncated = 1;
+		return;
+	}
+	va_start(args, fmt);
+	vsnprintf(out->data + out->used, room, fmt, args);
+	va_end(args);
+	if ((u32)length >= room) {
+		out->truncated = 1;
+		length = room - 1;
+	}
+	out->used += length;
+}
+
 /* Appends `text` to the line being built in `line` (cut at `size` - 1). */
 static inline u32 mstap_line_add(char *line, u32 used, u32 size,
 				 const char *text)

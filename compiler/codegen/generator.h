@@ -218,13 +218,14 @@ private:
   std::string emitFunction(const FunctionDecl &f, BodyEmitter &b);
   std::string dumpHandler(std::vector<int> &locks);
   std::string functionSignature(const FunctionDecl &f) const;
+  void translateEmbeddedFunction(const FunctionDecl &f);
 
   const ElaborateResult &elaborated_;
   Diagnostics &diags_;
 
   // What the bodies produced, for the sections.
   std::map<const FunctionDecl *, std::unique_ptr<BodyEmitter>> functionBodies;
-  std::string functionsText, framesText, prototypes, probesText, lockArrays, dumpText;
+  std::string embeddedText, functionsText, framesText, prototypes, probesText, lockArrays, dumpText;
   std::vector<std::string> functionFrames, probeFrames;
   std::vector<ProbeOut> descriptors;
 };

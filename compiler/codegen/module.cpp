@@ -56,15 +56,45 @@ static std::string timerNs(const std::string &unit, uint64_t count) {
   return fmt::format("NSEC_PER_SEC / {}ULL", count); // hz
 }
 
+// Text from a script (a file name) inside a C comment: nothing in it may
+// end the comment or the line.
+static std::string commentSafe(const std::string &text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char ch = static_cast<unsigned char>(text[i]);
+    if (ch < 0x20 || ch == 0x7f || (text[i] == '*' && i + 1 < text.size() && text[i + 1] == '/') ||
+        (text[i] == '/' && i + 1 < text.size() && text[i + 1] == '*'))
+      out += '?';
+    else
+      out += text[i];
+  }
+  return out;
+}
+
 // Script functions, translated first: their access sets feed the probes'
 // locks.
 void Generator::translateFunctions() {
+  bool anyEmbedded = false;
+  for (const Decl &decl : script_.decls) {
+    anyEmbedded = anyEmbedded || decl.kind == Decl::Kind::Embedded ||
+                  (decl.kind == Decl::Kind::Function && !decl.function->body);
+    if (decl.kind != Decl::Kind::Embedded)
+      continue;
+    // Top-level %{ %}: as written, in script order, before any function.
+    const EmbeddedDecl &e = *decl.embedded;
+    embeddedText += fmt::format("/* embedded C at {}:{}:{} */\n{}\n",
+                                commentSafe(e.loc().file ? e.loc().file->name() : scriptName_), e.loc().line,
+                                e.loc().column, e.code);
+  }
+  // stap's embedded C names the string size MAXSTRINGLEN.
+  if (anyEmbedded)
+    embeddedText = "#ifndef MAXSTRINGLEN\n#define MAXSTRINGLEN MSTAP_MAXSTRINGLEN\n#endif\n" + embeddedText;
   for (const Decl &decl : script_.decls) {
     if (decl.kind != Decl::Kind::Function)
       continue;
     const FunctionDecl &f = *decl.function;
     if (!f.body) {
-      internal(f.loc(), fmt::format("function '{}' is written in embedded C, which mstap does not translate", f.name));
+      translateEmbeddedFunction(f);
       continue;
     }
     auto b = std::make_unique<BodyEmitter>(*this, "fn_" + f.name);
@@ -103,6 +133,47 @@ void Generator::translateFunctions() {
     functionsText += text;
     functionBodies[&f] = std::move(b);
   }
+}
+
+// A function whose body is C (guru mode, or a library script): the body
+// between macros of stap's embedded-C conventions (runtime/MODULE.md §7).
+// It touches no script global, so it takes no lock of its own.
+void Generator::translateEmbeddedFunction(const FunctionDecl &f) {
+  prototypes += functionSignature(f) + ";\n";
+  std::string text = fmt::format("/* function {} at {}:{}:{} (embedded C) */\n", f.name,
+                                 commentSafe(f.loc().file ? f.loc().file->name() : scriptName_), f.loc().line,
+                                 f.loc().column);
+  std::vector<std::string> defined;
+  auto define = [&](const std::string &name, const std::string &value) {
+    text += fmt::format("#define {} {}\n", name, value);
+    defined.push_back(name.substr(0, name.find('(')));
+  };
+  for (size_t i = 0; i < f.params.size() && i < f.locals.size(); ++i)
+    define("STAP_ARG_" + f.locals[i]->name, "a_" + f.locals[i]->name);
+  if (f.returnType == Type::Long) {
+    define("STAP_RETVALUE", "result");
+    define("STAP_RETURN(v)", "do { result = (v); goto out; } while (0)");
+  } else if (f.returnType == Type::String) {
+    define("STAP_RETVALUE", "ret");
+    define("STAP_RETURN(v)", "do { mstap_string_copy(ret, (v)); goto out; } while (0)");
+  } else {
+    define("STAP_RETURN()", "goto out");
+  }
+  define("STAP_ERROR(...)", "do { mstap_embedded_error(c, __VA_ARGS__); goto out; } while (0)");
+  define("STAP_PRINTF(...)", "mstap_embedded_printf(c, __VA_ARGS__)");
+  text += functionSignature(f) + "\n{\n";
+  if (f.returnType == Type::Long)
+    text += "\ts64 result = 0;\n";
+  if (f.returnType == Type::String)
+    text += "\tret[0] = '\\0';\n";
+  text += "\t{\n" + f.embeddedCode.value_or("") + "\n\t}\n";
+  text += "\tgoto out;\nout: __attribute__((unused));\n";
+  if (f.returnType == Type::Long)
+    text += "\treturn result;\n";
+  text += "}\n";
+  for (const std::string &name : defined)
+    text += "#undef " + name + "\n";
+  functionsText += text + "\n";
 }
 
 // The globals a body touches, itself and through the functions it calls
@@ -404,6 +475,7 @@ std::string Generator::globalsSection() const {
 // Frames, prototypes, functions, probe handlers, the dump handler.
 std::string Generator::bodiesSection() const {
   std::string out;
+  out += embeddedText;
   out += "/* Frames: the locals and string temporaries of each handler and function. */\n";
   out += framesText + "\n";
   if (!prototypes.empty())

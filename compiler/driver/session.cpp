@@ -180,6 +180,7 @@ bool Session::pass1() {
     // library script is not the user's argument.
     ParseOptions libraryOptions = parseOptions;
     libraryOptions.args.clear();
+    libraryOptions.embeddedC = true;
     library_ = std::make_unique<Library>(librarySearchPath(MSTAP_TAPSET_DIR, options_.includeDirs));
     linked = library_->link(*script_, libraryOptions, diags_);
   }
@@ -290,7 +291,9 @@ int Session::listProbes() {
   file_ = std::make_unique<SourceFile>("<list>", "probe " + pattern + " {}\n");
   script_ = parseScript(*file_, {}, diags_);
   library_ = std::make_unique<Library>(librarySearchPath(MSTAP_TAPSET_DIR, options_.includeDirs));
-  if (!script_ || !library_->link(*script_, {}, diags_)) {
+  ParseOptions libraryOptions;
+  libraryOptions.embeddedC = true;
+  if (!script_ || !library_->link(*script_, libraryOptions, diags_)) {
     printDiagnostics();
     return 1;
   }
@@ -371,6 +374,7 @@ static bool isInternalName(const std::string &name) { return name.rfind("__", 0)
 int Session::dumpLibrary() {
   Library library(librarySearchPath(MSTAP_TAPSET_DIR, options_.includeDirs));
   ParseOptions parseOptions;
+  parseOptions.embeddedC = true;
   bool ok = library.parseAll(parseOptions, diags_);
   printDiagnostics();
   if (!ok)

@@ -17,6 +17,8 @@ struct ParseOptions {
   std::vector<std::string> args;
   // Guru mode (-g) allows embedded C.
   bool guru = false;
+  // Embedded C without guru mode: library scripts, as in stap.
+  bool embeddedC = false;
   // What %( %) conditions read of the target (its guru_mode and $# are
   // the two fields above); null: the running kernel, no .config.
   const ConditionContext *conditions = nullptr;

@@ -274,7 +274,7 @@ ast::ExprPtr Transformer::transformLiteral(P::LiteralContext *ctx) {
 }
 
 std::string Transformer::transformEmbeddedCode(P::EmbeddedCodeContext *ctx) {
-  if (!options_.guru)
+  if (!options_.guru && !options_.embeddedC)
     error(loc(ctx), "embedded C code is allowed only in guru mode: use -g");
   std::string text = tokenAt(ctx, 0)->getText();
   return text.substr(2, text.size() - 4);
