@@ -229,6 +229,7 @@ primary
   | TargetName targetSuffix*                                         # targetExpr
   | AtName '(' (expression (',' expression)*)? ')'                   # atExpr
   | '[' expression (',' expression)* ']' 'in' Identifier             # multiInExpr
+  | embeddedCode                                                     # embeddedExpr
   ;
 
 // A member of a struct through a pointer ('->', which stap also takes for an

@@ -39,7 +39,7 @@ struct Node {
 // What each node is, for a `switch` that the compiler checks is complete
 // (-Wswitch): a pass that dispatches on kind() is told of every new kind.
 enum class ExprKind {
-  IntLiteral, StringLiteral, SymbolRef, IndexExpr, CallExpr, TargetExpr, UnaryExpr, IncDecExpr, BinaryExpr, InExpr, TernaryExpr, AssignExpr, AtExpr,
+  IntLiteral, StringLiteral, SymbolRef, IndexExpr, CallExpr, TargetExpr, UnaryExpr, IncDecExpr, BinaryExpr, InExpr, TernaryExpr, AssignExpr, AtExpr, EmbeddedExpr,
 };
 enum class StmtKind {
   BlockStmt, NullStmt, ExprStmt, IfStmt, WhileStmt, ForStmt, ForeachStmt, BreakStmt, ContinueStmt, NextStmt, ReturnStmt, DeleteStmt, TryStmt,
@@ -180,6 +180,13 @@ struct AtExpr : Expr {
   AtOp op;
   ExprList args;
   MSTAP_EXPR(AtExpr)
+};
+
+// %{ C expression %} (guru mode, or a library script): a long, or a string
+// when the text holds the pragma /* string */, as in stap.
+struct EmbeddedExpr : Expr {
+  std::string code;
+  MSTAP_EXPR(EmbeddedExpr)
 };
 
 // ------------------------------------------------------------ statements
@@ -385,6 +392,7 @@ public:
   virtual void visit(TernaryExpr &) = 0;
   virtual void visit(AssignExpr &) = 0;
   virtual void visit(AtExpr &) = 0;
+  virtual void visit(EmbeddedExpr &) = 0;
 
   virtual void visit(BlockStmt &) = 0;
   virtual void visit(NullStmt &) = 0;

@@ -119,6 +119,12 @@ ExprPtr clone(const Expr &expr) {
     c->rhs = cloneOrNull(e.rhs);
     return c;
   }
+  case ExprKind::EmbeddedExpr: {
+    auto &e = static_cast<const EmbeddedExpr &>(expr);
+    auto c = fresh(e);
+    c->code = e.code;
+    return c;
+  }
   case ExprKind::AtExpr: {
     auto &e = static_cast<const AtExpr &>(expr);
     auto c = fresh(e);

@@ -170,6 +170,7 @@ public:
     list(e.args);
     out += ')';
   }
+  void visit(EmbeddedExpr &e) override { out += "%{" + e.code + "%}"; }
 
   // Statements are printed by StmtPrinter.
   void visit(BlockStmt &) override {}
@@ -330,6 +331,7 @@ public:
   void visit(TernaryExpr &) override {}
   void visit(AssignExpr &) override {}
   void visit(AtExpr &) override {}
+  void visit(EmbeddedExpr &) override {}
 };
 
 std::string typeSuffix(Type type) {

@@ -49,6 +49,7 @@ public:
     walk(*e.rhs);
   }
   void visit(AtExpr &e) override { walkAll(e.args); }
+  void visit(EmbeddedExpr &) override {}
 
   void visit(BlockStmt &s) override {
     for (auto &st : s.statements)
@@ -110,6 +111,7 @@ inline void forEachExpr(Expr &e, const std::function<void(Expr &)> &f) {
     MSTAP_EACH(TernaryExpr)
     MSTAP_EACH(AssignExpr)
     MSTAP_EACH(AtExpr)
+    MSTAP_EACH(EmbeddedExpr)
 #undef MSTAP_EACH
   } each(f);
   e.accept(each);

@@ -24,9 +24,21 @@ Value BodyEmitter::expr(Expr &e) {
   case ExprKind::TernaryExpr: return ternary(static_cast<TernaryExpr &>(e));
   case ExprKind::AssignExpr: return assign(static_cast<AssignExpr &>(e));
   case ExprKind::AtExpr: return at(static_cast<AtExpr &>(e));
+  case ExprKind::EmbeddedExpr: return embedded(static_cast<EmbeddedExpr &>(e));
   }
   gen_.internal(e.loc(), "an expression pass 3 does not know");
   return {"0", Type::Long};
+}
+
+// %{ C %} as a value: a long converted from whatever the C is, or a string
+// copied into a temporary (cut at MAXSTRINGLEN).
+Value BodyEmitter::embedded(EmbeddedExpr &e) {
+  if (e.type == Type::String) {
+    Value t = stringTemp();
+    line(fmt::format("mstap_string_copy({}, ({}));", t.code, e.code));
+    return t;
+  }
+  return {fmt::format("((s64)({}))", e.code), Type::Long};
 }
 
 Value BodyEmitter::symbol(SymbolRef &e) {

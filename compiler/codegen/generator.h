@@ -139,6 +139,7 @@ private:
   Value builtinCall(CallExpr &e);
   Value binary(BinaryExpr &e);
   Value at(AtExpr &e);
+  Value embedded(EmbeddedExpr &e);
   // Reads e, or with `store` (guru mode) writes that value where e's last
   // read would be: a register, or memory at the end of a chain.
   Value target(TargetExpr &e, const std::string *store = nullptr);

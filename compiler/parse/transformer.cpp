@@ -787,7 +787,7 @@ ast::StmtPtr Transformer::transformForeach(P::ForeachStmtContext *ctx) {
 namespace {
 
 enum class ExpressionKind { Primary, Binary, Assign, Unary, Postfix, In, Ternary };
-enum class PrimaryKind { Call, Symbol, Int, String, Index, Target, At, Paren, ArgRef, MultiIn };
+enum class PrimaryKind { Call, Symbol, Int, String, Index, Target, At, Paren, ArgRef, MultiIn, Embedded };
 
 const Alternatives<ExpressionKind> &expressionKinds() {
   static const Alternatives<ExpressionKind> kinds = {
@@ -814,6 +814,7 @@ const Alternatives<PrimaryKind> &primaryKinds() {
       {&typeid(P::ParenExprContext), PrimaryKind::Paren},
       {&typeid(P::ArgRefExprContext), PrimaryKind::ArgRef},
       {&typeid(P::MultiInExprContext), PrimaryKind::MultiIn},
+      {&typeid(P::EmbeddedExprContext), PrimaryKind::Embedded},
   };
   return kinds;
 }
@@ -968,6 +969,11 @@ ast::ExprPtr Transformer::transformPrimary(Node *n) {
     auto e = node<ast::InExpr>(range(ctx));
     e->keys = transformExpressionList(ctx, 1, count - 3);
     e->array = tokenAt(ctx, count - 1)->getText();
+    return e;
+  }
+  case PrimaryKind::Embedded: { // embeddedCode
+    auto e = node<ast::EmbeddedExpr>(range(ctx));
+    e->code = transformEmbeddedCode(childAs<P::EmbeddedCodeContext>(ctx, 0));
     return e;
   }
   }

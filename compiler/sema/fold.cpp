@@ -90,6 +90,7 @@ public:
     switch (ex.kind) {
     case ExprKind::IntLiteral:
     case ExprKind::StringLiteral:
+    case ExprKind::EmbeddedExpr:
     case ExprKind::SymbolRef: return;
     // Target variables keep their indexes as written: pass 2 resolved
     // their accesses (constant indexes checked against array bounds) on

@@ -428,6 +428,10 @@ public:
     }
   }
 
+  void visit(EmbeddedExpr &e) override {
+    e.type = e.code.find("/* string */") != std::string::npos ? Type::String : Type::Long;
+  }
+
   void visit(AtExpr &e) override {
     for (auto &arg : e.args)
       visitExpr(*arg);
