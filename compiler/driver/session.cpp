@@ -6,6 +6,7 @@
 #include "kernel/files.h"
 #include "run/runner.h"
 #include "run/script_vm.h"
+#include "driver/data_dirs.h"
 #include "driver/kernel_probes.h"
 #include "driver/user_probes.h"
 #include "kernel/environment.h"
@@ -354,6 +355,7 @@ int Session::run() {
   }
   if (options_.version) {
     std::fputs(versionText().c_str(), stdout);
+    std::printf("runtime: %s\n", runtimeDirectory().c_str());
     return 0;
   }
   if (options_.dumpFunctions) {
@@ -478,14 +480,6 @@ bool Session::chooseVmKernel() {
   options_.release = found.back();
   options_.sysroot = (kernels / found.back()).string();
   return true;
-}
-
-// The runtime headers the module includes: $MSTAP_RUNTIME_DIR, else the
-// source tree's runtime/ this mstap was built from.
-static std::string runtimeDirectory() {
-  if (const char *dir = std::getenv("MSTAP_RUNTIME_DIR"); dir && *dir)
-    return dir;
-  return MSTAP_RUNTIME_DIR;
 }
 
 // Pass 4: the module, built by the kernel's kbuild (or taken from the cache).
