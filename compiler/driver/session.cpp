@@ -8,6 +8,7 @@
 #include "run/script_vm.h"
 #include "driver/data_dirs.h"
 #include "driver/kernel_probes.h"
+#include "driver/probe_types.h"
 #include "driver/user_probes.h"
 #include "kernel/environment.h"
 #include "kernel/target.h"
@@ -74,11 +75,28 @@ std::string PassTimer::memoryUse() {
 
 Session::Session(Options options) : options_(std::move(options)) {
   const char *term = std::getenv("TERM");
-  colour_ = isatty(STDERR_FILENO) && !std::getenv("NO_COLOR") && term && std::strcmp(term, "dumb") != 0;
+  if (options_.colour == Options::Colour::Auto)
+    colour_ = isatty(STDERR_FILENO) && !std::getenv("NO_COLOR") && term && std::strcmp(term, "dumb") != 0;
+  else
+    colour_ = options_.colour == Options::Colour::Always;
   diags_.setWarningsEnabled(!options_.noWarnings);
 }
 
 void Session::printDiagnostics() { diags_.print(stderr, colour_); }
+
+// -W: a pass that warned fails, as if its warnings were errors.
+bool Session::warningsAreErrors() {
+  if (!options_.warningsAsErrors)
+    return false;
+  size_t warnings = std::count_if(diags_.all().begin(), diags_.all().end(),
+                                  [](const Diagnostic &d) { return d.severity == Severity::Warning; });
+  if (warnings == 0)
+    return false;
+  diags_.error(fmt::format("{} warning{} treated as error{} (-W)", warnings, warnings == 1 ? "" : "s",
+                           warnings == 1 ? "" : "s"));
+  printDiagnostics();
+  return true;
+}
 
 // Reads the script named on the command line, or given with -e or on
 // standard input; refuses what it cannot read, or what is too large.
@@ -174,7 +192,7 @@ bool Session::pass1() {
   parseOptions.conditions = &conditions;
   script_ = parseScript(*file_, parseOptions, diags_);
   printDiagnostics();
-  if (!script_) {
+  if (!script_ || warningsAreErrors()) {
     std::fprintf(stderr, "Pass 1: parse failed.\n");
     return false;
   }
@@ -240,7 +258,7 @@ bool Session::pass2() {
     for (const std::string &line : userProbes.report())
       std::fprintf(stderr, "Pass 2: %s\n", line.c_str());
   }
-  if (!result.ok) {
+  if (!result.ok || warningsAreErrors()) {
     std::fprintf(stderr, "Pass 2: analysis failed.\n");
     return false;
   }
@@ -363,6 +381,11 @@ int Session::run() {
       std::printf("%s\n    %s\n", ast::builtinSignature(b).c_str(), b.summary);
     return 0;
   }
+  if (options_.dumpProbeTypes) {
+    for (const std::string &type : probeTypes())
+      std::printf("%s\n", type.c_str());
+    return 0;
+  }
   if (options_.checkEnv)
     return checkEnvironment();
   if (!options_.listPattern.empty() || !options_.listVarsPattern.empty())
@@ -424,7 +447,7 @@ bool Session::pass3() {
   PassTimer timer;
   codegen::CodegenResult result = codegen::generateC(*script_, elaborated_, scriptName(), diags_);
   printDiagnostics();
-  if (!result.ok) {
+  if (!result.ok || warningsAreErrors()) {
     std::fprintf(stderr, "Pass 3: translation failed.\n");
     return false;
   }
@@ -522,6 +545,19 @@ bool Session::pass4() {
   request.release = target->release;
   request.runtimeDir = runtimeDirectory();
   request.defines = options_.defines;
+  // -s NUM: the output ring, a power of two of bytes (runtime/mstap_context.h).
+  if (options_.bufferMegabytes > 0) {
+    long bytes = 1L << 20;
+    while (bytes < options_.bufferMegabytes * (1L << 20))
+      bytes <<= 1;
+    request.defines.push_back(fmt::format("MSTAP_BUFFER_BYTES={}", bytes));
+  }
+  // --suppress-time-limits: no bound on a probe's statements or on its
+  // attempts at a lock (the runtime counts attempts in a u32).
+  if (options_.suppressTimeLimits) {
+    request.defines.push_back("MSTAP_MAXACTION=9223372036854775807ULL");
+    request.defines.push_back("MSTAP_MAXTRYLOCK=4294967295U");
+  }
   request.kbuildSettings = options_.kbuildSettings;
   request.keepTemporary = options_.keepTemps;
   request.verbose = options_.verbose; // -v: kbuild's output; -vv: its commands (V=1)

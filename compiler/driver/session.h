@@ -32,6 +32,7 @@ private:
   int listProbes();
   int checkEnvironment();
   void printDiagnostics();
+  bool warningsAreErrors();
 
   Options options_;
   Diagnostics diags_;
