@@ -47,6 +47,9 @@ recommends=$(dpkg-deb -f "$deb" Recommends)
 [ "$recommends" = "linux-headers-amd64, qemu-system-x86, busybox-static" ] || fail "Recommends: $recommends"
 
 dpkg -x "$deb" "$tmp/root"
+for page in man1/mstap.1 man7/mstap-probes.7 man7/mstap-functions.7 man8/mstap-runner.8; do
+  [ -f "$tmp/root/usr/share/man/$page" ] || fail "no $page in the package"
+done
 mstap=$tmp/root/usr/bin/mstap
 mkdir "$tmp/work"
 cd "$tmp/work"
