@@ -9,6 +9,7 @@
 #include "driver/data_dirs.h"
 #include "driver/kernel_probes.h"
 #include "driver/probe_types.h"
+#include "driver/status_line.h"
 #include "driver/user_probes.h"
 #include "kernel/environment.h"
 #include "kernel/target.h"
@@ -576,7 +577,10 @@ bool Session::pass4() {
     scratchDir_ = templ;
     request.outputDir = scratchDir_;
   }
+  StatusLine status(STDERR_FILENO, StatusLine::wanted(options_.verbose));
+  status.show(fmt::format("building the module for {}", target->release));
   build::BuildResult result = build::buildModule(request);
+  status.clear();
   if (!result.kbuildOutput.empty() && (options_.verbose > 0 || !result.ok))
     std::fwrite(result.kbuildOutput.data(), 1, result.kbuildOutput.size(), stderr);
   if (!result.ok) {
@@ -659,16 +663,25 @@ int Session::pass5() {
       vm.moduleParameters.push_back(fmt::format("mstap_target={}", *options_.targetPid));
     if (options_.timeoutSeconds)
       vm.timeoutSeconds = static_cast<int>(*options_.timeoutSeconds) + 120;
-    vm.onOutput = [](std::string_view text) {
+    // Until the script's first output: the boot, then the run.
+    StatusLine progress(STDERR_FILENO, StatusLine::wanted(options_.verbose));
+    progress.show(fmt::format("running in a VM with kernel {}", release_));
+    vm.onOutput = [&progress](std::string_view text) {
+      progress.clear();
       std::fwrite(text.data(), 1, text.size(), stdout);
       std::fflush(stdout);
     };
-    vm.onErrorOutput = [](std::string_view text) {
+    vm.onErrorOutput = [&progress](std::string_view text) {
+      progress.clear();
       std::fflush(stdout);
       std::fwrite(text.data(), 1, text.size(), stderr);
     };
-    vm.onError = [](const std::string &message) { std::fprintf(stderr, "mstap: error: %s\n", message.c_str()); };
+    vm.onError = [&progress](const std::string &message) {
+      progress.clear();
+      std::fprintf(stderr, "mstap: error: %s\n", message.c_str());
+    };
     status = run::runModuleInVm(vm);
+    progress.clear();
   } else {
     run::RunnerOptions runner;
     runner.modulePath = modulePath_;
