@@ -11,6 +11,7 @@ trap 'rm -rf "$tmp"' EXIT
 DESTDIR=$tmp cmake --install "$build" --prefix /opt/mstap >"$tmp/install.log"
 root=$tmp/opt/mstap
 for f in bin/mstap bin/mstap-runner share/mstap/runtime/mstap_context.h share/mstap/runtime/mstap_session.c \
+         share/bash-completion/completions/mstap share/man/man1/mstap.1 share/man/man7/mstap-functions.7 \
          share/mstap/examples/hello.stp share/doc/mstap/README.md; do
   [ -f "$root/$f" ] || { echo "not installed: $f"; cat "$tmp/install.log"; exit 1; }
 done

@@ -50,6 +50,7 @@ dpkg -x "$deb" "$tmp/root"
 for page in man1/mstap.1 man7/mstap-probes.7 man7/mstap-functions.7 man8/mstap-runner.8; do
   [ -f "$tmp/root/usr/share/man/$page" ] || fail "no $page in the package"
 done
+[ -f "$tmp/root/usr/share/bash-completion/completions/mstap" ] || fail "no bash completion in the package"
 mstap=$tmp/root/usr/bin/mstap
 mkdir "$tmp/work"
 cd "$tmp/work"
