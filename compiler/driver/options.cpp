@@ -17,6 +17,9 @@ enum LongOnly {
   OptCleanCache,
   OptDumpFunctions,
   OptDumpProbeAliases,
+  OptSuppressTimeLimits,
+  OptColour,
+  OptDumpProbeTypes,
 };
 
 bool parseLong(const char *text, long &value) {
@@ -26,6 +29,22 @@ bool parseLong(const char *text, long &value) {
   char *end = nullptr;
   value = std::strtol(text, &end, 10);
   return errno == 0 && *end == '\0';
+}
+
+// stap's options that mstap knows and refuses, with the reason; nullptr for
+// an option stap does not have either.
+const char *refusedStapOption(const std::string &option) {
+  if (option == "-t")
+    return "per-probe hit counts and times are not kept by mstap's runtime";
+  if (option == "-b")
+    return "mstap's runtime has one output ring, not per-CPU bulk files; -o FILE writes the output to a file";
+  if (option == "-F")
+    return "mstap has no flight recorder mode: a script runs attached to mstap (bound it with -T or -c)";
+  if (option == "-S")
+    return "mstap does not switch output files; -o FILE writes one file";
+  if (option == "-d" || option == "--ldd")
+    return "mstap has no backtrace or symbol functions that would read another program's symbols";
+  return nullptr;
 }
 } // namespace
 
@@ -51,6 +70,16 @@ Options:
   -e SCRIPT         run SCRIPT, given on the command line
   -g                guru mode: allow embedded C (%{ ... %})
   -w                no warnings
+  -W                treat warnings as errors
+  -u                accepted for stap's command lines: it changes nothing here
+                    (mstap's module is the same with and without it)
+  -s NUM            an output buffer of NUM megabytes (1 to 1024, rounded up
+                    to a power of two; default 1)
+  --suppress-time-limits
+                    lift MAXACTION and MAXTRYLOCK (guru mode, -g, only)
+  --color[=WHEN], --colour[=WHEN]
+                    colour the diagnostics: always, never or auto (the
+                    default: when standard error is a terminal)
   -o FILE           send the script's output to FILE
   -r RELEASE        target kernel: a release, or a kernel build tree
   --sysroot DIR     find the target kernel's files under DIR
@@ -68,8 +97,12 @@ Options:
   --check-env       check the kernel build environment and report
   --disable-cache   do not use the module cache
   --clean-cache     empty the module cache
-  --dump-functions  list the built-in and library functions with their signatures
-  --dump-probe-aliases  list the library's probe aliases and the points they stand for
+  --dump-functions  list the built-in and library functions with their
+                    signatures
+  --dump-probe-aliases
+                    list the library's probe aliases and their points
+  --dump-probe-types
+                    list the kinds of probe point mstap supports
 
 Exit status: 0 on success, 1 on an error in the script or its environment.
 )";
@@ -86,11 +119,15 @@ bool parseOptions(int argc, char **argv, Options &o, std::string &error) {
       {"clean-cache", no_argument, nullptr, OptCleanCache},
       {"dump-functions", no_argument, nullptr, OptDumpFunctions},
       {"dump-probe-aliases", no_argument, nullptr, OptDumpProbeAliases},
+      {"dump-probe-types", no_argument, nullptr, OptDumpProbeTypes},
+      {"suppress-time-limits", no_argument, nullptr, OptSuppressTimeLimits},
+      {"color", optional_argument, nullptr, OptColour},
+      {"colour", optional_argument, nullptr, OptColour},
       {nullptr, 0, nullptr, 0},
   };
   // '+': stop at the script name, so that its arguments ("-5") stay arguments.
   // ':': report a missing option argument as ':'.
-  const char *shortOptions = "+:hVvp:e:gwo:r:m:kD:B:I:l:L:c:x:T:";
+  const char *shortOptions = "+:hVvp:e:gwWus:o:r:m:kD:B:I:l:L:c:x:T:";
   optind = 0; // 0, not 1: glibc then resets all its state (tests parse many times)
   opterr = 0;
   for (;;) {
@@ -112,6 +149,15 @@ bool parseOptions(int argc, char **argv, Options &o, std::string &error) {
     case 'e': o.scriptText = optarg; break;
     case 'g': o.guru = true; break;
     case 'w': o.noWarnings = true; break;
+    case 'W': o.warningsAsErrors = true; break;
+    case 'u': o.unoptimized = true; break;
+    case 's':
+      if (!parseLong(optarg, number) || number < 1 || number > 1024) {
+        error = fmt::format("invalid buffer size '{}' for -s: 1 to 1024 megabytes", optarg);
+        return false;
+      }
+      o.bufferMegabytes = static_cast<int>(number);
+      break;
     case 'o': o.outputFile = optarg; break;
     case 'r': o.release = optarg; break;
     case 'm': o.moduleName = optarg; break;
@@ -143,15 +189,40 @@ bool parseOptions(int argc, char **argv, Options &o, std::string &error) {
     case OptCleanCache: o.cleanCache = true; break;
     case OptDumpFunctions: o.dumpFunctions = true; break;
     case OptDumpProbeAliases: o.dumpProbeAliases = true; break;
+    case OptDumpProbeTypes: o.dumpProbeTypes = true; break;
+    case OptSuppressTimeLimits: o.suppressTimeLimits = true; break;
+    case OptColour: {
+      std::string when = optarg ? optarg : "auto";
+      if (when == "always")
+        o.colour = Options::Colour::Always;
+      else if (when == "never")
+        o.colour = Options::Colour::Never;
+      else if (when == "auto")
+        o.colour = Options::Colour::Auto;
+      else {
+        error = fmt::format("invalid colour setting '{}' for --color: always, never or auto", when);
+        return false;
+      }
+      break;
+    }
     case ':':
       error = optopt ? fmt::format("option -{} needs an argument", static_cast<char>(optopt))
                      : fmt::format("option {} needs an argument", argv[optind - 1]);
       return false;
-    default:
-      error = optopt ? fmt::format("unknown option -{}", static_cast<char>(optopt))
-                     : fmt::format("unknown option {}", argv[optind - 1]);
+    default: {
+      std::string option = optopt ? fmt::format("-{}", static_cast<char>(optopt)) : std::string(argv[optind - 1]);
+      option = option.substr(0, option.find('='));
+      if (const char *why = refusedStapOption(option))
+        error = fmt::format("stap's {} is not supported by mstap: {}", option, why);
+      else
+        error = fmt::format("unknown option {}", option);
       return false;
     }
+    }
+  }
+  if (o.suppressTimeLimits && !o.guru) {
+    error = "--suppress-time-limits needs guru mode (-g): without the limits a probe may run forever";
+    return false;
   }
   int i = optind;
   if (!o.scriptText && i < argc)

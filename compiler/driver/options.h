@@ -13,6 +13,12 @@ struct Options {
   int verbose = 0;                        // -v, repeatable
   bool guru = false;                      // -g
   bool noWarnings = false;                // -w
+  bool warningsAsErrors = false;          // -W
+  bool unoptimized = false;               // -u (accepted: see usageText)
+  int bufferMegabytes = 0;                // -s NUM; 0: the runtime's default (1 MiB)
+  bool suppressTimeLimits = false;        // --suppress-time-limits (guru mode only)
+  enum class Colour { Auto, Always, Never };
+  Colour colour = Colour::Auto;           // --color[=WHEN], --colour[=WHEN]
   std::optional<std::string> scriptText;  // -e SCRIPT
   std::string scriptFile;                 // FILE, or "-" for standard input
   std::vector<std::string> args;          // the words after the script: $1.. @1..
@@ -35,6 +41,7 @@ struct Options {
   bool cleanCache = false;                // --clean-cache
   bool dumpFunctions = false;             // --dump-functions
   bool dumpProbeAliases = false;          // --dump-probe-aliases
+  bool dumpProbeTypes = false;            // --dump-probe-types
   bool help = false;                      // -h, --help
   bool version = false;                   // -V, --version
 };

@@ -54,3 +54,49 @@ TEST(Options, LongOptions) {
   EXPECT_EQ(o.release, "6.1.0-27-amd64");
   EXPECT_TRUE(o.vm);
 }
+
+TEST(Options, StapOptionsMstapHonours) {
+  Options o;
+  std::string error;
+  ASSERT_TRUE(parse({"mstap", "-Wu", "-s", "3", "--dump-probe-types", "--color=never", "x.stp"}, o, error)) << error;
+  EXPECT_TRUE(o.warningsAsErrors);
+  EXPECT_TRUE(o.unoptimized);
+  EXPECT_EQ(o.bufferMegabytes, 3);
+  EXPECT_TRUE(o.dumpProbeTypes);
+  EXPECT_EQ(o.colour, Options::Colour::Never);
+  Options plain;
+  ASSERT_TRUE(parse({"mstap", "--colour", "x.stp"}, plain, error)) << error;
+  EXPECT_EQ(plain.colour, Options::Colour::Auto);
+  EXPECT_EQ(plain.scriptFile, "x.stp");
+  Options always;
+  ASSERT_TRUE(parse({"mstap", "--color=always", "-g", "--suppress-time-limits", "x.stp"}, always, error)) << error;
+  EXPECT_EQ(always.colour, Options::Colour::Always);
+  EXPECT_TRUE(always.suppressTimeLimits);
+}
+
+TEST(Options, StapOptionsWithBadValues) {
+  Options o;
+  std::string error;
+  EXPECT_FALSE(parse({"mstap", "-s", "0", "x.stp"}, o, error));
+  EXPECT_EQ(error, "invalid buffer size '0' for -s: 1 to 1024 megabytes");
+  EXPECT_FALSE(parse({"mstap", "-s", "2048", "x.stp"}, o, error));
+  EXPECT_EQ(error, "invalid buffer size '2048' for -s: 1 to 1024 megabytes");
+  EXPECT_FALSE(parse({"mstap", "--color=sometimes", "x.stp"}, o, error));
+  EXPECT_EQ(error, "invalid colour setting 'sometimes' for --color: always, never or auto");
+  // stap asks for guru mode too: without MAXACTION a probe can loop forever.
+  EXPECT_FALSE(parse({"mstap", "--suppress-time-limits", "x.stp"}, o, error));
+  EXPECT_EQ(error, "--suppress-time-limits needs guru mode (-g): without the limits a probe may run forever");
+}
+
+// stap's options mstap does not have say so, and why.
+TEST(Options, RefusedStapOptionsSayWhy) {
+  Options o;
+  std::string error;
+  EXPECT_FALSE(parse({"mstap", "-b", "x.stp"}, o, error));
+  EXPECT_EQ(error, "stap's -b is not supported by mstap: mstap's runtime has one output ring, not per-CPU bulk "
+                   "files; -o FILE writes the output to a file");
+  EXPECT_FALSE(parse({"mstap", "-vd", "/bin/ls", "x.stp"}, o, error));
+  EXPECT_EQ(error.substr(0, 39), "stap's -d is not supported by mstap: ms");
+  EXPECT_FALSE(parse({"mstap", "--ldd=yes", "x.stp"}, o, error));
+  EXPECT_EQ(error.substr(0, 42), "stap's --ldd is not supported by mstap: ms");
+}

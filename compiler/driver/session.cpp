@@ -8,7 +8,10 @@
 #include "kernel/files.h"
 #include "run/runner.h"
 #include "run/script_vm.h"
+#include "driver/data_dirs.h"
 #include "driver/kernel_probes.h"
+#include "driver/probe_types.h"
+#include "driver/status_line.h"
 #include "driver/user_probes.h"
 #include "kernel/environment.h"
 #include "kernel/target.h"
@@ -75,11 +78,28 @@ std::string PassTimer::memoryUse() {
 
 Session::Session(Options options) : options_(std::move(options)) {
   const char *term = std::getenv("TERM");
-  colour_ = isatty(STDERR_FILENO) && !std::getenv("NO_COLOR") && term && std::strcmp(term, "dumb") != 0;
+  if (options_.colour == Options::Colour::Auto)
+    colour_ = isatty(STDERR_FILENO) && !std::getenv("NO_COLOR") && term && std::strcmp(term, "dumb") != 0;
+  else
+    colour_ = options_.colour == Options::Colour::Always;
   diags_.setWarningsEnabled(!options_.noWarnings);
 }
 
 void Session::printDiagnostics() { diags_.print(stderr, colour_); }
+
+// -W: a pass that warned fails, as if its warnings were errors.
+bool Session::warningsAreErrors() {
+  if (!options_.warningsAsErrors)
+    return false;
+  size_t warnings = std::count_if(diags_.all().begin(), diags_.all().end(),
+                                  [](const Diagnostic &d) { return d.severity == Severity::Warning; });
+  if (warnings == 0)
+    return false;
+  diags_.error(fmt::format("{} warning{} treated as error{} (-W)", warnings, warnings == 1 ? "" : "s",
+                           warnings == 1 ? "" : "s"));
+  printDiagnostics();
+  return true;
+}
 
 // Reads the script named on the command line, or given with -e or on
 // standard input; refuses what it cannot read, or what is too large.
@@ -181,11 +201,11 @@ bool Session::pass1() {
     ParseOptions libraryOptions = parseOptions;
     libraryOptions.args.clear();
     libraryOptions.embeddedC = true;
-    library_ = std::make_unique<Library>(librarySearchPath(MSTAP_TAPSET_DIR, options_.includeDirs));
+    library_ = std::make_unique<Library>(librarySearchPath(tapsetDirectory(), options_.includeDirs));
     linked = library_->link(*script_, libraryOptions, diags_);
   }
   printDiagnostics();
-  if (!script_ || !linked) {
+  if (!script_ || !linked || warningsAreErrors()) {
     std::fprintf(stderr, "Pass 1: parse failed.\n");
     return false;
   }
@@ -251,7 +271,7 @@ bool Session::pass2() {
     for (const std::string &line : userProbes.report())
       std::fprintf(stderr, "Pass 2: %s\n", line.c_str());
   }
-  if (!result.ok) {
+  if (!result.ok || warningsAreErrors()) {
     std::fprintf(stderr, "Pass 2: analysis failed.\n");
     return false;
   }
@@ -290,7 +310,7 @@ int Session::listProbes() {
   bool withVars = options_.listPattern.empty();
   file_ = std::make_unique<SourceFile>("<list>", "probe " + pattern + " {}\n");
   script_ = parseScript(*file_, {}, diags_);
-  library_ = std::make_unique<Library>(librarySearchPath(MSTAP_TAPSET_DIR, options_.includeDirs));
+  library_ = std::make_unique<Library>(librarySearchPath(tapsetDirectory(), options_.includeDirs));
   ParseOptions libraryOptions;
   libraryOptions.embeddedC = true;
   if (!script_ || !library_->link(*script_, libraryOptions, diags_)) {
@@ -372,7 +392,7 @@ static bool isInternalName(const std::string &name) { return name.rfind("__", 0)
 // its signature and summary; --dump-probe-aliases: each library alias with
 // the points it stands for, as stap lists them ("NAME = POINT, POINT").
 int Session::dumpLibrary() {
-  Library library(librarySearchPath(MSTAP_TAPSET_DIR, options_.includeDirs));
+  Library library(librarySearchPath(tapsetDirectory(), options_.includeDirs));
   ParseOptions parseOptions;
   parseOptions.embeddedC = true;
   bool ok = library.parseAll(parseOptions, diags_);
@@ -453,10 +473,16 @@ int Session::run() {
   }
   if (options_.version) {
     std::fputs(versionText().c_str(), stdout);
+    std::printf("runtime: %s\n", runtimeDirectory().c_str());
     return 0;
   }
   if (options_.dumpFunctions || options_.dumpProbeAliases)
     return dumpLibrary();
+  if (options_.dumpProbeTypes) {
+    for (const std::string &type : probeTypes())
+      std::printf("%s\n", type.c_str());
+    return 0;
+  }
   if (options_.checkEnv)
     return checkEnvironment();
   if (!options_.listPattern.empty() || !options_.listVarsPattern.empty())
@@ -518,7 +544,7 @@ bool Session::pass3() {
   PassTimer timer;
   codegen::CodegenResult result = codegen::generateC(*script_, elaborated_, scriptName(), diags_);
   printDiagnostics();
-  if (!result.ok) {
+  if (!result.ok || warningsAreErrors()) {
     std::fprintf(stderr, "Pass 3: translation failed.\n");
     return false;
   }
@@ -576,14 +602,6 @@ bool Session::chooseVmKernel() {
   return true;
 }
 
-// The runtime headers the module includes: $MSTAP_RUNTIME_DIR, else the
-// source tree's runtime/ this mstap was built from.
-static std::string runtimeDirectory() {
-  if (const char *dir = std::getenv("MSTAP_RUNTIME_DIR"); dir && *dir)
-    return dir;
-  return MSTAP_RUNTIME_DIR;
-}
-
 // Pass 4: the module, built by the kernel's kbuild (or taken from the cache).
 bool Session::pass4() {
   PassTimer timer;
@@ -624,6 +642,19 @@ bool Session::pass4() {
   request.release = target->release;
   request.runtimeDir = runtimeDirectory();
   request.defines = options_.defines;
+  // -s NUM: the output ring, a power of two of bytes (runtime/mstap_context.h).
+  if (options_.bufferMegabytes > 0) {
+    long bytes = 1L << 20;
+    while (bytes < options_.bufferMegabytes * (1L << 20))
+      bytes <<= 1;
+    request.defines.push_back(fmt::format("MSTAP_BUFFER_BYTES={}", bytes));
+  }
+  // --suppress-time-limits: no bound on a probe's statements or on its
+  // attempts at a lock (the runtime counts attempts in a u32).
+  if (options_.suppressTimeLimits) {
+    request.defines.push_back("MSTAP_MAXACTION=9223372036854775807ULL");
+    request.defines.push_back("MSTAP_MAXTRYLOCK=4294967295U");
+  }
   request.kbuildSettings = options_.kbuildSettings;
   request.keepTemporary = options_.keepTemps;
   request.verbose = options_.verbose; // -v: kbuild's output; -vv: its commands (V=1)
@@ -642,7 +673,10 @@ bool Session::pass4() {
     scratchDir_ = templ;
     request.outputDir = scratchDir_;
   }
+  StatusLine status(STDERR_FILENO, StatusLine::wanted(options_.verbose));
+  status.show(fmt::format("building the module for {}", target->release));
   build::BuildResult result = build::buildModule(request);
+  status.clear();
   if (!result.kbuildOutput.empty() && (options_.verbose > 0 || !result.ok))
     std::fwrite(result.kbuildOutput.data(), 1, result.kbuildOutput.size(), stderr);
   if (!result.ok) {
@@ -725,16 +759,25 @@ int Session::pass5() {
       vm.moduleParameters.push_back(fmt::format("mstap_target={}", *options_.targetPid));
     if (options_.timeoutSeconds)
       vm.timeoutSeconds = static_cast<int>(*options_.timeoutSeconds) + 120;
-    vm.onOutput = [](std::string_view text) {
+    // Until the script's first output: the boot, then the run.
+    StatusLine progress(STDERR_FILENO, StatusLine::wanted(options_.verbose));
+    progress.show(fmt::format("running in a VM with kernel {}", release_));
+    vm.onOutput = [&progress](std::string_view text) {
+      progress.clear();
       std::fwrite(text.data(), 1, text.size(), stdout);
       std::fflush(stdout);
     };
-    vm.onErrorOutput = [](std::string_view text) {
+    vm.onErrorOutput = [&progress](std::string_view text) {
+      progress.clear();
       std::fflush(stdout);
       std::fwrite(text.data(), 1, text.size(), stderr);
     };
-    vm.onError = [](const std::string &message) { std::fprintf(stderr, "mstap: error: %s\n", message.c_str()); };
+    vm.onError = [&progress](const std::string &message) {
+      progress.clear();
+      std::fprintf(stderr, "mstap: error: %s\n", message.c_str());
+    };
     status = run::runModuleInVm(vm);
+    progress.clear();
   } else {
     run::RunnerOptions runner;
     runner.modulePath = modulePath_;

@@ -35,6 +35,7 @@ private:
   int dumpLibrary();
   int checkEnvironment();
   void printDiagnostics();
+  bool warningsAreErrors();
 
   Options options_;
   Diagnostics diags_;
