@@ -50,6 +50,7 @@ script
 
 topLevel
   : globalDecl
+  | privateDecl
   | functionDecl
   | aliasDecl
   | probeDecl
@@ -61,8 +62,16 @@ globalDecl
   : 'global' globalVar (',' globalVar)*
   ;
 
+// A private global or function is visible in its own file only; stap takes
+// "private x" for "private global x".
+privateDecl
+  : 'private' (functionDecl | 'global'? globalVar (',' globalVar)*)
+  ;
+
+// A '%' makes an array wrap around (stap's "global a%[N]", "global a%"):
+// adding to it when full replaces its oldest element.
 globalVar
-  : Identifier ('[' size=literal ']')? ('=' init=literal)?
+  : Identifier wrap='%'? ('[' size=literal ']')? ('=' init=literal)?
   ;
 
 functionDecl
@@ -127,7 +136,7 @@ probeComponent
 // A component name may hold wildcards ("sys*", "*"); the transformer checks
 // that its pieces touch.
 probeName
-  : (Identifier | '*' | 'function' | 'return' | 'global' | 'probe' | 'next' | 'in' | 'if' | 'else' | 'delete')+
+  : (Identifier | '*' | 'function' | 'return' | 'global' | 'private' | 'probe' | 'next' | 'in' | 'if' | 'else' | 'delete')+
   ;
 
 // The markers of conditional compilation, %( CONDITION %? THEN %: ELSE %):
@@ -139,8 +148,16 @@ preprocessorMarker
 
 literal
   : '-'? IntegerLiteral
-  | StringLiteral
+  | strings
   | '-'? argRef
+  ;
+
+// Adjacent string literals are one string, as in C and stap ("a" "b",
+// across comments too); an @N or @# is a string literal there (stap pastes
+// the argument in as one), so "x" @1 glues. A lone @N stays an argRef.
+strings
+  : StringLiteral (StringLiteral | AtNumber | AtHash)*
+  | (AtNumber | AtHash) (StringLiteral | AtNumber | AtHash)+
   ;
 
 argRef
@@ -179,8 +196,12 @@ statement
   | expression ';'?                                                  # exprStmt
   ;
 
+// A mark on the value ("v- = k") or after the array sorts by value; for an
+// array of statistics an extractor before that mark says by which
+// (foreach (k in s @sum-)).
 foreachHead
-  : (valueVar=Identifier '=')? foreachKeys 'in' array=Identifier sortMark? ('limit' expression)?
+  : (valueVar=Identifier valueMark=sortMark? '=')? foreachKeys 'in' array=Identifier aggregate=AtName? arrayMark=sortMark?
+    ('limit' limit=expression)?
   ;
 
 foreachKeys
@@ -206,7 +227,7 @@ expression
   | op=('++' | '--' | '!' | '~' | '-' | '+') expression              # unaryExpr
   | expression op=('*' | '/' | '%') expression                       # binaryExpr
   | expression op=('+' | '-' | '.') expression                       # binaryExpr
-  | expression op=('<<' | '>>') expression                           # binaryExpr
+  | expression op=('<<' | '>>' | '>>>') expression                   # binaryExpr
   | expression op=('==' | '!=' | '<' | '<=' | '>' | '>=') expression # binaryExpr
   | expression op='&' expression                                     # binaryExpr
   | expression op='^' expression                                     # binaryExpr
@@ -220,7 +241,7 @@ expression
 
 primary
   : IntegerLiteral                                                   # intLiteral
-  | StringLiteral                                                    # stringLiteral
+  | strings                                                          # stringLiteral
   | argRef                                                           # argRefExpr
   | '(' expression ')'                                               # parenExpr
   | Identifier '(' (expression (',' expression)*)? ')'               # callExpr
@@ -244,7 +265,7 @@ targetSuffix
 
 keywordName
   : 'break' | 'catch' | 'continue' | 'delete' | 'else' | 'for' | 'foreach' | 'function' | 'global' | 'if'
-  | 'in' | 'limit' | 'next' | 'probe' | 'return' | 'try' | 'while'
+  | 'in' | 'limit' | 'next' | 'private' | 'probe' | 'return' | 'try' | 'while'
   ;
 
 // ------------------------------------------------------------------- tokens

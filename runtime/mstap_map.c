@@ -22,6 +22,8 @@ int mstap_map_create(struct mstap_map *map,
 	u32 k;
 
 	memset(map, 0, sizeof(*map));
+	if (layout->wrap)
+		offset += (u32)sizeof(struct mstap_entry_age);
 	if (layout->key_count < 1 || layout->key_count > MSTAP_MAX_KEYS ||
 	    capacity < 1 || capacity > (1u << 24))
 		return mstap_raise(error, -EINVAL, "array: bad layout or size");

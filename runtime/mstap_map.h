@@ -27,7 +27,12 @@
  * front of the entry storage (deleting moves the last entry into the hole),
  * so walking or sorting an array costs its size, not its capacity. Adding
  * to a full array is the error "Array overflow, check MAXMAPENTRIES" and
- * changes nothing.
+ * changes nothing, unless the array wraps around (stap's "global a%",
+ * the layout's `wrap`): then the new element replaces the oldest one, the
+ * one added first of those still there (changing an element's value does
+ * not make it younger). A wrapping array keeps its elements in a list from
+ * the oldest to the newest, two entry indexes in each entry, so that
+ * finding the oldest costs nothing.
  *
  * Reading a missing element gives 0 or "", and does not create it, as in
  * stap; assigning 0 or "" creates it.
@@ -94,6 +99,7 @@ struct mstap_map_layout {
 	u8 key_types[MSTAP_MAX_KEYS];     /* MSTAP_TYPE_LONG or _STRING */
 	u8 value_type;                    /* MSTAP_TYPE_LONG, _STRING or _STAT */
 	const struct mstap_stat_layout *stat; /* with MSTAP_TYPE_STAT */
+	u8 wrap;                          /* 1: full, adding replaces the oldest */
 };
 
 /*
@@ -104,6 +110,15 @@ struct mstap_map_layout {
 struct mstap_entry {
 	u32 hash;
 	u32 next;
+};
+
+/*
+ * In the entries of a wrapping array, right after the header: the entries
+ * added just before and just after this one (entry index plus one; 0: none).
+ */
+struct mstap_entry_age {
+	u32 older;
+	u32 newer;
 };
 
 struct mstap_map {
@@ -119,6 +134,9 @@ struct mstap_map {
 	/* The error when full: MSTAP_ARRAY_OVERFLOW, or for an array declared
 	 * with a size stap's "check size limit (N)" (mstap_map_declare_size). */
 	const char *overflow_message;
+	/* Wrapping arrays: the oldest and newest entries (index plus one). */
+	u32 oldest;
+	u32 newest;
 };
 
 /* Sizes are rounded to 8 bytes so that every long stays aligned. */
@@ -274,6 +292,70 @@ static inline u32 *mstap_map_find_link(const struct mstap_map *map,
 	return NULL;
 }
 
+/* ------------------------------------------- the age of an element */
+
+static inline struct mstap_entry_age *mstap_map_age(const struct mstap_map *map,
+						    u32 index)
+{
+	return (struct mstap_entry_age *)(mstap_map_entry(map, index) + 1);
+}
+
+/* Puts entry `index` at the newest end of the age list. */
+static inline void mstap_map_age_append(struct mstap_map *map, u32 index)
+{
+	struct mstap_entry_age *age = mstap_map_age(map, index);
+
+	age->older = map->newest;
+	age->newer = 0;
+	if (map->newest)
+		mstap_map_age(map, map->newest - 1)->newer = index + 1;
+	else
+		map->oldest = index + 1;
+	map->newest = index + 1;
+}
+
+/* Takes entry `index` out of the age list. */
+static inline void mstap_map_age_remove(struct mstap_map *map, u32 index)
+{
+	struct mstap_entry_age *age = mstap_map_age(map, index);
+
+	if (age->older)
+		mstap_map_age(map, age->older - 1)->newer = age->newer;
+	else
+		map->oldest = age->newer;
+	if (age->newer)
+		mstap_map_age(map, age->newer - 1)->older = age->older;
+	else
+		map->newest = age->older;
+}
+
+/* Entry `from` moved to index `to` (its age links with it): its neighbours
+ * learn the new index. */
+static inline void mstap_map_age_moved(struct mstap_map *map, u32 from, u32 to)
+{
+	struct mstap_entry_age *age = mstap_map_age(map, to);
+
+	if (age->older)
+		mstap_map_age(map, age->older - 1)->newer = to + 1;
+	else if (map->oldest == from + 1)
+		map->oldest = to + 1;
+	if (age->newer)
+		mstap_map_age(map, age->newer - 1)->older = to + 1;
+	else if (map->newest == from + 1)
+		map->newest = to + 1;
+}
+
+/* Unlinks entry `index` from its bucket's chain. */
+static inline void mstap_map_unchain(struct mstap_map *map, u32 index)
+{
+	struct mstap_entry *entry = mstap_map_entry(map, index);
+	u32 *link = &map->buckets[entry->hash & map->bucket_mask];
+
+	while (*link != index + 1)
+		link = &mstap_map_entry(map, *link - 1)->next;
+	*link = entry->next;
+}
+
 /* ------------------------------------------------------------ access */
 
 /* The element with these keys, or NULL. */
@@ -287,7 +369,9 @@ static inline struct mstap_entry *mstap_map_find(const struct mstap_map *map,
 
 /*
  * The element with these keys, created with a zero value if missing; NULL
- * with "Array overflow" when the array is full.
+ * with "Array overflow" when the array is full and does not wrap. A
+ * wrapping array that is full gives the oldest element's entry instead,
+ * taken out of the array first.
  */
 static inline struct mstap_entry *mstap_map_insert(struct mstap_map *map,
 						   const union mstap_key *keys,
@@ -296,17 +380,25 @@ static inline struct mstap_entry *mstap_map_insert(struct mstap_map *map,
 	u32 hash = mstap_map_hash(map, keys);
 	u32 *link = mstap_map_find_link(map, keys, hash);
 	struct mstap_entry *entry;
+	u32 index = map->count;
 	u32 bucket;
 	u32 k;
 
 	if (link)
 		return mstap_map_entry(map, *link - 1);
 	if (mstap_unlikely(map->count >= map->capacity)) {
-		mstap_raise(error, -ENOSPC, map->overflow_message ?
-				map->overflow_message : MSTAP_ARRAY_OVERFLOW);
-		return NULL;
+		if (!map->layout->wrap || !map->oldest) {
+			mstap_raise(error, -ENOSPC, map->overflow_message ?
+					map->overflow_message : MSTAP_ARRAY_OVERFLOW);
+			return NULL;
+		}
+		/* Reuse the oldest entry where it is: the array stays dense. */
+		index = map->oldest - 1;
+		mstap_map_unchain(map, index);
+		mstap_map_age_remove(map, index);
+		map->count--;
 	}
-	entry = mstap_map_entry(map, map->count);
+	entry = mstap_map_entry(map, index);
 	memset(entry, 0, map->entry_size);
 	for (k = 0; k < map->layout->key_count; k++) {
 		if (map->layout->key_types[k] == MSTAP_TYPE_LONG)
@@ -318,8 +410,10 @@ static inline struct mstap_entry *mstap_map_insert(struct mstap_map *map,
 	bucket = hash & map->bucket_mask;
 	entry->hash = hash;
 	entry->next = map->buckets[bucket];
+	map->buckets[bucket] = index + 1;
 	map->count++;
-	map->buckets[bucket] = map->count; /* the new entry's index plus one */
+	if (map->layout->wrap)
+		mstap_map_age_append(map, index);
 	return entry;
 }
 
@@ -435,6 +529,8 @@ static inline void mstap_map_delete(struct mstap_map *map,
 		return;
 	hole = *link - 1;
 	*link = mstap_map_entry(map, hole)->next;
+	if (map->layout->wrap)
+		mstap_map_age_remove(map, hole);
 	last = map->count - 1;
 	map->count--;
 	if (hole == last)
@@ -446,6 +542,8 @@ static inline void mstap_map_delete(struct mstap_map *map,
 		link = &mstap_map_entry(map, *link - 1)->next;
 	*link = hole + 1;
 	memcpy(mstap_map_entry(map, hole), moved, map->entry_size);
+	if (map->layout->wrap)
+		mstap_map_age_moved(map, last, hole);
 }
 
 /* delete a */
@@ -453,6 +551,8 @@ static inline void mstap_map_clear(struct mstap_map *map)
 {
 	memset(map->buckets, 0, ((size_t)map->bucket_mask + 1) * sizeof(u32));
 	map->count = 0;
+	map->oldest = 0;
+	map->newest = 0;
 }
 
 /* ------------------------------------------------------------ foreach */

@@ -83,6 +83,8 @@ struct mstap_stat_layout {
 	s64 low;          /* @hist_linear only */
 	s64 high;
 	s64 step;
+	u32 variance;       /* 1: @variance reads it, so <<< keeps its terms */
+	u32 variance_shift; /* @variance(x, N): 0 .. 62 */
 };
 
 /*
@@ -92,13 +94,13 @@ struct mstap_stat_layout {
  * Pass 2 has checked low < high and step > 0; mstap_stat_layout_check()
  * checks again at module init.
  */
-#define MSTAP_STAT_LAYOUT_PLAIN { MSTAP_HIST_NONE, 0, 0, 0, 0 }
+#define MSTAP_STAT_LAYOUT_PLAIN { MSTAP_HIST_NONE, 0, 0, 0, 0, 0, 0 }
 #define MSTAP_STAT_LAYOUT_LOG \
-	{ MSTAP_HIST_LOG, MSTAP_HIST_LOG_BUCKETS, 0, 0, 0 }
+	{ MSTAP_HIST_LOG, MSTAP_HIST_LOG_BUCKETS, 0, 0, 0, 0, 0 }
 #define MSTAP_STAT_LAYOUT_LINEAR(low, high, step) \
 	{ MSTAP_HIST_LINEAR, \
 	  (u32)(((u64)(high) - (u64)(low)) / (u64)(step) + 3), \
-	  (low), (high), (step) }
+	  (low), (high), (step), 0, 0 }
 
 static inline int mstap_stat_layout_check(const struct mstap_stat_layout *layout,
 					  struct mstap_error *error)
@@ -122,12 +124,21 @@ static inline int mstap_stat_layout_check(const struct mstap_stat_layout *layout
 			   "histogram: bad @hist_linear range, or too many buckets");
 }
 
-/* count, sum, min and max; the bucket counters follow in memory. */
+/*
+ * count, sum, min and max; the bucket counters follow in memory. With a
+ * layout's `variance`, <<< also keeps Welford's running mean and sum of
+ * squared differences, as stap does, in integers scaled by 2^shift: avg_s
+ * is the mean << shift, variance_s the variance << 2 * shift (both
+ * truncated at every step, so the result is stap's, not the exact one).
+ */
 struct mstap_stat {
 	s64 count;
 	s64 sum;
 	s64 min;
 	s64 max;
+	s64 avg_s;
+	s64 m2;
+	s64 variance_s;
 };
 
 /* The bytes one statistic of this layout takes, buckets included. */
@@ -177,6 +188,41 @@ static inline u32 mstap_hist_bucket(const struct mstap_stat_layout *layout,
 	return (u32)index + 1;
 }
 
+static inline s64 mstap_wrapping_mul(s64 a, s64 b)
+{
+	return (s64)((u64)a * (u64)b);
+}
+
+/* a / b for the variance, whose divisors are counts: 0 when b is 0, as
+ * stap's division without an error pointer gives. */
+static inline s64 mstap_variance_div(s64 a, s64 b)
+{
+	return b > 0 ? mstap_div_s64(a, b) : 0;
+}
+
+/*
+ * Welford's step for the value just counted (stat->count includes it).
+ * stap keeps the difference from the mean in an int; mstap keeps its 64
+ * bits, which differs only past 2^31.
+ */
+static inline void mstap_stat_add_variance(struct mstap_stat *stat, u32 shift,
+					   s64 value)
+{
+	s64 scaled = (s64)((u64)value << shift);
+	s64 delta;
+
+	if (stat->count == 1) {
+		stat->avg_s = scaled;
+		stat->m2 = 0;
+		return;
+	}
+	delta = scaled - stat->avg_s;
+	stat->avg_s += mstap_div_s64(delta, stat->count);
+	stat->m2 = mstap_wrapping_add(stat->m2,
+				      mstap_wrapping_mul(delta, scaled - stat->avg_s));
+	stat->variance_s = mstap_div_s64(stat->m2, stat->count - 1);
+}
+
 /* x <<< value */
 static inline void mstap_stat_add(struct mstap_stat *stat,
 				  const struct mstap_stat_layout *layout,
@@ -193,8 +239,21 @@ static inline void mstap_stat_add(struct mstap_stat *stat,
 	}
 	stat->count++;
 	stat->sum = mstap_wrapping_add(stat->sum, value);
+	if (layout->variance)
+		mstap_stat_add_variance(stat, layout->variance_shift, value);
 	if (layout->hist_kind != MSTAP_HIST_NONE)
 		mstap_stat_buckets(stat)[mstap_hist_bucket(layout, value)]++;
+}
+
+/* n * (avg - mean)^2 + (n - 1) * variance: one part's share of the sum
+ * the total variance divides (stap's "Total Variance" formula). */
+static inline s64 mstap_variance_share(s64 count, s64 avg_s, s64 variance_s,
+				       s64 mean_s)
+{
+	s64 off = avg_s - mean_s;
+
+	return mstap_wrapping_add(mstap_wrapping_mul(count, mstap_wrapping_mul(off, off)),
+				  mstap_wrapping_mul(count - 1, variance_s));
 }
 
 /* into += from: what reading a per-CPU statistic does for each CPU. */
@@ -209,11 +268,29 @@ static inline void mstap_stat_merge(struct mstap_stat *into,
 	if (into->count == 0) {
 		into->min = from->min;
 		into->max = from->max;
+		into->avg_s = from->avg_s;
+		into->m2 = from->m2;
+		into->variance_s = from->variance_s;
 	} else {
 		if (from->min < into->min)
 			into->min = from->min;
 		if (from->max > into->max)
 			into->max = from->max;
+		if (layout->variance) {
+			/* Two parts at a time, as stap merges an array's. */
+			s64 count = into->count + from->count;
+			s64 sum = mstap_wrapping_add(into->sum, from->sum);
+			s64 mean_s = mstap_variance_div((s64)((u64)sum << layout->variance_shift),
+							count);
+			s64 total = mstap_wrapping_add(
+				mstap_variance_share(into->count, into->avg_s,
+						     into->variance_s, mean_s),
+				mstap_variance_share(from->count, from->avg_s,
+						     from->variance_s, mean_s));
+
+			into->variance_s = mstap_variance_div(total, count - 1);
+			into->avg_s = mean_s;
+		}
 	}
 	into->count += from->count;
 	into->sum = mstap_wrapping_add(into->sum, from->sum);
@@ -266,6 +343,21 @@ static inline s64 mstap_stat_avg(const struct mstap_stat *stat,
 		return 0;
 	}
 	return mstap_div_s64(stat->sum, stat->count);
+}
+
+/*
+ * @variance: the scaled variance shifted back (an arithmetic shift, as
+ * stap's); 0 for one value.
+ */
+static inline s64 mstap_stat_variance(const struct mstap_stat *stat,
+				      const struct mstap_stat_layout *layout,
+				      struct mstap_error *error)
+{
+	if (stat->count == 0) {
+		mstap_raise(error, -ENODATA, MSTAP_EMPTY_AGGREGATE);
+		return 0;
+	}
+	return stat->variance_s >> (2 * layout->variance_shift);
 }
 
 /* @hist_log(x)[bucket] and @hist_linear(...)[bucket]. */
@@ -350,16 +442,39 @@ static inline void mstap_pstat_add(struct mstap_pstat *pstat, s64 value)
 		       pstat->layout, value);
 }
 
-/* The statistic over all CPUs, for the extractors and printing. */
+/*
+ * The statistic over all CPUs, for the extractors and printing. Its
+ * variance takes every CPU's part at once, around the mean of all the
+ * values, as stap computes a global statistic's (so one CPU's Welford
+ * mean, truncated at each step, counts as a part off that mean).
+ */
 static inline const struct mstap_stat *mstap_pstat_read(struct mstap_pstat *pstat)
 {
+	struct mstap_stat *merged = pstat->merged;
+	s64 mean_s;
+	s64 total = 0;
 	u32 cpu;
 
-	mstap_stat_reset(pstat->merged, pstat->layout);
+	mstap_stat_reset(merged, pstat->layout);
 	for (cpu = 0; cpu < pstat->cpu_count; cpu++)
-		mstap_stat_merge(pstat->merged, mstap_pstat_cpu(pstat, cpu),
+		mstap_stat_merge(merged, mstap_pstat_cpu(pstat, cpu),
 				 pstat->layout);
-	return pstat->merged;
+	if (!pstat->layout->variance || merged->count == 0)
+		return merged;
+	mean_s = mstap_variance_div((s64)((u64)merged->sum <<
+					  pstat->layout->variance_shift),
+				    merged->count);
+	for (cpu = 0; cpu < pstat->cpu_count; cpu++) {
+		const struct mstap_stat *part = mstap_pstat_cpu(pstat, cpu);
+
+		if (part->count)
+			total = mstap_wrapping_add(total,
+				mstap_variance_share(part->count, part->avg_s,
+						     part->variance_s, mean_s));
+	}
+	merged->avg_s = mean_s;
+	merged->variance_s = mstap_variance_div(total, merged->count - 1);
+	return merged;
 }
 
 /* delete x */

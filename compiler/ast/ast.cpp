@@ -63,6 +63,7 @@ const char *spelling(BinaryOp op) {
   case BinaryOp::Concat: return ".";
   case BinaryOp::Shl: return "<<";
   case BinaryOp::Shr: return ">>";
+  case BinaryOp::UShr: return ">>>";
   case BinaryOp::Eq: return "==";
   case BinaryOp::Ne: return "!=";
   case BinaryOp::Lt: return "<";
@@ -104,6 +105,7 @@ static const struct {
     {AtOp::Count, "@count"},   {AtOp::Sum, "@sum"},         {AtOp::Min, "@min"},
     {AtOp::Max, "@max"},       {AtOp::Avg, "@avg"},         {AtOp::HistLog, "@hist_log"},
     {AtOp::HistLinear, "@hist_linear"}, {AtOp::Defined, "@defined"}, {AtOp::Entry, "@entry"},
+    {AtOp::Variance, "@variance"},
 };
 
 const char *spelling(AtOp op) {

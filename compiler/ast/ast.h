@@ -29,6 +29,7 @@ struct Variable {
   std::vector<Type> keyTypes;  // one per key, for arrays
   SourceLoc loc;               // its declaration, or first use for locals
   bool read = false, written = false;
+  const SourceFile *privateTo = nullptr; // a private global: the one file that sees it
 };
 
 struct Node {
@@ -133,7 +134,7 @@ struct IncDecExpr : Expr {
 enum class BinaryOp {
   Mul, Div, Mod,
   Add, Sub, Concat,
-  Shl, Shr,
+  Shl, Shr, UShr, // UShr: ">>>", the right shift that fills with zeros
   Eq, Ne, Lt, Le, Gt, Ge,
   BitAnd, BitXor, BitOr,
   LogAnd, LogOr,
@@ -172,7 +173,9 @@ struct AssignExpr : Expr {
 };
 
 // The @-operators: statistics extractors, @defined and @entry.
-enum class AtOp { Count, Sum, Min, Max, Avg, HistLog, HistLinear, Defined, Entry };
+// @variance(s[, shift]): its optional second argument is a number literal,
+// the bit shift the statistic's variance is computed with.
+enum class AtOp { Count, Sum, Min, Max, Avg, HistLog, HistLinear, Defined, Entry, Variance };
 const char *spelling(AtOp op); // "@count", ...
 std::optional<AtOp> atOpNamed(const std::string &name);
 
@@ -246,7 +249,8 @@ struct ForeachStmt : Stmt {
   bool bracketedKeys = false; // "[k]" rather than "k"
   std::string array;
   SourceLoc arrayLoc;
-  SortOrder valueSort = SortOrder::None; // the mark on the array: sort by value
+  SortOrder valueSort = SortOrder::None; // the mark on the array or value: sort by value
+  std::optional<AtOp> sortAggregate;     // foreach (k in s @sum-): by which extractor
   ExprPtr limit;              // may be null
   StmtPtr body;
   // pass 2
@@ -293,6 +297,8 @@ struct GlobalVar : Node {
   std::string name;
   std::unique_ptr<Variable> var; // pass 2
   std::optional<int64_t> arraySize; // global a[100]
+  bool wrap = false;                // global a%: when full, adding replaces the oldest element
+  const SourceFile *privateTo = nullptr; // private global a: the one file that sees it
   ExprPtr init;                     // a literal, or null
 };
 
@@ -303,6 +309,7 @@ struct Param : Node {
 
 struct FunctionDecl : Node {
   std::string name;
+  const SourceFile *privateTo = nullptr; // private function: the one file that may call it
   Type returnType = Type::Unknown;
   std::vector<Param> params;
   std::unique_ptr<BlockStmt> body; // null when the body is embedded C
@@ -356,6 +363,9 @@ struct EmbeddedDecl : Node {
 // The declarations of a script, in source order.
 struct Decl {
   enum class Kind { Global, Function, Probe, Alias, Embedded } kind;
+  // The file the declaration came from: what 'private' declarations are
+  // private to, once a script is more than one file.
+  const SourceFile *file = nullptr;
   std::unique_ptr<GlobalDecl> global;
   std::unique_ptr<FunctionDecl> function;
   std::unique_ptr<ProbeDecl> probe;

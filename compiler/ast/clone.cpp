@@ -189,6 +189,7 @@ StmtPtr clone(const Stmt &stmt) {
     c->array = s.array;
     c->arrayLoc = s.arrayLoc;
     c->valueSort = s.valueSort;
+    c->sortAggregate = s.sortAggregate;
     c->limit = cloneOrNull(s.limit);
     c->body = cloneOrNull(s.body);
     return c;

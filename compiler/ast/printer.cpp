@@ -28,7 +28,7 @@ Prec binaryPrec(BinaryOp op) {
   switch (op) {
   case BinaryOp::Mul: case BinaryOp::Div: case BinaryOp::Mod: return PrecMultiplicative;
   case BinaryOp::Add: case BinaryOp::Sub: case BinaryOp::Concat: return PrecAdditive;
-  case BinaryOp::Shl: case BinaryOp::Shr: return PrecShift;
+  case BinaryOp::Shl: case BinaryOp::Shr: case BinaryOp::UShr: return PrecShift;
   case BinaryOp::Eq: case BinaryOp::Ne: case BinaryOp::Lt:
   case BinaryOp::Le: case BinaryOp::Gt: case BinaryOp::Ge: return PrecCompare;
   case BinaryOp::BitAnd: return PrecBitAnd;
@@ -297,7 +297,10 @@ public:
     }
     if (s.bracketedKeys)
       head += ']';
-    head += " in " + s.array + sortMark(s.valueSort);
+    head += " in " + s.array;
+    if (s.sortAggregate)
+      head += std::string(" ") + spelling(*s.sortAggregate);
+    head += sortMark(s.valueSort);
     if (s.limit)
       head += " limit " + printExpr(*s.limit);
     head += ")";
@@ -421,12 +424,16 @@ std::string printScript(const Script &script) {
     out += '\n';
     switch (decl.kind) {
     case Decl::Kind::Global: {
-      out += "global ";
       const auto &vars = decl.global->vars;
+      if (!vars.empty() && vars[0].privateTo)
+        out += "private ";
+      out += "global ";
       for (size_t i = 0; i < vars.size(); ++i) {
         if (i)
           out += ", ";
         out += vars[i].name;
+        if (vars[i].wrap)
+          out += "%";
         if (vars[i].arraySize)
           out += "[" + std::to_string(*vars[i].arraySize) + "]";
         if (vars[i].init)
@@ -437,6 +444,8 @@ std::string printScript(const Script &script) {
     }
     case Decl::Kind::Function: {
       const FunctionDecl &f = *decl.function;
+      if (f.privateTo)
+        out += "private ";
       out += "function " + f.name + typeSuffix(f.returnType) + " (";
       for (size_t i = 0; i < f.params.size(); ++i) {
         if (i)

@@ -66,7 +66,19 @@ std::string cInteger(int64_t value) {
   return fmt::format("{}LL", value);
 }
 
-std::string statLayoutInit(const HistogramShape &h) {
+std::string statLayoutInit(const HistogramShape &h, int varianceShift) {
+  if (varianceShift >= 0) {
+    // The macros end the initializer; the variance fields follow the
+    // histogram's, so name every field.
+    std::string hist = ".hist_kind = MSTAP_HIST_NONE";
+    if (h.op == AtOp::HistLog)
+      hist = ".hist_kind = MSTAP_HIST_LOG, .bucket_count = MSTAP_HIST_LOG_BUCKETS";
+    else if (h.op == AtOp::HistLinear)
+      hist = fmt::format(".hist_kind = MSTAP_HIST_LINEAR, .bucket_count = {}, .low = {}, .high = {}, .step = {}",
+                         ((uint64_t)h.high - (uint64_t)h.low) / (uint64_t)h.step + 3, cInteger(h.low),
+                         cInteger(h.high), cInteger(h.step));
+    return fmt::format("{{ {}, .variance = 1, .variance_shift = {} }}", hist, varianceShift);
+  }
   switch (h.op) {
   case AtOp::HistLog: return "MSTAP_STAT_LAYOUT_LOG";
   case AtOp::HistLinear:

@@ -178,6 +178,7 @@ Value BodyEmitter::binary(BinaryExpr &e) {
   }
   case BinaryOp::Shl: return {fmt::format("((s64)((u64)({}) << (({}) & 63)))", a, b), Type::Long};
   case BinaryOp::Shr: return {fmt::format("((s64)({}) >> (({}) & 63))", a, b), Type::Long};
+  case BinaryOp::UShr: return {fmt::format("((s64)((u64)({}) >> (({}) & 63)))", a, b), Type::Long};
   case BinaryOp::BitAnd: return {fmt::format("(({}) & ({}))", a, b), Type::Long};
   case BinaryOp::BitXor: return {fmt::format("(({}) ^ ({}))", a, b), Type::Long};
   case BinaryOp::BitOr: return {fmt::format("(({}) | ({}))", a, b), Type::Long};
@@ -409,6 +410,10 @@ Value BodyEmitter::at(AtExpr &e) {
   line(fmt::format("const struct mstap_stat *{} = {};", s, stat));
   std::string t = longTemp();
   switch (e.op) {
+  case AtOp::Variance:
+    line(fmt::format("s64 {} = mstap_stat_variance({}, &mstap_layout_{}, &c->error);", t, s, g ? g->member : ""));
+    check(e.loc());
+    break;
   case AtOp::Count: line(fmt::format("s64 {} = mstap_stat_count({});", t, s)); break;
   case AtOp::Sum: line(fmt::format("s64 {} = mstap_stat_sum({});", t, s)); break;
   case AtOp::Min:

@@ -33,7 +33,9 @@ const char *keyTypeC(Type t);
 // The one spelling of a 64-bit integer in the C.
 std::string cInteger(int64_t value);
 // The C initialiser of a statistic's layout.
-std::string statLayoutInit(const HistogramShape &h);
+// A statistic's layout initializer; with `varianceShift` >= 0 it keeps
+// the terms of @variance, computed with that bit shift.
+std::string statLayoutInit(const HistogramShape &h, int varianceShift);
 
 
 // ------------------------------------------------------------ globals
@@ -45,6 +47,7 @@ struct GlobalInfo {
   std::string member;         // in struct mstap_globals
   enum class Kind { Long, String, Stat, Map, PMap } kind = Kind::Long;
   HistogramShape histogram; // from pass 2
+  int varianceShift = -1;     // from pass 2: >= 0 when @variance reads it
   std::string capacity;       // C expression, arrays only
   bool dumped = false;        // written, never read: printed at the end
 };

@@ -26,6 +26,8 @@ void Generator::collectGlobals() {
       g.member = "g_" + v->name;
       if (auto shape = elaborated_.histograms.find(v); shape != elaborated_.histograms.end())
         g.histogram = shape->second;
+      if (auto shift = elaborated_.varianceShifts.find(v); shift != elaborated_.varianceShifts.end())
+        g.varianceShift = shift->second;
       if (v->arity > 0) {
         g.kind = v->type == Type::Stats ? GlobalInfo::Kind::PMap : GlobalInfo::Kind::Map;
         g.capacity = gv.arraySize ? fmt::format("{}", *gv.arraySize) : "MSTAP_MAXMAPENTRIES";

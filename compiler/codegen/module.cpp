@@ -439,7 +439,7 @@ std::string Generator::globalsSection() const {
     case GlobalInfo::Kind::Stat:
       out += fmt::format("\tstruct mstap_pstat {};\n", g->member);
       layouts += fmt::format("static const struct mstap_stat_layout mstap_layout_{} = {};\n", g->member,
-                             statLayoutInit(g->histogram));
+                             statLayoutInit(g->histogram, g->varianceShift));
       break;
     case GlobalInfo::Kind::Map:
     case GlobalInfo::Kind::PMap: {
@@ -447,16 +447,17 @@ std::string Generator::globalsSection() const {
       out += fmt::format("\tstruct {} {};\n", pmap ? "mstap_pmap" : "mstap_map", g->member);
       if (pmap)
         layouts += fmt::format("static const struct mstap_stat_layout mstap_layout_{} = {};\n", g->member,
-                               statLayoutInit(g->histogram));
+                               statLayoutInit(g->histogram, g->varianceShift));
       std::string keyTypes;
       for (size_t k = 0; k < g->var->keyTypes.size(); ++k)
         keyTypes += (k ? ", " : "") + std::string(keyTypeC(g->var->keyTypes[k]));
       const char *valueType = pmap ? "MSTAP_TYPE_STAT"
                               : g->var->type == Type::String ? "MSTAP_TYPE_STRING"
                                                              : "MSTAP_TYPE_LONG";
-      layouts += fmt::format("static const struct mstap_map_layout mstap_map_layout_{} = {{ {}, {{ {} }}, {}, {} }};\n",
+      // A wrapping array (global a%) sets the layout's last field, `wrap`.
+      layouts += fmt::format("static const struct mstap_map_layout mstap_map_layout_{} = {{ {}, {{ {} }}, {}, {}{} }};\n",
                              g->member, g->var->keyTypes.size(), keyTypes, valueType,
-                             pmap ? "&mstap_layout_" + g->member : "NULL");
+                             pmap ? "&mstap_layout_" + g->member : "NULL", g->decl->wrap ? ", 1" : "");
       if (g->dumped)
         out += fmt::format("\tu32 *dump_{}_index;\n", g->member);
       break;

@@ -215,7 +215,20 @@ void BodyEmitter::foreach(ForeachStmt &s) {
   line("{");
   ++indent_;
   line(fmt::format("u32 *index = mstap_g.foreach_{}_index + (size_t)mstap_current_cpu() * {};", id, g.capacity));
-  line(fmt::format("struct mstap_map_order order = {{ {}, {}, MSTAP_STAT_FIELD_COUNT, {}, {} }};", direction, column,
+  // A statistics array sorted by value goes by @count unless an extractor
+  // says otherwise; stap 4.8 sorts "@variance" by @count too, and so does
+  // mstap, so that the same script lists the same order.
+  const char *field = "MSTAP_STAT_FIELD_COUNT";
+  if (s.sortAggregate) {
+    switch (*s.sortAggregate) {
+    case AtOp::Sum: field = "MSTAP_STAT_FIELD_SUM"; break;
+    case AtOp::Min: field = "MSTAP_STAT_FIELD_MIN"; break;
+    case AtOp::Max: field = "MSTAP_STAT_FIELD_MAX"; break;
+    case AtOp::Avg: field = "MSTAP_STAT_FIELD_AVG"; break;
+    default: break;
+    }
+  }
+  line(fmt::format("struct mstap_map_order order = {{ {}, {}, {}, {}, {} }};", direction, column, field,
                    s.limit ? 1 : 0, limit));
   line("u32 " + n + ", " + i + ";");
   line(fmt::format("if ({}) {{", busy));
@@ -229,7 +242,10 @@ void BodyEmitter::foreach(ForeachStmt &s) {
     check(s.loc());
   }
   line(fmt::format("{} = mstap_map_sort(&{}, index, &order);", n, map));
-  line(fmt::format("for ({} = 0; {} < {}; {}++) {{", i, i, n, i));
+  // Elements cannot be deleted while a foreach walks their array (pass 2
+  // refuses it, as stap does), but the whole array can be ("delete a"):
+  // then nothing is left to visit, and the loop ends.
+  line(fmt::format("for ({} = 0; {} < {} && index[{}] < mstap_map_size(&{}); {}++) {{", i, i, n, i, map, i));
   ++indent_;
   line(fmt::format("struct mstap_entry *e = mstap_map_entry(&{}, index[{}]);", map, i));
   for (size_t k = 0; k < s.keyVars.size(); ++k) {

@@ -162,6 +162,46 @@ TEST(Parse, ForeachForms) {
             "1:28: a foreach can sort by one thing only: remove all but one '+' or '-'");
 }
 
+// Issue 13's smaller forms reach the tree: a wrapping global, private
+// declarations (private to the parsed file), glued strings with @N in
+// them, a foreach sorted by an extractor, @variance with its shift, '>>>'.
+TEST(Parse, WrapPrivateGluedStringsAggregateSortAndUnsignedShift) {
+  auto p = parse("global w%[3], plain\nprivate x, y\nprivate function f() { }\n"
+                 "probe begin { s = \"a\" /* c */ \"b\" @1 @# foreach (k in w @avg- limit 2) {} "
+                 "v = @variance(w[1], 4) u = -1 >>> 60 }\n",
+                 {"one"});
+  ASSERT_NE(p->script, nullptr) << p->diags.render();
+  auto &decls = p->script->decls;
+  ASSERT_EQ(decls.size(), 4u);
+  EXPECT_TRUE(decls[0].global->vars[0].wrap);
+  EXPECT_EQ(decls[0].global->vars[0].arraySize, 3);
+  EXPECT_FALSE(decls[0].global->vars[1].wrap);
+  EXPECT_EQ(decls[0].global->vars[0].privateTo, nullptr);
+  EXPECT_EQ(decls[1].global->vars.size(), 2u);
+  EXPECT_EQ(decls[1].global->vars[1].privateTo, p->file.get());
+  EXPECT_EQ(decls[2].function->privateTo, p->file.get());
+  EXPECT_EQ(decls[3].file, p->file.get());
+  auto &body = decls[3].probe->body->statements;
+  auto *glued = ast::dyn<ast::StringLiteral>(
+      ast::dyn<ast::AssignExpr>(ast::dyn<ast::ExprStmt>(body[0].get())->expr.get())->rhs.get());
+  ASSERT_NE(glued, nullptr);
+  EXPECT_EQ(glued->value, "abone1");
+  auto *fe = ast::dyn<ast::ForeachStmt>(body[1].get());
+  ASSERT_NE(fe, nullptr);
+  EXPECT_EQ(fe->sortAggregate, ast::AtOp::Avg);
+  EXPECT_EQ(fe->valueSort, ast::SortOrder::Descending);
+  ASSERT_NE(fe->limit, nullptr);
+  auto *variance = ast::dyn<ast::AtExpr>(
+      ast::dyn<ast::AssignExpr>(ast::dyn<ast::ExprStmt>(body[2].get())->expr.get())->rhs.get());
+  ASSERT_NE(variance, nullptr);
+  EXPECT_EQ(variance->op, ast::AtOp::Variance);
+  EXPECT_EQ(variance->args.size(), 2u);
+  auto *shift = ast::dyn<ast::BinaryExpr>(
+      ast::dyn<ast::AssignExpr>(ast::dyn<ast::ExprStmt>(body[3].get())->expr.get())->rhs.get());
+  ASSERT_NE(shift, nullptr);
+  EXPECT_EQ(shift->op, ast::BinaryOp::UShr);
+}
+
 TEST(Parse, ProbePoints) {
   auto p = parse("probe kernel.function(\"vfs_*\").return?, module(\"ext4\").function(\"ext4_file_open\"),"
                  " syscall.*!, timer.ms(100), begin(-1) {}");
@@ -191,12 +231,12 @@ TEST(Parse, SyntaxErrorsInPlainWords) {
   EXPECT_EQ(firstError("probe begin { x = }"), "1:19: expected an expression, found '}'");
   EXPECT_EQ(firstError("probe begin {\n  x = 1\n"), "3:1: expected '}' before end of file: a block is not closed");
   EXPECT_EQ(firstError("probe begin { if (x > 1 { } }"), "1:25: expected ')' after the condition, found '{'");
-  EXPECT_EQ(firstError("foo bar"), "1:1: expected 'probe', 'global' or 'function', found 'foo'");
+  EXPECT_EQ(firstError("foo bar"), "1:1: expected 'probe', 'global', 'private' or 'function', found 'foo'");
   EXPECT_EQ(firstError("probe begin { s = \"abc }"), "1:19: unterminated string: a '\"' is missing on this line");
   EXPECT_EQ(firstError("probe begin { } /* never closed"), "1:17: unterminated comment: '*/' is missing");
   EXPECT_EQ(firstError("probe begin { x = 1 ` }"), "1:21: invalid character '`'");
   EXPECT_EQ(firstError("probe begin { x = @cast(p, \"t\") }"),
-            "1:19: unknown operator '@cast': mstap knows @count, @sum, @min, @max, @avg, @hist_log, "
+            "1:19: unknown operator '@cast': mstap knows @count, @sum, @min, @max, @avg, @variance, @hist_log, "
             "@hist_linear, @defined and @entry");
   EXPECT_EQ(firstError("probe begin { x = @hist_linear(s, 1) }"), "1:19: @hist_linear takes 4 arguments, not 2");
 }

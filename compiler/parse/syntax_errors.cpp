@@ -73,7 +73,7 @@ std::string expectedPhrase(Parser *parser, ParserRuleContext *ctx, const misc::I
               StapParser::ProbeComponentContext, StapParser::ProbeNameContext>(ctx))
     return "expected a probe point" + foundText;
   if (isOneOf<StapParser::ScriptContext, StapParser::TopLevelContext>(ctx))
-    return "expected 'probe', 'global' or 'function'" + foundText;
+    return "expected 'probe', 'global', 'private' or 'function'" + foundText;
   if (has(StapParser::Identifier) && has(StapParser::IntegerLiteral) &&
       isOneOf<StapParser::ExpressionContext, StapParser::PrimaryContext,
               StapParser::StatementContext, StapParser::ForeachHeadContext>(ctx)) {

@@ -108,7 +108,6 @@ struct TokenTypes {
   size_t leftParen = literalTokenType("(");
   size_t leftBracket = literalTokenType("[");
   size_t kwIf = literalTokenType("if");
-  size_t kwLimit = literalTokenType("limit");
 
   // Operators by token type; entries not set are no operator of the kind.
   static constexpr size_t maxType = 128;
@@ -119,7 +118,8 @@ struct TokenTypes {
     static const std::pair<const char *, ast::BinaryOp> binaryOps[] = {
         {"*", ast::BinaryOp::Mul},     {"/", ast::BinaryOp::Div},     {"%", ast::BinaryOp::Mod},
         {"+", ast::BinaryOp::Add},     {"-", ast::BinaryOp::Sub},     {".", ast::BinaryOp::Concat},
-        {"<<", ast::BinaryOp::Shl},    {">>", ast::BinaryOp::Shr},    {"==", ast::BinaryOp::Eq},
+        {"<<", ast::BinaryOp::Shl},    {">>", ast::BinaryOp::Shr},    {">>>", ast::BinaryOp::UShr},
+        {"==", ast::BinaryOp::Eq},
         {"!=", ast::BinaryOp::Ne},     {"<", ast::BinaryOp::Lt},      {"<=", ast::BinaryOp::Le},
         {">", ast::BinaryOp::Gt},      {">=", ast::BinaryOp::Ge},     {"&", ast::BinaryOp::BitAnd},
         {"^", ast::BinaryOp::BitXor},  {"|", ast::BinaryOp::BitOr},   {"&&", ast::BinaryOp::LogAnd},
@@ -250,7 +250,25 @@ ast::ExprPtr Transformer::transformArgRef(P::ArgRefContext *ctx) {
   return lit;
 }
 
-// '-'? IntegerLiteral | StringLiteral | '-'? argRef
+// Adjacent string literals and @N/@# glued into one string:
+// StringLiteral (StringLiteral | AtNumber | AtHash)* | (AtNumber | AtHash) (...)+
+ast::ExprPtr Transformer::transformStrings(P::StringsContext *ctx) {
+  auto glued = node<ast::StringLiteral>(range(ctx));
+  for (size_t i = 0; i < ctx->children.size(); ++i) {
+    Token *token = tokenAt(ctx, i);
+    if (token->getType() == P::StringLiteral) {
+      ast::ExprPtr piece = stringLiteral(token);
+      glued->value += static_cast<ast::StringLiteral &>(*piece).value;
+    } else if (token->getType() == P::AtHash) {
+      glued->value += std::to_string(options_.args.size());
+    } else if (const std::string *word = argumentWord(token)) {
+      glued->value += *word;
+    }
+  }
+  return glued;
+}
+
+// '-'? IntegerLiteral | strings | '-'? argRef
 ast::ExprPtr Transformer::transformLiteral(P::LiteralContext *ctx) {
   Token *first = tokenOf(childAt(ctx, 0));
   bool negate = first && first->getType() == tokenTypes().minus;
@@ -258,10 +276,10 @@ ast::ExprPtr Transformer::transformLiteral(P::LiteralContext *ctx) {
   if (Token *token = tokenOf(value)) {
     if (token->getType() == P::IntegerLiteral)
       return integerLiteral(token, negate);
-    if (token->getType() == P::StringLiteral)
-      return stringLiteral(token);
     unexpectedNode(value);
   }
+  if (auto *strings = dynamic_cast<P::StringsContext *>(value))
+    return transformStrings(strings);
   ast::ExprPtr result = transformArgRef(childAs<P::ArgRefContext>(ctx, negate ? 1 : 0));
   if (negate) {
     auto *lit = dynamic_cast<ast::IntLiteral *>(result.get());
@@ -300,14 +318,30 @@ void Transformer::flush() {
   errors_.clear();
 }
 
-// globalDecl | functionDecl | probeDecl | embeddedCode | ';'
+// globalDecl | privateDecl | functionDecl | probeDecl | embeddedCode | ';'
 void Transformer::transformTopLevel(P::TopLevelContext *ctx, ast::Script &script) {
   Node *child = ctx->children.at(0);
   if (tokenOf(child))
     return; // a stray ';'
   const std::type_info &type = typeid(*child);
   ast::Decl decl;
-  if (isExactly<P::ProbeDeclContext>(type)) {
+  decl.file = &file_;
+  if (isExactly<P::PrivateDeclContext>(type)) {
+    // 'private' (functionDecl | 'global'? globalVar (',' globalVar)*)
+    auto *priv = static_cast<P::PrivateDeclContext *>(child);
+    if (auto *function = priv->functionDecl()) {
+      decl.kind = ast::Decl::Kind::Function;
+      decl.function = transformFunctionDecl(function);
+      decl.function->privateTo = &file_;
+    } else {
+      decl.kind = ast::Decl::Kind::Global;
+      decl.global = node<ast::GlobalDecl>(range(priv));
+      for (P::GlobalVarContext *var : priv->globalVar()) {
+        decl.global->vars.push_back(transformGlobalVar(var));
+        decl.global->vars.back().privateTo = &file_;
+      }
+    }
+  } else if (isExactly<P::ProbeDeclContext>(type)) {
     decl.kind = ast::Decl::Kind::Probe;
     decl.probe = transformProbeDecl(static_cast<P::ProbeDeclContext *>(child));
   } else if (isExactly<P::AliasDeclContext>(type)) {
@@ -337,11 +371,12 @@ std::unique_ptr<ast::GlobalDecl> Transformer::transformGlobalDecl(P::GlobalDeclC
   return decl;
 }
 
-// Identifier ('[' size=literal ']')? ('=' init=literal)?
+// Identifier '%'? ('[' size=literal ']')? ('=' init=literal)?
 ast::GlobalVar Transformer::transformGlobalVar(P::GlobalVarContext *ctx) {
   ast::GlobalVar var;
   var.range = range(ctx);
   var.name = tokenAt(ctx, 0)->getText();
+  var.wrap = ctx->wrap != nullptr;
   if (ctx->size) {
     ast::ExprPtr size = transformLiteral(ctx->size);
     auto *lit = dynamic_cast<ast::IntLiteral *>(size.get());
@@ -732,7 +767,8 @@ ast::SortOrder Transformer::transformSortMark(P::SortMarkContext *ctx) {
 }
 
 // 'foreach' '(' foreachHead ')' statement, where foreachHead is
-// (valueVar=Identifier '=')? foreachKeys 'in' array=Identifier sortMark? ('limit' expression)?
+// (valueVar=Identifier valueMark=sortMark? '=')? foreachKeys 'in' array=Identifier aggregate=AtName?
+// arrayMark=sortMark? ('limit' limit=expression)?
 ast::StmtPtr Transformer::transformForeach(P::ForeachStmtContext *ctx) {
   auto s = node<ast::ForeachStmt>(range(ctx));
   auto *head = childAs<P::ForeachHeadContext>(ctx, 2);
@@ -748,11 +784,12 @@ ast::StmtPtr Transformer::transformForeach(P::ForeachStmtContext *ctx) {
   if (head->valueVar) {
     s->valueVar = head->valueVar->getText();
     s->valueLoc = loc(head->valueVar);
+    s->valueSort = transformSortMark(head->valueMark);
+    noteMark(head->valueMark);
   }
-  size_t i = head->valueVar ? 2 : 0;
   // foreachKey | '[' foreachKey (',' foreachKey)* ']', where foreachKey is
   // Identifier sortMark?
-  auto *keys = childAs<P::ForeachKeysContext>(head, i);
+  auto *keys = head->foreachKeys();
   s->bracketedKeys = tokenOf(childAt(keys, 0)) != nullptr;
   size_t firstKey = s->bracketedKeys ? 1 : 0, endKeys = s->bracketedKeys ? keys->children.size() - 1 : 1;
   for (size_t k = firstKey; k < endKeys; k += 2) {
@@ -767,17 +804,27 @@ ast::StmtPtr Transformer::transformForeach(P::ForeachStmtContext *ctx) {
   }
   s->array = head->array->getText();
   s->arrayLoc = loc(head->array);
-  i += 3; // foreachKeys 'in' Identifier
-  P::SortMarkContext *valueMark = nullptr;
-  if (i < head->children.size() && !tokenOf(head->children[i]))
-    valueMark = childAs<P::SortMarkContext>(head, i++);
-  s->valueSort = transformSortMark(valueMark);
-  noteMark(valueMark);
-  if (i < head->children.size()) {
-    if (tokenAt(head, i)->getType() != tokenTypes().kwLimit)
-      unexpectedNode(head->children[i]);
-    s->limit = transformExpression(ruleAt(head, i + 1));
+  if (head->arrayMark) {
+    s->valueSort = transformSortMark(head->arrayMark);
+    noteMark(head->arrayMark);
   }
+  if (head->aggregate) {
+    // stap's words: the extractor must be one of the six, and a '+' or '-'
+    // must follow it.
+    std::string name = head->aggregate->getText();
+    auto op = ast::atOpNamed(name);
+    if (!op || (*op != ast::AtOp::Count && *op != ast::AtOp::Sum && *op != ast::AtOp::Min && *op != ast::AtOp::Max &&
+                *op != ast::AtOp::Avg && *op != ast::AtOp::Variance))
+      error(loc(head->aggregate), fmt::format("expected statistical operation: @count, @sum, @min, @max, @avg or "
+                                              "@variance, not '{}'",
+                                              name));
+    else if (!head->arrayMark)
+      error(loc(head->aggregate), fmt::format("expected sort directive: '+' or '-' after {}", name));
+    else
+      s->sortAggregate = *op;
+  }
+  if (head->limit)
+    s->limit = transformExpression(head->limit);
   s->body = transformStatement(ruleAt(ctx, 4));
   return s;
 }
@@ -916,8 +963,8 @@ ast::ExprPtr Transformer::transformPrimary(Node *n) {
   switch (kind) {
   case PrimaryKind::Int: // IntegerLiteral
     return integerLiteral(tokenAt(ctx, 0), false);
-  case PrimaryKind::String: // StringLiteral
-    return stringLiteral(tokenAt(ctx, 0));
+  case PrimaryKind::String: // strings
+    return transformStrings(childAs<P::StringsContext>(ctx, 0));
   case PrimaryKind::ArgRef: // argRef
     return transformArgRef(childAs<P::ArgRefContext>(ctx, 0));
   case PrimaryKind::Paren: // '(' expression ')'
@@ -954,11 +1001,18 @@ ast::ExprPtr Transformer::transformPrimary(Node *n) {
     auto op = ast::atOpNamed(name);
     if (!op) {
       error(loc(ctx), fmt::format("unknown operator '{}': mstap knows @count, @sum, @min, @max, "
-                                  "@avg, @hist_log, @hist_linear, @defined and @entry",
+                                  "@avg, @variance, @hist_log, @hist_linear, @defined and @entry",
                                   name));
       return node<ast::IntLiteral>(r);
     }
     e->op = *op;
+    if (*op == ast::AtOp::Variance) { // @variance(s) or @variance(s, shift)
+      if (e->args.size() < 1 || e->args.size() > 2)
+        error(loc(ctx), fmt::format("@variance takes 1 or 2 arguments, not {}", e->args.size()));
+      else if (e->args.size() == 2 && !dynamic_cast<ast::IntLiteral *>(e->args[1].get()))
+        error(e->args[1]->loc(), "expected number: the bit shift of @variance is a number written in the script");
+      return e;
+    }
     size_t want = *op == ast::AtOp::HistLinear ? 4 : 1;
     if (e->args.size() != want)
       error(loc(ctx), fmt::format("{} takes {} argument{}, not {}", name, want, want == 1 ? "" : "s",

@@ -60,6 +60,7 @@ private:
   std::string transformProbeName(P::ProbeNameContext *ctx);
   ast::ExprPtr transformLiteral(P::LiteralContext *ctx);
   ast::ExprPtr transformArgRef(P::ArgRefContext *ctx);
+  ast::ExprPtr transformStrings(P::StringsContext *ctx);
   const std::string *argumentWord(antlr4::Token *token);
   std::string transformEmbeddedCode(P::EmbeddedCodeContext *ctx);
 

@@ -43,10 +43,17 @@ std::vector<AliasMatch> matchAliases(const ProbePoint &point, const std::vector<
       if (ok)
         matches.push_back({alias, &name, k});
     }
-  // A suffix applies only where no longer alias spells it out.
+  // A suffix applies only where no longer alias spells it out, and only to
+  // an alias named in full: "signal.*.return" means the aliases that spell
+  // out ".return", not every signal.* alias with ".return" appended (which
+  // a tracepoint alias cannot take).
   std::vector<AliasMatch> kept;
   for (const AliasMatch &m : matches) {
     bool superseded = false;
+    if (m.consumed < pc.size())
+      for (size_t i = 0; i < m.consumed; ++i)
+        if (pc[i].name.find_first_of("*?[") != std::string::npos)
+          superseded = true;
     if (m.consumed < pc.size())
       for (const AliasMatch &other : matches)
         if (other.consumed > m.consumed && sameName(*other.name, *m.name, m.consumed) &&
@@ -141,6 +148,7 @@ private:
     Decl decl;
     decl.kind = Decl::Kind::Probe;
     decl.fromLibrary = from.fromLibrary;
+    decl.file = from.file;
     decl.probe = std::make_unique<ProbeDecl>();
     ProbeDecl &d = *decl.probe;
     d.range = probe.range;

@@ -420,14 +420,16 @@ private:
 
 // A statistic's histogram shape comes from the extractors that print it;
 // one statistic has one shape, and its bounds are known before the run.
+// Likewise the bit shift of its variance: one a statistic, as in stap.
 class HistogramScan : public RecursiveVisitor {
 public:
-  HistogramScan(const SourceFile *file, Diagnostics &diags, std::map<const Variable *, HistogramShape> &shapes)
-      : file_(file), diags_(diags), shapes_(shapes) {}
+  HistogramScan(const SourceFile *file, Diagnostics &diags, std::map<const Variable *, HistogramShape> &shapes,
+                std::map<const Variable *, int> &varianceShifts)
+      : file_(file), diags_(diags), shapes_(shapes), varianceShifts_(varianceShifts) {}
 
   void visit(AtExpr &e) override {
     RecursiveVisitor::visit(e);
-    if (!isHistogram(e.op) || e.args.empty())
+    if ((!isHistogram(e.op) && e.op != AtOp::Variance) || e.args.empty())
       return;
     const Variable *v = nullptr;
     if (auto *sym = dyn<SymbolRef>(e.args[0].get()))
@@ -436,6 +438,10 @@ public:
       v = ix->var;
     if (!v || v->scope != Variable::Scope::Global)
       return;
+    if (e.op == AtOp::Variance) {
+      variance(e, v);
+      return;
+    }
     HistogramShape h;
     h.op = e.op;
     h.loc = e.loc();
@@ -473,9 +479,32 @@ public:
   }
 
 private:
+  // @variance(s) computes with the shift of s (0 by default); an
+  // @variance(s, N) sets it to N, 0 to 62, and two different N conflict.
+  void variance(AtExpr &e, const Variable *v) {
+    auto *shift = e.args.size() > 1 ? dyn<IntLiteral>(e.args[1].get()) : nullptr;
+    auto it = varianceShifts_.emplace(v, 0).first;
+    if (!shift)
+      return;
+    if (shift->value < 0 || shift->value > 62) {
+      diags_.error(file_, shift->loc(), fmt::format("bit shift ({}) out of range <0..62>", shift->value));
+      return;
+    }
+    auto [explicitIt, first] = explicitShifts_.emplace(v, std::make_pair(static_cast<int>(shift->value), e.loc()));
+    if (!first && explicitIt->second.first != shift->value) {
+      diags_.error(file_, e.loc(),
+                   fmt::format("conflicting bit shifts declared (previously {})", explicitIt->second.first));
+      diags_.note(file_, explicitIt->second.second, "the first one is here");
+      return;
+    }
+    it->second = static_cast<int>(shift->value);
+  }
+
   const SourceFile *file_;
   Diagnostics &diags_;
   std::map<const Variable *, HistogramShape> &shapes_;
+  std::map<const Variable *, int> &varianceShifts_;
+  std::map<const Variable *, std::pair<int, SourceLoc>> explicitShifts_;
 };
 
 } // namespace
@@ -483,7 +512,7 @@ private:
 bool checkElaborated(Script &script, ElaborateResult &result, Diagnostics &diags) {
   unsigned errorsBefore = diags.errorCount();
   size_t firstDiagnostic = diags.all().size();
-  HistogramScan histograms(script.file, diags, result.histograms);
+  HistogramScan histograms(script.file, diags, result.histograms, result.varianceShifts);
   Checker checker(script.file, diags, result);
   size_t probeIndex = 0;
   for (Decl &decl : script.decls) {

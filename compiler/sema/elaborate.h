@@ -148,6 +148,9 @@ struct ElaborateResult {
   std::vector<std::vector<ResolvedProbe>> probes; // one list a probe declaration
   std::map<const ast::TargetExpr *, TargetAccess> targets; // every target variable in a probe
   std::map<const ast::Variable *, HistogramShape> histograms; // set by checkElaborated
+  // The statistics @variance reads, with their bit shift (0 unless one
+  // @variance(s, N) gives another); set by checkElaborated.
+  std::map<const ast::Variable *, int> varianceShifts;
 };
 
 ElaborateResult elaborate(ast::Script &script, const ElaborateOptions &options, Diagnostics &diags);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 using namespace mstap;
 
@@ -560,4 +561,61 @@ TEST(UserProbes, ErrorsSayWhatIsWrong) {
   auto returnParam = elaborateUserTargets("probe process(\"/bin/prog\").function(\"vfs_read\").return { println($count) }\n");
   // Read at entry and kept for the return (pass 3 saves it).
   EXPECT_TRUE(returnParam->result.ok) << returnParam->diags.render();
+}
+
+// 'private' declarations are private to the file they come from: a library
+// file's private global is its own (the user's file sees a local of that
+// name), its private function cannot be called from the user's file, and a
+// user's global of the same name is another variable. The library file is
+// simulated by moving its declarations into the user's script, keeping the
+// file each came from.
+TEST(Elaborate, PrivateNamesBelongToTheirFile) {
+  SourceFile library("lib.stp", "private global counter\nprivate function bump() { counter++ return counter }\n"
+                                "function lib_next() { return bump() }\n");
+  Diagnostics libraryDiags;
+  auto lib = parseScript(library, {}, libraryDiags);
+  ASSERT_NE(lib, nullptr) << libraryDiags.render();
+
+  auto user = [&](const std::string &text, Diagnostics &diags) {
+    auto file = std::make_unique<SourceFile>("user.stp", text);
+    auto script = parseScript(*file, {}, diags);
+    EXPECT_NE(script, nullptr) << diags.render();
+    auto libCopy = parseScript(library, {}, libraryDiags);
+    for (auto &decl : libCopy->decls)
+      script->decls.push_back(std::move(decl));
+    ElaborateResult result = elaborate(*script, {}, diags);
+    return std::make_tuple(std::move(file), std::move(script), result.ok);
+  };
+
+  // The user calls the public function, and has a 'counter' of its own.
+  Diagnostics okDiags;
+  auto [okFile, okScript, ok] =
+      user("global counter\nprobe begin { counter = 5 println(lib_next(), counter) }\n", okDiags);
+  ASSERT_TRUE(ok) << okDiags.render();
+  std::vector<const ast::Variable *> counters;
+  for (auto &decl : okScript->decls)
+    if (decl.kind == ast::Decl::Kind::Global)
+      for (auto &g : decl.global->vars)
+        if (g.name == "counter")
+          counters.push_back(g.var.get());
+  ASSERT_EQ(counters.size(), 2u);
+  EXPECT_NE(counters[0], counters[1]);
+  EXPECT_EQ(counters[0]->privateTo, nullptr);
+  EXPECT_EQ(counters[1]->privateTo, &library);
+
+  // Without a global of its own, 'counter' in the user's probe is a local.
+  Diagnostics localDiags;
+  auto [localFile, localScript, localOk] = user("probe begin { counter = 1 println(counter) }\n", localDiags);
+  ASSERT_TRUE(localOk) << localDiags.render();
+  auto &probe = *localScript->decls[0].probe;
+  ASSERT_EQ(probe.locals.size(), 1u);
+  EXPECT_EQ(probe.locals[0]->name, "counter");
+
+  // The private function is the library's only.
+  Diagnostics callDiags;
+  auto [callFile, callScript, callOk] = user("probe begin { println(bump()) }\n", callDiags);
+  EXPECT_FALSE(callOk);
+  EXPECT_NE(callDiags.render().find("function 'bump' is private to lib.stp: only that file can call it"),
+            std::string::npos)
+      << callDiags.render();
 }

@@ -221,6 +221,11 @@ private:
         return;
       r = x >> y;
       break;
+    case BinaryOp::UShr:
+      if (y < 0 || y > 63)
+        return;
+      r = static_cast<int64_t>(ux >> y);
+      break;
     case BinaryOp::Eq: r = x == y; break;
     case BinaryOp::Ne: r = x != y; break;
     case BinaryOp::Lt: r = x < y; break;

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 namespace mstap {
 
@@ -36,6 +37,13 @@ Variable *lvalueVar(Expr &e) {
 constexpr size_t kMaxArrayKeys = 9;
 constexpr int64_t kMaxArrayEntries = int64_t(1) << 24;
 
+// The key of a global or function in the maps of names: its name, or for
+// a private one its name and its file, so that a file sees its own private
+// names first and two files may each have one of the same name.
+std::string nameKey(const std::string &name, const SourceFile *privateTo) {
+  return privateTo ? fmt::format("{}\n{}", name, static_cast<const void *>(privateTo)) : name;
+}
+
 // One walk over a probe or function body. The same walker resolves names
 // (first walk) and infers types (every later walk, to a fixed point); only
 // the last walk reports type errors, once every type that can be known is.
@@ -50,7 +58,8 @@ public:
   Mode mode = Mode::Resolve;
   bool changed = false;
 
-  void walkProbe(ProbeDecl &probe) {
+  void walkProbe(ProbeDecl &probe, const SourceFile *from) {
+    from_ = from;
     locals_ = &probe.locals;
     function_ = nullptr;
     for (auto &pp : probe.points)
@@ -61,7 +70,8 @@ public:
     probe.body->accept(*this);
   }
 
-  void walkFunction(FunctionDecl &f) {
+  void walkFunction(FunctionDecl &f, const SourceFile *from) {
+    from_ = from;
     locals_ = &f.locals;
     function_ = &f;
     if (f.body)
@@ -146,12 +156,27 @@ private:
 
   // ------------------------------------------------------- resolution
 
+  // The global `name` means in the file being walked: its own private one,
+  // else a public one; another file's private global is not seen (the name
+  // is a local there, as in stap).
+  // A probe on an alias holds the alias's prologue (a library file) and
+  // the user's body: a name is looked up from the file its use is in.
+  const SourceFile *fileOf(SourceLoc at) const { return at.file ? at.file : from_; }
+
+  Variable *findGlobal(const std::string &name, SourceLoc at = {}) const {
+    if (auto it = globals_.find(nameKey(name, fileOf(at))); it != globals_.end())
+      return it->second;
+    if (auto it = globals_.find(name); it != globals_.end())
+      return it->second;
+    return nullptr;
+  }
+
   Variable *lookup(const std::string &name, SourceLoc at) {
     for (auto &v : *locals_)
       if (v->name == name)
         return v.get();
-    if (auto it = globals_.find(name); it != globals_.end())
-      return it->second;
+    if (Variable *global = findGlobal(name, at))
+      return global;
     auto local = std::make_unique<Variable>();
     local->scope = Variable::Scope::Local;
     local->name = name;
@@ -176,8 +201,7 @@ private:
       if (l->name == name)
         local = true;
     if (!local)
-      if (auto it = globals_.find(name); it != globals_.end())
-        v = it->second;
+      v = findGlobal(name, at);
     if (!v) {
       error(at, fmt::format("unresolved arity-{} global array {}, missing global declaration?", keys, name));
       return nullptr;
@@ -247,6 +271,8 @@ private:
     if (!v)
       return;
     v->written = true;
+    if (dyn<IndexExpr>(&target) && function_)
+      elementWrites_[function_].insert(v);
     if (dyn<IndexExpr>(&target) &&
         std::find(iterating_.begin(), iterating_.end(), v) != iterating_.end())
       error(target.loc(), fmt::format("cannot modify array '{}' while a foreach iterates over it", v->name));
@@ -288,6 +314,16 @@ public:
       resolveCall(e);
     for (auto &arg : e.args)
       visitExpr(*arg);
+    // A function that writes elements of an array a foreach walks, called
+    // from its body: refused as stap does, for the function's own writes
+    // (stap looks no further down the calls). Checked once every function
+    // is resolved.
+    if (e.callee && mode == Mode::Report)
+      for (Variable *v : iterating_)
+        if (elementWrites_.count(e.callee) && elementWrites_[e.callee].count(v))
+          diags_.error(file_, e.loc(), fmt::format("function call modifies array '{}' while a foreach iterates over "
+                                                   "it: '{}' writes its elements",
+                                                   v->name, e.function));
     if (e.callee) {
       auto &params = e.callee->locals;
       for (size_t i = 0; i < e.args.size() && i < e.callee->params.size(); ++i) {
@@ -516,6 +552,9 @@ public:
           setVarType(*s.keyVars[i], slot, s.keys[i].loc);
         }
       }
+      if (s.sortAggregate && s.arrayVar->type != Type::Stats && s.arrayVar->type != Type::Unknown)
+        typeError(s.arrayLoc, fmt::format("sorting by {} needs an array of statistics, but '{}' holds {}s",
+                                          spelling(*s.sortAggregate), s.array, typeName(s.arrayVar->type)));
       if (s.valueVarRef) {
         if (s.arrayVar->type == Type::Stats)
           typeError(s.valueLoc, "the value of a statistics array is no value: use @count(a[k]) and the like");
@@ -574,9 +613,9 @@ public:
   void visit(DeleteStmt &s) override {
     // "delete a" empties a whole array: a name that is no scalar use.
     auto *whole = dyn<SymbolRef>(s.target.get());
-    if (whole && globals_.count(whole->name) && !isLocal(whole->name)) {
+    if (whole && findGlobal(whole->name) && !isLocal(whole->name)) {
       if (mode == Mode::Resolve) {
-        whole->var = globals_[whole->name];
+        whole->var = findGlobal(whole->name);
         whole->var->written = true;
       }
       return;
@@ -611,7 +650,10 @@ private:
   }
 
   void resolveCall(CallExpr &e) {
-    if (auto it = functions_.find(e.function); it != functions_.end()) {
+    auto it = functions_.find(nameKey(e.function, fileOf(e.loc())));
+    if (it == functions_.end())
+      it = functions_.find(e.function);
+    if (it != functions_.end()) {
       e.callee = it->second;
       if (e.args.size() != e.callee->params.size())
         error(e.loc(), fmt::format("'{}' takes {} argument{}, but {} {} given", e.function,
@@ -628,9 +670,16 @@ private:
                                    e.args.size() == 1 ? "is" : "are"));
       return;
     }
+    for (auto &[key, f] : functions_)
+      if (f->name == e.function && f->privateTo) {
+        error(e.loc(), fmt::format("function '{}' is private to {}: only that file can call it", e.function,
+                                   f->privateTo->name()));
+        return;
+      }
     std::vector<std::string> names;
-    for (auto &[name, f] : functions_)
-      names.push_back(name);
+    for (auto &[key, f] : functions_)
+      if (!f->privateTo || f->privateTo == fileOf(e.loc()))
+        names.push_back(f->name);
     for (const Builtin &b : builtins())
       names.push_back(b.name);
     std::string similar = similarNames(e.function, names);
@@ -706,8 +755,11 @@ private:
 
   const SourceFile *file_;
   Diagnostics &diags_;
-  std::map<std::string, Variable *> &globals_;
-  std::map<std::string, FunctionDecl *> &functions_;
+  std::map<std::string, Variable *> &globals_;     // by nameKey
+  std::map<std::string, FunctionDecl *> &functions_; // by nameKey
+  const SourceFile *from_ = nullptr;                // the file of the body being walked
+  // The arrays whose elements each function assigns or deletes itself.
+  std::map<const FunctionDecl *, std::set<Variable *>> elementWrites_;
   const ElaborateOptions &options_;
   std::vector<std::unique_ptr<Variable>> *locals_ = nullptr;
   FunctionDecl *function_ = nullptr;
@@ -722,9 +774,11 @@ private:
 void resolveNamesAndTypes(Script &script, const ElaborateOptions &options, Diagnostics &diags) {
   const SourceFile *file = script.file;
   unsigned errorsBefore = diags.errorCount();
-  std::map<std::string, Variable *> globals;
-  std::map<std::string, FunctionDecl *> functions;
-  std::map<Variable *, bool> declaredArray;
+  std::map<std::string, Variable *> globals;       // by nameKey
+  std::map<std::string, FunctionDecl *> functions; // by nameKey
+  std::map<Variable *, bool> declaredArray, declaredWrap;
+  std::map<Variable *, const SourceFile *> declaredIn;
+  auto fileOf = [&](const Decl &decl) { return decl.file ? decl.file : file; };
 
   for (Decl &decl : script.decls) {
     if (decl.kind == Decl::Kind::Global) {
@@ -739,9 +793,18 @@ void resolveNamesAndTypes(Script &script, const ElaborateOptions &options, Diagn
           v->written = true;
           v->arity = 0;
         }
-        if (auto it = globals.find(g.name); it != globals.end()) {
+        v->privateTo = g.privateTo;
+        if (auto it = globals.find(nameKey(g.name, g.privateTo)); it != globals.end()) {
           diags.error(file, g.loc(), fmt::format("duplicate global '{}'", g.name));
           diags.note(file, it->second->loc, "first declared here");
+          continue;
+        }
+        // A file may not have both a global and a private global of one
+        // name (stap's words); another file's may share it.
+        auto other = globals.find(nameKey(g.name, g.privateTo ? nullptr : fileOf(decl)));
+        if (other != globals.end() && declaredIn[other->second] == fileOf(decl)) {
+          diags.error(file, g.loc(), fmt::format("global versus private variable declaration conflict: '{}'", g.name));
+          diags.note(file, other->second->loc, "the other declaration is here");
           continue;
         }
         if (g.arraySize && *g.arraySize > kMaxArrayEntries)
@@ -749,7 +812,9 @@ void resolveNamesAndTypes(Script &script, const ElaborateOptions &options, Diagn
                                                  "most {} (16 Mi); its memory is taken when the module loads",
                                                  g.name, *g.arraySize, kMaxArrayEntries));
         declaredArray[v.get()] = g.arraySize.has_value();
-        globals[g.name] = v.get();
+        declaredWrap[v.get()] = g.wrap;
+        declaredIn[v.get()] = fileOf(decl);
+        globals[nameKey(g.name, g.privateTo)] = v.get();
         g.var = std::move(v);
       }
     } else if (decl.kind == Decl::Kind::Function) {
@@ -758,12 +823,12 @@ void resolveNamesAndTypes(Script &script, const ElaborateOptions &options, Diagn
         diags.error(file, f.loc(), fmt::format("'{}' is a built-in function: choose another name", f.name));
         continue;
       }
-      if (auto it = functions.find(f.name); it != functions.end()) {
+      if (auto it = functions.find(nameKey(f.name, f.privateTo)); it != functions.end()) {
         diags.error(file, f.loc(), fmt::format("duplicate function '{}'", f.name));
         diags.note(file, it->second->loc(), "first defined here");
         continue;
       }
-      functions[f.name] = &f;
+      functions[nameKey(f.name, f.privateTo)] = &f;
       if (f.returnType != Type::Unknown)
         f.returnTypeLoc = f.loc();
       for (const Param &p : f.params) {
@@ -790,11 +855,11 @@ void resolveNamesAndTypes(Script &script, const ElaborateOptions &options, Diagn
   Walker walker(file, diags, globals, functions, options);
   auto walkAll = [&] {
     for (Decl &decl : script.decls) {
-      if (decl.kind == Decl::Kind::Function && functions.count(decl.function->name) &&
-          functions[decl.function->name] == decl.function.get())
-        walker.walkFunction(*decl.function);
+      std::string key = decl.kind == Decl::Kind::Function ? nameKey(decl.function->name, decl.function->privateTo) : "";
+      if (decl.kind == Decl::Kind::Function && functions.count(key) && functions[key] == decl.function.get())
+        walker.walkFunction(*decl.function, fileOf(decl));
       else if (decl.kind == Decl::Kind::Probe)
-        walker.walkProbe(*decl.probe);
+        walker.walkProbe(*decl.probe, fileOf(decl));
     }
   };
   walker.mode = Walker::Mode::Resolve;
@@ -834,13 +899,17 @@ void resolveNamesAndTypes(Script &script, const ElaborateOptions &options, Diagn
       if (v.keyTypes[i] == Type::Unknown && diags.errorCount() == errorsBefore)
         diags.error(file, v.loc, fmt::format("could not infer the type of key {} of '{}'", i + 1, v.name));
   };
-  for (auto &[name, v] : globals) {
+  for (auto &[key, v] : globals) {
+    const std::string &name = v->name;
     if (!v->read && !v->written) {
       diags.warning(file, v->loc, fmt::format("eliding unused variable '{}'", name));
       continue;
     }
     if (declaredArray[v] && v->arity == 0)
       diags.error(file, v->loc, fmt::format("'{}' is declared with a size, so it must be an array", name));
+    else if (declaredWrap[v] && v->arity == 0)
+      diags.error(file, v->loc,
+                  fmt::format("wrapping not supported for scalars: '{}' is declared with '%' but used as a scalar", name));
     checkVariable(*v, "global");
   }
   auto checkLocals = [&](std::vector<std::unique_ptr<Variable>> &locals, const std::string &owner) {
@@ -855,8 +924,8 @@ void resolveNamesAndTypes(Script &script, const ElaborateOptions &options, Diagn
         for (auto &other : locals)
           if (other->written)
             names.push_back(other->name);
-        for (auto &[name, g] : globals)
-          names.push_back(name);
+        for (auto &[key, g] : globals)
+          names.push_back(g->name);
         std::string similar = similarNames(v->name, names);
         diags.warning(file, v->loc, fmt::format("never-assigned local variable '{}'{}", v->name,
                                                 similar.empty() ? "" : " (similar: " + similar + ")"));

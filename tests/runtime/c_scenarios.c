@@ -48,7 +48,7 @@ u32 mstap_c_sorted_keys(s64 *keys_out, const s64 *keys, const s64 *values,
 			u32 count, s32 direction, u32 column, s64 limit)
 {
 	static const struct mstap_map_layout layout = {
-		1, { MSTAP_TYPE_LONG }, MSTAP_TYPE_LONG, NULL
+		1, { MSTAP_TYPE_LONG }, MSTAP_TYPE_LONG, NULL, 0
 	};
 	struct mstap_map map;
 	struct mstap_error error;

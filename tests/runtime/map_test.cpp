@@ -308,6 +308,129 @@ TEST(Map, MatchesAModelUnderRandomOperations) {
   }
 }
 
+// global a%[3]: adding to a full wrapping array replaces the element added
+// first (stap's map->wrap); no error.
+TEST(MapWrap, ReplacesTheOldestWithoutAnError) {
+  mstap_map_layout layout = layout_of({L}, L);
+  layout.wrap = 1;
+  Map m(layout, 3);
+  for (s64 i = 1; i <= 5; i++) {
+    mstap_key k = mstap_key_long(i);
+    ASSERT_EQ(mstap_map_set_long(&m.map, &k, i * 10, &m.error), 0);
+  }
+  EXPECT_EQ(m.error.message, nullptr);
+  EXPECT_EQ(mstap_map_size(&m.map), 3u);
+  for (s64 i = 1; i <= 5; i++) {
+    mstap_key k = mstap_key_long(i);
+    EXPECT_EQ(mstap_map_exists(&m.map, &k), i >= 3) << i;
+    EXPECT_EQ(mstap_map_get_long(&m.map, &k), i >= 3 ? i * 10 : 0) << i;
+  }
+}
+
+// Changing an element's value does not make it younger; deleting one takes
+// it out of the order, and the dense storage's move keeps the order right.
+TEST(MapWrap, AgeIsTheOrderOfAddingNotOfChanging) {
+  mstap_map_layout layout = layout_of({S}, L);
+  layout.wrap = 1;
+  Map m(layout, 3);
+  auto set = [&](const char *name, s64 value) {
+    mstap_key k = mstap_key_string(name);
+    ASSERT_EQ(mstap_map_set_long(&m.map, &k, value, &m.error), 0);
+  };
+  auto has = [&](const char *name) {
+    mstap_key k = mstap_key_string(name);
+    return mstap_map_exists(&m.map, &k) != 0;
+  };
+  set("a", 1);
+  set("b", 2);
+  set("c", 3);
+  set("a", 100); // a stays the oldest
+  set("d", 4);   // replaces a
+  EXPECT_FALSE(has("a"));
+  EXPECT_TRUE(has("b") && has("c") && has("d"));
+  mstap_key b = mstap_key_string("b");
+  mstap_map_delete(&m.map, &b); // d moves into b's entry
+  set("e", 5);                  // room again: nothing goes
+  EXPECT_TRUE(has("c") && has("d") && has("e"));
+  set("f", 6); // replaces c, then d, then e
+  EXPECT_FALSE(has("c"));
+  set("g", 7);
+  EXPECT_FALSE(has("d"));
+  EXPECT_TRUE(has("e") && has("f") && has("g"));
+  mstap_map_clear(&m.map);
+  set("h", 8);
+  set("i", 9);
+  set("j", 10);
+  set("k", 11);
+  EXPECT_FALSE(has("h"));
+  EXPECT_TRUE(has("i") && has("j") && has("k"));
+  EXPECT_EQ(m.error.message, nullptr);
+}
+
+// Random adds, changes and deletes against a model that remembers the order
+// of adding: the array always holds the model's newest `capacity` elements.
+TEST(MapWrap, MatchesAModelUnderRandomOperations) {
+  mstap_map_layout layout = layout_of({L, S}, L);
+  layout.wrap = 1;
+  const u32 capacity = 16;
+  Map m(layout, capacity);
+  std::vector<std::pair<s64, s64>> model; // (key, value), oldest first
+  std::mt19937_64 random(777);
+  const char *tags[] = {"x", "y"};
+  auto find = [&](s64 key) {
+    return std::find_if(model.begin(), model.end(), [&](const auto &e) { return e.first == key; });
+  };
+  for (int step = 0; step < 100000; step++) {
+    s64 key = static_cast<s64>(random() % 40);
+    mstap_key k[2] = {mstap_key_long(key), mstap_key_string(tags[key % 2])};
+    switch (random() % 5) {
+    case 0:
+    case 1: {
+      s64 value = static_cast<s64>(random() % 1000);
+      ASSERT_EQ(mstap_map_set_long(&m.map, k, value, &m.error), 0);
+      auto it = find(key);
+      if (it != model.end()) {
+        it->second = value;
+      } else {
+        if (model.size() == capacity)
+          model.erase(model.begin());
+        model.emplace_back(key, value);
+      }
+      break;
+    }
+    case 2: {
+      mstap_map_delete(&m.map, k);
+      auto it = find(key);
+      if (it != model.end())
+        model.erase(it);
+      break;
+    }
+    case 3:
+      if (random() % 500 == 0) {
+        mstap_map_clear(&m.map);
+        model.clear();
+      }
+      break;
+    default: {
+      auto it = find(key);
+      ASSERT_EQ(mstap_map_exists(&m.map, k), it != model.end());
+      ASSERT_EQ(mstap_map_get_long(&m.map, k), it != model.end() ? it->second : 0);
+      break;
+    }
+    }
+    ASSERT_EQ(mstap_map_size(&m.map), model.size());
+  }
+  ASSERT_EQ(m.error.message, nullptr);
+  // The age list, walked from the oldest, is the model's order.
+  std::vector<s64> walked;
+  for (u32 at = m.map.oldest; at; at = mstap_map_age(&m.map, at - 1)->newer)
+    walked.push_back(mstap_map_entry_long_key(&m.map, mstap_map_entry(&m.map, at - 1), 0));
+  std::vector<s64> expected;
+  for (const auto &e : model)
+    expected.push_back(e.first);
+  EXPECT_EQ(walked, expected);
+}
+
 // foreach orders, compared with std::stable_sort of (column, then keys).
 struct Row {
   std::string name;

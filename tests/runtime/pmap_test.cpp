@@ -19,7 +19,7 @@ struct Cpus {
 };
 
 const mstap_stat_layout kLog = MSTAP_STAT_LAYOUT_LOG;
-const mstap_map_layout kByPid = {1, {MSTAP_TYPE_LONG}, MSTAP_TYPE_STAT, &kLog};
+const mstap_map_layout kByPid = {1, {MSTAP_TYPE_LONG}, MSTAP_TYPE_STAT, &kLog, 0};
 
 TEST(PerCpuMap, AddsOnEachCpuReadMerged) {
   Cpus cpus(3);
@@ -119,9 +119,34 @@ TEST(PerCpuMap, EachCpuHasItsOwnRoomButTheMergeOverflows) {
   mstap_pmap_destroy(&p);
 }
 
+// global s%[N] of statistics: each CPU's array and the merged one wrap.
+TEST(PerCpuMap, WrappingArraysNeitherOverflowNorFailTheMerge) {
+  Cpus cpus(2);
+  mstap_map_layout wrapping = kByPid;
+  wrapping.wrap = 1;
+  mstap_pmap p;
+  mstap_error error;
+  mstap_error_clear(&error);
+  ASSERT_EQ(mstap_pmap_create(&p, &wrapping, 4, &error), 0);
+  for (u32 cpu = 0; cpu < 2; cpu++) {
+    mstap_shim_current_cpu = cpu;
+    for (s64 k = 0; k < 6; k++) { // keys cpu*100 + 0..5: 0 and 1 go
+      mstap_key key = mstap_key_long(cpu * 100 + k);
+      ASSERT_EQ(mstap_pmap_add(&p, &key, 1, &error), 0);
+    }
+  }
+  EXPECT_EQ(mstap_pmap_merge_all(&p, &error), 0);
+  EXPECT_EQ(error.message, nullptr);
+  EXPECT_EQ(mstap_map_size(&p.merged), 4u); // eight keys met four slots
+  mstap_key gone = mstap_key_long(1), kept = mstap_key_long(105);
+  EXPECT_FALSE(mstap_pmap_exists(&p, &gone));
+  EXPECT_EQ(mstap_stat_count(mstap_pmap_read(&p, &kept)), 1);
+  mstap_pmap_destroy(&p);
+}
+
 TEST(PerCpuMap, RefusesAnArrayOfLongs) {
   Cpus cpus(2);
-  mstap_map_layout longs = {1, {MSTAP_TYPE_LONG}, MSTAP_TYPE_LONG, nullptr};
+  mstap_map_layout longs = {1, {MSTAP_TYPE_LONG}, MSTAP_TYPE_LONG, nullptr, 0};
   mstap_pmap p;
   mstap_error error;
   mstap_error_clear(&error);

@@ -155,7 +155,7 @@ TEST(Stat, LayoutCheck) {
   mstap_stat_layout reversed = good;
   reversed.low = 200;
   EXPECT_NE(mstap_stat_layout_check(&reversed, &error), 0);
-  mstap_stat_layout huge = {MSTAP_HIST_LINEAR, 0, 0, 1000000, 1};
+  mstap_stat_layout huge = {MSTAP_HIST_LINEAR, 0, 0, 1000000, 1, 0, 0};
   huge.bucket_count = 1000003;
   EXPECT_NE(mstap_stat_layout_check(&huge, &error), 0);
   EXPECT_STREQ(error.message, "histogram: bad @hist_linear range, or too many buckets");
@@ -374,6 +374,87 @@ TEST(PerCpuStat, AddsOnEachCpuAndMerges) {
   EXPECT_STREQ(error.message, "empty aggregate");
   mstap_pstat_destroy(&p);
   mstap_shim_cpu_count = saved;
+}
+
+// @variance as stap computes it: Welford's integer steps per CPU, then a
+// global statistic's parts around the mean of all values (stap(1)'s example:
+// 1..5 gives 12, and 2 with a bit shift of 1), an array's two parts at a
+// time starting from a copy (1..5 on one CPU: 7).
+struct VarianceRun {
+  VarianceRun(u32 shift, u32 cpus) : saved(mstap_shim_cpu_count) {
+    layout = plain_layout();
+    layout.variance = 1;
+    layout.variance_shift = shift;
+    mstap_error_clear(&error);
+    mstap_shim_cpu_count = cpus;
+    EXPECT_EQ(mstap_pstat_create(&p, &layout, &error), 0);
+    map_layout = {1, {MSTAP_TYPE_LONG}, MSTAP_TYPE_STAT, &layout, 0};
+    EXPECT_EQ(mstap_pmap_create(&m, &map_layout, 16, &error), 0);
+  }
+  ~VarianceRun() {
+    mstap_pstat_destroy(&p);
+    mstap_pmap_destroy(&m);
+    mstap_shim_cpu_count = saved;
+    mstap_shim_current_cpu = 0;
+  }
+  void add(u32 cpu, s64 v) {
+    mstap_shim_current_cpu = cpu;
+    mstap_pstat_add(&p, v);
+    mstap_key k = mstap_key_long(1);
+    EXPECT_EQ(mstap_pmap_add(&m, &k, v, &error), 0);
+  }
+  s64 global() { return mstap_stat_variance(mstap_pstat_read(&p), &layout, &error); }
+  s64 element() {
+    mstap_key k = mstap_key_long(1);
+    return mstap_stat_variance(mstap_pmap_read(&m, &k), &layout, &error);
+  }
+  u32 saved;
+  mstap_stat_layout layout;
+  mstap_map_layout map_layout;
+  mstap_pstat p;
+  mstap_pmap m;
+  mstap_error error;
+};
+
+TEST(Variance, AsStapsManualOnOneCpu) {
+  VarianceRun plain(0, 1), shifted(1, 1);
+  for (s64 v = 1; v <= 5; v++) {
+    plain.add(0, v);
+    shifted.add(0, v);
+  }
+  // Welford in integers: the mean stays 1 (each step's increment
+  // truncates to 0), M2 = 1 + 4 + 9 + 16 = 30, 30 / 4 = 7; the global adds
+  // 5 * (1 - 3)^2 = 20 off the true mean: (4 * 7 + 20) / 4 = 12.
+  EXPECT_EQ(plain.global(), 12);
+  EXPECT_EQ(plain.element(), 7);
+  // Scaled by 2: the mean tracks 6 exactly, M2 = 40, 40 / 4 = 10, and
+  // 10 >> 2 = 2, both ways.
+  EXPECT_EQ(shifted.global(), 2);
+  EXPECT_EQ(shifted.element(), 2);
+  EXPECT_EQ(plain.error.message, nullptr);
+}
+
+TEST(Variance, TwoCpus) {
+  VarianceRun run(0, 2);
+  run.add(0, 1);
+  run.add(0, 3);
+  run.add(1, 5);
+  run.add(1, 7);
+  // Each CPU: mean 2 and 6, variance 2. Around the mean 4:
+  // 2*(2-4)^2 + 2 + 2*(6-4)^2 + 2 = 20, 20 / 3 = 6 (the exact 6.67, cut).
+  EXPECT_EQ(run.global(), 6);
+  EXPECT_EQ(run.element(), 6);
+}
+
+TEST(Variance, OneValueIsZeroAndNoneIsAnError) {
+  VarianceRun run(3, 2);
+  EXPECT_EQ(run.global(), 0);
+  EXPECT_STREQ(run.error.message, "empty aggregate");
+  mstap_error_clear(&run.error);
+  run.add(1, 42);
+  EXPECT_EQ(run.global(), 0);
+  EXPECT_EQ(run.element(), 0);
+  EXPECT_EQ(run.error.message, nullptr);
 }
 
 TEST(PerCpuStat, CreateRejectsABadLayout) {

@@ -133,7 +133,7 @@ BENCHMARK(BM_StatAdd)->ArgName("hist")->Arg(0)->Arg(1)->Arg(2); // none, log, li
 // a[k] <<< v into a per-CPU array of statistics.
 void BM_StatMapAdd(benchmark::State &state) {
   static const mstap_stat_layout log = MSTAP_STAT_LAYOUT_LOG;
-  mstap_map_layout layout = {1, {MSTAP_TYPE_LONG}, MSTAP_TYPE_STAT, &log};
+  mstap_map_layout layout = {1, {MSTAP_TYPE_LONG}, MSTAP_TYPE_STAT, &log, 0};
   mstap_pmap pmap;
   mstap_error error;
   mstap_error_clear(&error);

@@ -20,13 +20,13 @@ static const struct mstap_stat_layout linear_layout =
 	MSTAP_STAT_LAYOUT_LINEAR(0, 1000, 50);
 
 static const struct mstap_map_layout long_map_layout = {
-	2, { MSTAP_TYPE_STRING, MSTAP_TYPE_LONG }, MSTAP_TYPE_LONG, NULL
+	2, { MSTAP_TYPE_STRING, MSTAP_TYPE_LONG }, MSTAP_TYPE_LONG, NULL, 0
 };
 static const struct mstap_map_layout string_map_layout = {
-	1, { MSTAP_TYPE_LONG }, MSTAP_TYPE_STRING, NULL
+	1, { MSTAP_TYPE_LONG }, MSTAP_TYPE_STRING, NULL, 0
 };
 static const struct mstap_map_layout stat_map_layout = {
-	1, { MSTAP_TYPE_LONG }, MSTAP_TYPE_STAT, &log_layout
+	1, { MSTAP_TYPE_LONG }, MSTAP_TYPE_STAT, &log_layout, 0
 };
 
 static struct mstap_map long_map;
