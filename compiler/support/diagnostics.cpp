@@ -30,11 +30,32 @@ void Diagnostics::add(Severity severity, const SourceFile *file, SourceLoc loc,
   diagnostics_.push_back({severity, file, loc, std::move(message)});
 }
 
+void Diagnostics::addNotesFor(const SourceFile *file, SourceLoc loc) {
+  if (notesAt_.empty() || !file)
+    return;
+  auto it = notesAt_.find({file, loc.line, loc.column});
+  if (it == notesAt_.end())
+    return;
+  for (const Diagnostic &n : it->second)
+    add(Severity::Note, n.file, n.loc, n.message);
+}
+
 void Diagnostics::error(const SourceFile *file, SourceLoc loc, std::string message) {
   add(Severity::Error, file, loc, std::move(message));
+  addNotesFor(file, loc);
+}
+void Diagnostics::error(const SourceFile *file, SourceLoc loc, std::string message, std::vector<Diagnostic> notes) {
+  add(Severity::Error, file, loc, std::move(message));
+  for (Diagnostic &n : notes)
+    add(Severity::Note, n.file, n.loc, std::move(n.message));
 }
 void Diagnostics::warning(const SourceFile *file, SourceLoc loc, std::string message) {
   add(Severity::Warning, file, loc, std::move(message));
+  addNotesFor(file, loc);
+}
+
+void Diagnostics::addNotesAt(const SourceFile *file, SourceLoc loc, std::vector<Diagnostic> notes) {
+  notesAt_.emplace(Place{file, loc.line, loc.column}, std::move(notes));
 }
 void Diagnostics::note(const SourceFile *file, SourceLoc loc, std::string message) {
   add(Severity::Note, file, loc, std::move(message));
@@ -60,6 +81,7 @@ void Diagnostics::sortFrom(size_t from) {
 
 void Diagnostics::clear() {
   diagnostics_.clear();
+  notesAt_.clear();
   printed_ = 0;
   errors_ = 0;
   lastDropped_ = false;

@@ -4,8 +4,10 @@
 
 #include "support/source.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace mstap {
@@ -29,6 +31,15 @@ public:
   // A note belongs to the error or warning reported just before it.
   void note(const SourceFile *file, SourceLoc loc, std::string message);
   void error(std::string message) { error(nullptr, {}, std::move(message)); }
+  // An error with the notes that explain it, in place of any added for its
+  // place with addNotesAt.
+  void error(const SourceFile *file, SourceLoc loc, std::string message, std::vector<Diagnostic> notes);
+
+  // Notes for every later error or warning at exactly `loc` of `file` (that
+  // is reported without notes of its own). The tokens a macro expands to are
+  // all placed at its use: the errors any pass finds in them say which
+  // macro they come from.
+  void addNotesAt(const SourceFile *file, SourceLoc loc, std::vector<Diagnostic> notes);
 
   unsigned errorCount() const { return errors_; }
   bool hasErrors() const { return errors_ != 0; }
@@ -49,6 +60,18 @@ public:
 
 private:
   void add(Severity severity, const SourceFile *file, SourceLoc loc, std::string message);
+  void addNotesFor(const SourceFile *file, SourceLoc loc);
+  struct Place {
+    const SourceFile *file;
+    uint32_t line, column;
+    bool operator==(const Place &o) const { return file == o.file && line == o.line && column == o.column; }
+  };
+  struct PlaceHash {
+    size_t operator()(const Place &p) const {
+      return std::hash<const void *>()(p.file) ^ (static_cast<size_t>(p.line) * 0x9E3779B97F4A7C15ull + p.column);
+    }
+  };
+  std::unordered_map<Place, std::vector<Diagnostic>, PlaceHash> notesAt_;
   std::vector<Diagnostic> diagnostics_;
   size_t printed_ = 0;
   unsigned errors_ = 0;
