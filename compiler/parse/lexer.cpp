@@ -455,7 +455,7 @@ std::unique_ptr<antlr4::Token> StapTokenSource::nextToken() {
   std::string_view text;
   uint32_t origin = 0;
   if (preprocessor_) {
-    PreprocessedToken t = preprocessor_->next();
+    const PreprocessedToken &t = preprocessor_->next();
     l = t.lexeme;
     if (l.type != endOfFileType)
       text = t.text();

@@ -334,16 +334,29 @@ void Preprocessor::stop() {
   }
 }
 
-Preprocessor::Read Preprocessor::readRaw() {
-  Read r;
+// (Tokens are read into a Read given, not returned: every token of a
+// script goes through here, and copies of them cost as much as the rest.)
+void Preprocessor::readRaw(Read &r) {
+  r.context = 0;
+  r.library = false;
+  r.end = false;
   if (stack_.empty()) {
-    r.token = fromLexer();
-    return r;
+    if (pushedBack_) {
+      r.token = *pushedBack_;
+      pushedBack_.reset();
+      return;
+    }
+    r.token.lexeme = lexer_.next();
+    r.token.file = &file_;
+    r.token.line = r.token.lexeme.line;
+    r.token.column = r.token.lexeme.column;
+    r.token.expansion = 0;
+    return;
   }
   Activation &a = stack_.back();
   if (a.pos >= a.size()) {
     r.end = true;
-    return r;
+    return;
   }
   if (a.macro) {
     const Lexeme &l = a.macro->body[a.pos++];
@@ -367,7 +380,6 @@ Preprocessor::Read Preprocessor::readRaw() {
     r = Read{};
     r.token = fromLexer(); // the end of the file
   }
-  return r;
 }
 
 // Puts back the token readRaw returned last.
@@ -380,15 +392,15 @@ void Preprocessor::unread(const Read &r) {
     --stack_.back().pos;
 }
 
-Preprocessor::Read Preprocessor::readExpanded() {
+void Preprocessor::readExpanded(Read &r) {
   for (;;) {
-    Read r = readRaw();
+    readRaw(r);
     if (r.end) {
       stack_.pop_back();
       continue;
     }
     if (r.token.lexeme.type != StapParser::AtName)
-      return r;
+      return;
     if (r.token.text() == "@define") {
       if (!stack_.empty()) {
         error(r.token, "'@define' in a macro's body or arguments: macros are defined at the top of a file only");
@@ -399,7 +411,7 @@ Preprocessor::Read Preprocessor::readExpanded() {
       continue;
     }
     if (!invoke(r))
-      return r;
+      return;
   }
 }
 
@@ -532,7 +544,8 @@ bool Preprocessor::collectArguments(const Read &call, const MacroDefinition &mac
   size_t want = macro.params.size();
   std::vector<Diagnostic> definedHere{{Severity::Note, macro.file, macro.at,
                                        fmt::format("macro '@{}' is defined here", macro.name)}};
-  Read open = readRaw();
+  Read open;
+  readRaw(open);
   if (open.end || open.token.lexeme.type != leftParen_) {
     error(call.token,
           fmt::format("macro '@{}' takes {} argument{}: '(' must follow its name", macro.name, want,
@@ -545,7 +558,7 @@ bool Preprocessor::collectArguments(const Read &call, const MacroDefinition &mac
     Argument arg{{}, call.context, call.library};
     Read t;
     for (size_t nesting = 0;;) {
-      t = readRaw();
+      readRaw(t);
       if (t.end || t.token.lexeme.type == endOfFileType) {
         error(call.token, fmt::format("the arguments of macro '@{}' have no closing ')'", macro.name), definedHere);
         unread(t);
@@ -570,7 +583,8 @@ bool Preprocessor::collectArguments(const Read &call, const MacroDefinition &mac
             definedHere);
       // The rest of the use, to its ')', goes with it.
       for (size_t nesting = 0;;) {
-        Read u = readRaw();
+        Read u;
+        readRaw(u);
         if (u.end || u.token.lexeme.type == endOfFileType) {
           unread(u);
           break;
@@ -664,8 +678,10 @@ bool Preprocessor::invoke(const Read &call) {
 // "%(" read where tokens are taken: the condition's tokens up to "%?", evaluated.
 void Preprocessor::open(const PreprocessedToken &at) {
   std::vector<PreprocessedToken> condition;
+  Read r;
   for (;;) {
-    PreprocessedToken t = readExpanded().token;
+    readExpanded(r);
+    const PreprocessedToken &t = r.token;
     size_t type = t.lexeme.type;
     if (type == then_)
       break;
@@ -695,30 +711,50 @@ void Preprocessor::open(const PreprocessedToken &at) {
 // or '%)' of its conditional, or a stray '%?'), heeding nested %( %) only:
 // as in stap, what a branch not taken holds is not read, @define and macro
 // uses included.
-PreprocessedToken Preprocessor::skip() {
+void Preprocessor::skip(Read &r) {
   for (size_t nesting = 0;;) {
-    Read r = readRaw();
+    readRaw(r);
     if (r.end) {
       stack_.pop_back();
       continue;
     }
     size_t type = r.token.lexeme.type;
     if (type == endOfFileType)
-      return r.token;
+      return;
     if (type == open_)
       ++nesting;
     else if (type == close_ && nesting)
       --nesting;
     else if (nesting == 0 && (type == close_ || type == else_ || type == then_))
-      return r.token;
+      return;
   }
 }
 
-PreprocessedToken Preprocessor::next() {
-  for (;;) {
-    bool taking = active();
-    PreprocessedToken t = taking ? readExpanded().token : skip();
+const PreprocessedToken &Preprocessor::next() {
+  // Most tokens are read from the file, not in a branch not taken, and are
+  // neither an @name nor a marker: they go straight on.
+  if (stack_.empty() && !pushedBack_ && active()) {
+    PreprocessedToken &t = current_.token;
+    t.lexeme = lexer_.next();
     size_t type = t.lexeme.type;
+    t.file = &file_;
+    t.line = t.lexeme.line;
+    t.column = t.lexeme.column;
+    t.expansion = 0;
+    if (type != StapParser::AtName && type != open_ && type != then_ && type != else_ && type != close_ &&
+        type != endOfFileType)
+      return t;
+    pushedBack_ = t; // (the rest of the way)
+  }
+  for (;;) {
+    if (active())
+      readExpanded(current_);
+    else
+      skip(current_);
+    const PreprocessedToken &t = current_.token;
+    size_t type = t.lexeme.type;
+    if (type != open_ && type != then_ && type != else_ && type != close_ && type != endOfFileType)
+      return t;
     if (type == open_) { // (only where tokens are taken: skip() passes nested ones)
       open(t);
       continue;

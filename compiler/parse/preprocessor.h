@@ -118,7 +118,8 @@ public:
                const MacroTable *library = nullptr);
   ~Preprocessor();
 
-  PreprocessedToken next();
+  // The next token; valid until the next call.
+  const PreprocessedToken &next();
 
   // The notes for an error at a token out of `expansion`, which sits at
   // `line`:`column` (0-based) of `file`: where it is in the macro's body,
@@ -165,9 +166,9 @@ private:
     bool end = false; // the end of the activation on top, not a token
   };
 
-  Read readRaw();      // the next token where reading is, no macro processing
+  void readRaw(Read &r); // the next token where reading is, no macro processing
   void unread(const Read &r);
-  Read readExpanded(); // the same with @define and macro uses handled
+  void readExpanded(Read &r); // the same with @define and macro uses handled
   PreprocessedToken fromLexer();
   void define(const PreprocessedToken &at);
   bool invoke(const Read &call);
@@ -189,7 +190,7 @@ private:
     return frames_.empty() || (frames_.back().inElse ? !frames_.back().condition : frames_.back().condition);
   }
   void open(const PreprocessedToken &at);
-  PreprocessedToken skip();
+  void skip(Read &r);
 
   void error(const PreprocessedToken &at, const std::string &message, std::vector<Diagnostic> notes = {});
   std::string macroPlace(const MacroDefinition &macro) const;
@@ -206,6 +207,7 @@ private:
   size_t expandedTokens_ = 0;
   bool stopped_ = false; // after stop(): nothing more is read or reported
   std::vector<Frame> frames_;
+  Read current_; // what next() returns
   size_t open_, then_, else_, close_, leftParen_, rightParen_, leftBracket_, rightBracket_, comma_;
 };
 
