@@ -230,10 +230,9 @@ private:
 // The @-operators of stap's language: a macro of one of these names hides
 // the operator (stap warns, and so does mstap).
 bool isBuiltinAtOperator(std::string_view name) {
-  static const std::string_view names[] = {"cast",  "defined", "probewrite", "entry",    "perf",
-                                           "var",   "avg",     "count",      "sum",      "min",
-                                           "max",   "hist_linear", "hist_log", "const",  "variance",
-                                           "kregister", "uregister", "kderef",  "uderef"};
+  static const std::string_view names[] = {
+      "cast", "defined", "probewrite", "entry", "perf", "var", "avg", "count", "sum", "min", "max",
+      "hist_linear", "hist_log", "const", "variance", "kregister", "uregister", "kderef", "uderef"};
   for (std::string_view n : names)
     if (n == name)
       return true;
