@@ -15,8 +15,10 @@
 // and callgrind_annotate --inclusive=yes (a parse's share is the difference
 // between --runs 3 and --runs 1, halved).
 //
-// Usage: mstap_bench [--runs N] [--phases] [--dump LINES] [--file FILE]
-//   --phases  also tells how much of a warm parse is lexing: see parse_phases.cpp
+// Usage: mstap_bench [--runs N] [--phases] [--macros] [--dump LINES] [--file FILE]
+//   --phases  also tells how much of a warm parse is lexing and how much
+//             preprocessing (macros, conditionals): see parse_phases.cpp
+//   --macros  the scripts use macros (@define at the top, used in each tool)
 //   --dump    prints the generated script of LINES lines and stops
 //   --file    times FILE instead (warm median, and its lexing share)
 #include "parse/parser.h"
@@ -55,10 +57,21 @@ struct Writer {
   }
 };
 
+// The macros a script with --macros defines at its top, and uses in every
+// tool in place of the code they stand for.
+const char *const benchMacros =
+    "@define ONE_K %( 1024 %)\n"
+    "@define skip_unless(cond) %( if (!(@cond)) next %)\n"
+    "@define elapsed(start) %( gettimeofday_us() - @start %)\n"
+    "@define report_line(name, func, stat) %(\n"
+    "  printf(\"%-16s %-10s %8d %8d %8d\\n\", @name, @func, @count(@stat), @avg(@stat), @max(@stat))\n"
+    "%)\n";
+
 // One "tool" of a script, numbered n: the globals it needs, a helper
 // function, an entry/return probe pair that times calls into statistics, a
-// report on a timer, and a begin probe with loops and try/catch.
-std::vector<std::string> toolChunks(unsigned n) {
+// report on a timer, and a begin probe with loops and try/catch. With
+// `macros`, some of its code is written as uses of benchMacros.
+std::vector<std::string> toolChunks(unsigned n, bool macros) {
   std::vector<std::string> chunks;
   chunks.push_back(fmt::format(
       "# Tool {0}: latency of read/write calls by process and function.\n"
@@ -68,13 +81,13 @@ std::vector<std::string> toolChunks(unsigned n) {
   chunks.push_back(fmt::format(
       "\n"
       "function fmt_bytes_{0}:string (bytes:long) {{\n"
-      "  if (bytes < 1024)\n"
+      "  if (bytes < {1})\n"
       "    return sprintf(\"%dB\", bytes)\n"
       "  else if (bytes < 1048576)\n"
       "    return sprintf(\"%dK\", bytes / 1024)\n"
       "  return sprintf(\"%dM\", bytes >> 20)\n"
       "}}\n",
-      n));
+      n, macros ? "@ONE_K" : "1024"));
   chunks.push_back(fmt::format(
       "\n"
       "function is_interesting_{0}:long (name:string, pid:long) {{\n"
@@ -86,18 +99,19 @@ std::vector<std::string> toolChunks(unsigned n) {
   chunks.push_back(fmt::format(
       "\n"
       "probe kernel.function(\"vfs_read\"), kernel.function(\"vfs_write\") {{\n"
-      "  if (!is_interesting_{0}(execname(), pid()))\n"
-      "    next\n"
+      "{1}"
       "  start_{0}[tid()] = gettimeofday_us()\n"
       "  sizes_{0} <<< $count\n"
       "}}\n",
-      n));
+      n,
+      macros ? fmt::format("  @skip_unless(is_interesting_{0}(execname(), pid()))\n", n)
+             : fmt::format("  if (!is_interesting_{0}(execname(), pid()))\n    next\n", n)));
   chunks.push_back(fmt::format(
       "\n"
       "probe kernel.function(\"vfs_read\").return?, kernel.function(\"vfs_write\").return? {{\n"
       "  if (!(tid() in start_{0}))\n"
       "    next\n"
-      "  t = gettimeofday_us() - start_{0}[tid()]\n"
+      "  t = {1}\n"
       "  delete start_{0}[tid()]\n"
       "  latency_{0}[execname(), probefunc()] <<< t\n"
       "  counts_{0}[execname()]++\n"
@@ -109,14 +123,13 @@ std::vector<std::string> toolChunks(unsigned n) {
       "    warn(\"clock went backwards\")\n"
       "  }}\n"
       "}}\n",
-      n));
+      n, macros ? fmt::format("@elapsed(start_{0}[tid()])", n) : fmt::format("gettimeofday_us() - start_{0}[tid()]", n)));
   chunks.push_back(fmt::format(
       "\n"
       "probe timer.s({1}) {{\n"
       "  printf(\"%-16s %-10s %8s %8s %8s\\n\", \"PROCESS\", \"FUNCTION\", \"CALLS\", \"AVG\", \"MAX\")\n"
       "  foreach ([name, func] in latency_{0}- limit 10) {{\n"
-      "    printf(\"%-16s %-10s %8d %8d %8d\\n\", name, func, @count(latency_{0}[name, func]),\n"
-      "           @avg(latency_{0}[name, func]), @max(latency_{0}[name, func]))\n"
+      "{2}"
       "  }}\n"
       "  total = 0\n"
       "  foreach (c = name in counts_{0}+)\n"
@@ -127,7 +140,11 @@ std::vector<std::string> toolChunks(unsigned n) {
       "  delete counts_{0}\n"
       "  delete latency_{0}\n"
       "}}\n",
-      n, 5 + n % 10));
+      n, 5 + n % 10,
+      macros ? fmt::format("    @report_line(name, func, latency_{0}[name, func])\n", n)
+             : fmt::format("    printf(\"%-16s %-10s %8d %8d %8d\\n\", name, func, @count(latency_{0}[name, func]),\n"
+                           "           @avg(latency_{0}[name, func]), @max(latency_{0}[name, func]))\n",
+                           n)));
   chunks.push_back(fmt::format(
       "\n"
       "probe begin {{\n"
@@ -156,13 +173,15 @@ std::vector<std::string> toolChunks(unsigned n) {
 
 // A script of exactly `lines` lines: whole tools while they fit, then the
 // chunks of one more tool that fit, then one-line globals to the count.
-std::string makeScript(unsigned lines) {
+std::string makeScript(unsigned lines, bool macros) {
   Writer w;
   w.add("#!/usr/bin/env stap\n");
-  w.add(fmt::format("# Generated by mstap_bench: {} lines of tools.\n", lines));
+  w.add(fmt::format("# Generated by mstap_bench: {} lines of tools{}.\n", lines, macros ? ", with macros" : ""));
+  if (macros)
+    w.add(benchMacros);
   unsigned n = 0;
   for (bool fits = true; fits; ++n) {
-    for (const std::string &chunk : toolChunks(n)) {
+    for (const std::string &chunk : toolChunks(n, macros)) {
       unsigned chunkLines = static_cast<unsigned>(std::count(chunk.begin(), chunk.end(), '\n'));
       if (w.lines + chunkLines > lines) {
         fits = false;
@@ -267,13 +286,15 @@ struct Case {
 
 int main(int argc, char **argv) {
   unsigned runs = 20;
-  bool phases = false;
+  bool phases = false, macros = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--startup-only")
       return 0;
     if (arg == "--phases") {
       phases = true;
+    } else if (arg == "--macros") {
+      macros = true;
     } else if (arg == "--runs" && i + 1 < argc) {
       runs = static_cast<unsigned>(std::max(1, std::atoi(argv[++i])));
     } else if (arg == "--file" && i + 1 < argc) {
@@ -294,17 +315,17 @@ int main(int argc, char **argv) {
       bench::printPhases("phases:", bench::timePhases(file));
       return 0;
     } else if (arg == "--dump" && i + 1 < argc) {
-      std::fputs(makeScript(static_cast<unsigned>(std::atoi(argv[++i]))).c_str(), stdout);
+      std::fputs(makeScript(static_cast<unsigned>(std::atoi(argv[++i])), macros).c_str(), stdout);
       return 0;
     } else {
-      std::fprintf(stderr, "usage: %s [--runs N] [--phases] [--dump LINES] [--file FILE]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--runs N] [--phases] [--macros] [--dump LINES] [--file FILE]\n", argv[0]);
       return 2;
     }
   }
 
   std::vector<Case> cases = {{300, 2.0, {}}, {10000, 60.0, {}}};
   for (Case &c : cases)
-    c.text = makeScript(c.lines);
+    c.text = makeScript(c.lines, macros);
 
   // Cold first, each in a fresh process, before this process parses at all.
   std::vector<double> starts;
@@ -328,7 +349,8 @@ int main(int argc, char **argv) {
     c.maxMs = *std::max_element(times.begin(), times.end());
   }
 
-  std::printf("mstap_bench: pass 1 (parseScript), %u warm runs each\n", runs);
+  std::printf("mstap_bench: pass 1 (parseScript), %u warm runs each%s\n", runs,
+              macros ? ", scripts with macros" : "");
   std::printf("process start (exec + static init, incl. ANTLR ATN deserialization): %.2f ms (median of 5)\n",
               median(starts));
   std::printf("%-7s %7s %10s %10s %15s %12s %9s %12s %-22s\n", "lines", "bytes", "cold ms", "warm ms",
@@ -344,15 +366,10 @@ int main(int argc, char **argv) {
   std::printf("growth: warm time x%.1f for lines x%.1f (%.2f of linear; 1.00 is linear)\n",
               large.warmMs / small.warmMs, static_cast<double>(large.lines) / small.lines, growth);
   if (phases) {
-    std::printf("phases of a warm parse (the run with the median total of 5):\n");
+    std::printf("phases of a warm parse (CPU time, medians of 9 rounds):\n");
     for (const Case &c : cases) {
       SourceFile file(fmt::format("bench-{}.stp", c.lines), c.text);
-      std::vector<bench::PhaseTimes> samples;
-      for (int r = 0; r < 5; ++r)
-        samples.push_back(bench::timePhases(file));
-      std::sort(samples.begin(), samples.end(),
-                [](const auto &a, const auto &b) { return a.totalMs < b.totalMs; });
-      bench::printPhases(fmt::format("{} lines:", c.lines).c_str(), samples[2]);
+      bench::printPhases(fmt::format("{} lines:", c.lines).c_str(), bench::timePhases(file));
     }
   }
   bool met = small.warmMs < small.targetMs && large.warmMs < large.targetMs;

@@ -20,8 +20,9 @@ TEST(Clone, CopiesEveryLanguageCase) {
   size_t scripts = 0, bodies = 0;
   std::vector<fs::path> files;
   for (const char *dir : {"tests/lang", "tapset", "examples"})
-    for (const auto &entry : fs::recursive_directory_iterator(fs::path(MSTAP_SOURCE_DIR) / dir))
-      files.push_back(entry.path());
+    if (fs::is_directory(fs::path(MSTAP_SOURCE_DIR) / dir))
+      for (const auto &entry : fs::recursive_directory_iterator(fs::path(MSTAP_SOURCE_DIR) / dir))
+        files.push_back(entry.path());
   for (const fs::path &path : files) {
     if (path.extension() != ".stp")
       continue;

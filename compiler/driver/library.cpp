@@ -171,6 +171,8 @@ void Library::scan() {
         it.disable_recursion_pending();
       if (it->path().extension() == ".stp" && it->is_regular_file(ec))
         paths.push_back(it->path().string());
+      else if (it->path().extension() == ".stpm" && it->is_regular_file(ec) && macroPaths_.size() < kMaxLibraryFiles)
+        macroPaths_.push_back(it->path().string());
     }
     std::sort(paths.begin(), paths.end());
     for (const std::string &path : paths) {
@@ -239,6 +241,19 @@ bool Library::parse(File &file, const ParseOptions &options, Diagnostics &diags)
   }
   file.linked.assign(file.script->decls.size(), false);
   return true;
+}
+
+bool Library::loadMacros(const ParseOptions &options, Diagnostics &diags) {
+  bool ok = true;
+  std::sort(macroPaths_.begin(), macroPaths_.end());
+  for (const std::string &path : macroPaths_) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    macroSources_.push_back(std::make_unique<SourceFile>(path, text.str()));
+    ok = parseMacroFile(*macroSources_.back(), options, diags, macros_) && ok;
+  }
+  return ok;
 }
 
 bool Library::parseAll(const ParseOptions &options, Diagnostics &diags) {

@@ -6,6 +6,7 @@
 
 #include "ast/ast.h"
 #include "parse/parser.h"
+#include "parse/preprocessor.h"
 #include "support/diagnostics.h"
 #include "support/source.h"
 
@@ -42,6 +43,13 @@ public:
             f(file.script->decls[i], *file.source);
   }
 
+  // Reads every macro file (*.stpm) of the library: their macros are
+  // visible to every script (and library script) parsed with macros() as
+  // ParseOptions::libraryMacros, as in stap. False when one does not parse.
+  bool loadMacros(const ParseOptions &options, Diagnostics &diags);
+  const MacroTable *macros() const { return &macros_; }
+  size_t macroFiles() const { return macroSources_.size(); }
+
   // Library files parsed for this script ("-v": N library scripts).
   size_t filesParsed() const { return parsed_; }
   // Every .stp file found.
@@ -65,6 +73,10 @@ private:
 
   std::vector<std::string> dirs_;
   std::vector<File> files_;
+  std::vector<std::string> macroPaths_;
+  // Declared before macros_, destroyed after it: the table points into them.
+  std::vector<std::unique_ptr<SourceFile>> macroSources_;
+  MacroTable macros_;
   size_t parsed_ = 0;
 };
 

@@ -193,17 +193,17 @@ bool Session::pass1() {
     conditions.config = kernelConfigLookup(*target);
   }
   parseOptions.conditions = &conditions;
-  script_ = parseScript(*file_, parseOptions, diags_);
-  bool linked = false;
-  if (script_) {
-    // The library's own conditionals read the same target; `$1` in a
-    // library script is not the user's argument.
-    ParseOptions libraryOptions = parseOptions;
-    libraryOptions.args.clear();
-    libraryOptions.embeddedC = true;
-    library_ = std::make_unique<Library>(librarySearchPath(tapsetDirectory(), options_.includeDirs));
+  // The library's macro files first: their macros are the script's too.
+  ParseOptions libraryOptions = parseOptions;
+  libraryOptions.args.clear(); // `$1` in a library script is not the user's argument
+  libraryOptions.embeddedC = true;
+  library_ = std::make_unique<Library>(librarySearchPath(tapsetDirectory(), options_.includeDirs));
+  bool linked = library_->loadMacros(libraryOptions, diags_);
+  parseOptions.libraryMacros = libraryOptions.libraryMacros = library_->macros();
+  script_ = linked ? parseScript(*file_, parseOptions, diags_) : nullptr;
+  // The library's own conditionals read the same target.
+  if (script_)
     linked = library_->link(*script_, libraryOptions, diags_);
-  }
   printDiagnostics();
   if (!script_ || !linked || warningsAreErrors()) {
     std::fprintf(stderr, "Pass 1: parse failed.\n");
@@ -309,10 +309,14 @@ int Session::listProbes() {
   const std::string &pattern = options_.listPattern.empty() ? options_.listVarsPattern : options_.listPattern;
   bool withVars = options_.listPattern.empty();
   file_ = std::make_unique<SourceFile>("<list>", "probe " + pattern + " {}\n");
-  script_ = parseScript(*file_, {}, diags_);
   library_ = std::make_unique<Library>(librarySearchPath(tapsetDirectory(), options_.includeDirs));
   ParseOptions libraryOptions;
   libraryOptions.embeddedC = true;
+  bool macrosOk = library_->loadMacros(libraryOptions, diags_);
+  libraryOptions.libraryMacros = library_->macros();
+  ParseOptions listOptions;
+  listOptions.libraryMacros = library_->macros();
+  script_ = macrosOk ? parseScript(*file_, listOptions, diags_) : nullptr;
   if (!script_ || !library_->link(*script_, libraryOptions, diags_)) {
     printDiagnostics();
     return 1;
@@ -395,7 +399,9 @@ int Session::dumpLibrary() {
   Library library(librarySearchPath(tapsetDirectory(), options_.includeDirs));
   ParseOptions parseOptions;
   parseOptions.embeddedC = true;
-  bool ok = library.parseAll(parseOptions, diags_);
+  bool ok = library.loadMacros(parseOptions, diags_);
+  parseOptions.libraryMacros = library.macros();
+  ok = ok && library.parseAll(parseOptions, diags_);
   printDiagnostics();
   if (!ok)
     return 1;

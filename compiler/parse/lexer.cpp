@@ -380,9 +380,9 @@ namespace {
 // CommonToken's name would be compared with strcmp at every step.
 class LexedToken final : public antlr4::WritableToken {
 public:
-  LexedToken(StapTokenSource *source, const Lexeme &lexeme, std::string_view text)
+  LexedToken(StapTokenSource *source, const Lexeme &lexeme, std::string_view text, uint32_t origin = 0)
       : source_(source), text_(text), type_(lexeme.type), start_(lexeme.start), stop_(lexeme.stop),
-        line_(lexeme.line), column_(lexeme.column) {}
+        line_(lexeme.line), column_(lexeme.column), origin_(origin) {}
 
   // Made in the source's memory, which the source frees.
   static void *operator new(size_t size, StapTokenSource &source) { return source.allocate(size); }
@@ -420,6 +420,9 @@ public:
   void setChannel(size_t channel) override { channel_ = channel; }
   void setTokenIndex(size_t index) override { index_ = index; }
 
+  // Out of a macro expansion: its index + 1 in the source's origins; else 0.
+  uint32_t origin() const { return origin_; }
+
 private:
   StapTokenSource *source_;
   std::string_view text_;               // in the file, or in owned_ after setText
@@ -429,6 +432,7 @@ private:
   size_t index_ = INVALID_INDEX; // (a macro of antlr4-common.h)
   size_t line_, column_;
   size_t channel_ = antlr4::Token::DEFAULT_CHANNEL;
+  uint32_t origin_;
 };
 
 } // namespace
@@ -447,15 +451,39 @@ void *StapTokenSource::allocate(size_t size) {
 }
 
 std::unique_ptr<antlr4::Token> StapTokenSource::nextToken() {
-  Lexeme l = preprocessor_ ? preprocessor_->next() : lexer_.next();
+  Lexeme l;
+  std::string_view text;
+  uint32_t origin = 0;
+  if (preprocessor_) {
+    const PreprocessedToken &t = preprocessor_->next();
+    l = t.lexeme;
+    if (l.type != endOfFileType)
+      text = t.text();
+    if (t.expansion) {
+      origins_.push_back({t.file, t.line, t.column, t.expansion});
+      origin = static_cast<uint32_t>(origins_.size());
+    }
+  } else {
+    l = lexer_.next();
+    text = lexer_.text(l);
+  }
   line_ = l.line;
   column_ = l.column;
-  // ANTLR's end-of-file token reads "<EOF>".
   if (l.type == StapParser::UnterminatedString || l.type == StapParser::UnterminatedComment ||
       l.type == StapParser::UnterminatedEmbeddedCode)
     ++unterminated_;
-  std::string_view text = l.type == endOfFileType ? std::string_view("<EOF>") : lexer_.text(l);
-  return std::unique_ptr<antlr4::Token>(new (*this) LexedToken(this, l, text));
+  // ANTLR's end-of-file token reads "<EOF>".
+  if (l.type == endOfFileType)
+    text = "<EOF>";
+  return std::unique_ptr<antlr4::Token>(new (*this) LexedToken(this, l, text, origin));
+}
+
+std::vector<Diagnostic> StapTokenSource::expansionNotes(const antlr4::Token *token) const {
+  auto *lexed = dynamic_cast<const LexedToken *>(token);
+  if (!lexed || lexed->origin() == 0 || !preprocessor_)
+    return {};
+  const Origin &o = origins_[lexed->origin() - 1];
+  return preprocessor_->expansionNotes(o.expansion, o.file, o.line, o.column);
 }
 
 // Every token as the parser gets it: through StapTokenSource.

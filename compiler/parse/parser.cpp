@@ -390,24 +390,27 @@ PredictionCheck &predictionCheck() {
   return check;
 }
 
-std::unique_ptr<ast::Script> parseScript(const SourceFile &file, const ParseOptions &options,
-                                         Diagnostics &diags) {
+namespace {
+
+// What parseScript and parseMacroFile refuse before lexing.
+bool refuseText(const SourceFile &file, Diagnostics &diags) {
   const std::string &text = file.text();
   if (text.size() > maxScriptBytes) {
     diags.error(&file, {}, fmt::format("the script is {} bytes; mstap reads scripts of up to {} bytes",
                                        text.size(), maxScriptBytes));
-    return nullptr;
+    return true;
   }
   size_t badByte = 0;
   if (findInvalidUtf8(text, badByte)) {
     diags.error(&file, locationOfOffset(text, badByte),
                 fmt::format("the script is not UTF-8 text: byte 0x{:02x} here cannot start a character",
                             static_cast<unsigned char>(text[badByte])));
-    return nullptr;
+    return true;
   }
+  return false;
+}
 
-  // The hand-written lexer makes the tokens StapLexer would (parse/lexer.h),
-  // and reports characters that start no token.
+ConditionContext conditionsFor(const ParseOptions &options) {
   ConditionContext conditions = options.conditions ? *options.conditions : ConditionContext{};
   if (conditions.kernelRelease.empty()) {
     struct utsname names;
@@ -416,9 +419,64 @@ std::unique_ptr<ast::Script> parseScript(const SourceFile &file, const ParseOpti
   }
   conditions.guru = options.guru;
   conditions.argCount = options.args.size();
-  StapTokenSource lexer(file, diags, &conditions);
+  return conditions;
+}
+
+} // namespace
+
+bool parseMacroFile(const SourceFile &file, const ParseOptions &options, Diagnostics &diags, MacroTable &library) {
+  unsigned errorsBefore = diags.errorCount();
+  if (refuseText(file, diags))
+    return false;
+  ConditionContext conditions = conditionsFor(options);
+  Lexer lexer(file, diags);
+  Preprocessor preprocessor(lexer, file, diags, conditions, options.libraryMacros);
+  for (;;) {
+    PreprocessedToken t = preprocessor.next();
+    if (t.lexeme.type == endOfFileType)
+      break;
+    diags.error(&file, {t.lexeme.line, t.lexeme.column + 1},
+                fmt::format("a library macro file holds @define and %( %) conditionals only, not {}",
+                            describePreprocessedToken(t)));
+    break;
+  }
+  if (diags.errorCount() != errorsBefore)
+    return false;
+  MacroTable defined = preprocessor.takeMacros();
+  bool duplicate = false;
+  for (const auto &macro : defined.all()) {
+    if (const MacroDefinition *first = library.find(macro->name)) {
+      diags.error(macro->file, macro->at,
+                  fmt::format("macro '@{}' is already defined by the library", macro->name),
+                  {{Severity::Note, first->file, first->at, "its first definition is here"}});
+      duplicate = true;
+    }
+  }
+  if (duplicate)
+    return false;
+  for (const auto &macro : defined.all()) {
+    MacroDefinition copy = *macro;
+    copy.library = true;
+    library.add(std::move(copy));
+  }
+  return true;
+}
+
+std::unique_ptr<ast::Script> parseScript(const SourceFile &file, const ParseOptions &options,
+                                         Diagnostics &diags) {
+  if (refuseText(file, diags))
+    return nullptr;
+
+  // The hand-written lexer makes the tokens StapLexer would (parse/lexer.h),
+  // and reports characters that start no token; the preprocessor expands
+  // macros and resolves conditionals.
+  ConditionContext conditions = conditionsFor(options);
+  StapTokenSource lexer(file, diags, &conditions, options.libraryMacros);
   StapTokenStream tokens(&lexer, file);
   tokens.fill();
+  if (options.definedMacros)
+    for (const auto &macro : lexer.preprocessor()->macros().all())
+      options.definedMacros->add(*macro);
   if ((lexer.unterminatedTokens() > 0 && reportUnterminated(file, tokens, diags)) || diags.hasErrors())
     return nullptr;
 
@@ -468,7 +526,7 @@ std::unique_ptr<ast::Script> parseScript(const SourceFile &file, const ParseOpti
       parser.nesting = 0;
       simulator->reset();
       parser.getInterpreter<atn::ParserATNSimulator>()->setPredictionMode(atn::PredictionMode::LL);
-      parser.setErrorHandler(std::make_shared<SyntaxErrorStrategy>(file, diags));
+      parser.setErrorHandler(std::make_shared<SyntaxErrorStrategy>(file, diags, &lexer));
       tree = parser.script();
     }
   } catch (StapParser::NestingTooDeep &e) {

@@ -22,6 +22,13 @@ struct ParseOptions {
   // What %( %) conditions read of the target (its guru_mode and $# are
   // the two fields above); null: the running kernel, no .config.
   const ConditionContext *conditions = nullptr;
+  // The library's macros (its *.stpm files, read with parseMacroFile),
+  // which the script sees after its own; null: none.
+  const MacroTable *libraryMacros = nullptr;
+  // If set, the macros the script defines are added here (they point into
+  // the script's SourceFile). A script's macros are its own: this is for
+  // tools, and for tests.
+  MacroTable *definedMacros = nullptr;
 };
 
 // Scripts larger than this are refused before lexing: ANTLR keeps every token.
@@ -34,6 +41,14 @@ constexpr unsigned maxTreeDepth = 3000;
 // null; the returned script never holds ANTLR types.
 std::unique_ptr<ast::Script> parseScript(const SourceFile &file, const ParseOptions &options,
                                          Diagnostics &diags);
+
+// Reads a library macro file (*.stpm on the tapset path): @define and %( %)
+// conditionals only. Its macros go into `library`, where every script
+// parsed with it as ParseOptions::libraryMacros sees them: all of them, or,
+// on any error (one of their names already there among them), none, as in
+// stap. While the file is read, its own macros and options.libraryMacros
+// are visible to its macros' uses. `file` must outlive `library`.
+bool parseMacroFile(const SourceFile &file, const ParseOptions &options, Diagnostics &diags, MacroTable &library);
 
 // For tests: parseScript makes most of ANTLR's predictions itself, from the
 // DFA ANTLR has cached (parser.cpp). When `enabled`, each of them is also

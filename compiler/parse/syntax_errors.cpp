@@ -1,5 +1,7 @@
 #include "parse/syntax_errors.h"
 
+#include "parse/token_source.h"
+
 #include "StapParser.h"
 
 #include <fmt/format.h>
@@ -117,7 +119,13 @@ void SyntaxErrorStrategy::report(Token *at, const std::string &message) {
   lastErrorToken_ = at->getTokenIndex();
   SourceLoc loc{static_cast<uint32_t>(at->getLine()),
                 static_cast<uint32_t>(at->getCharPositionInLine() + 1)};
-  diags_.error(&file_, loc, message);
+  std::vector<Diagnostic> notes;
+  if (source_)
+    notes = source_->expansionNotes(at);
+  if (notes.empty())
+    diags_.error(&file_, loc, message);
+  else
+    diags_.error(&file_, loc, message, std::move(notes));
 }
 
 void SyntaxErrorStrategy::reportNoViableAlternative(Parser *parser, const NoViableAltException &e) {

@@ -8,9 +8,14 @@
 
 namespace mstap {
 
+class StapTokenSource;
+
 class SyntaxErrorStrategy : public antlr4::DefaultErrorStrategy {
 public:
-  SyntaxErrorStrategy(const SourceFile &file, Diagnostics &diags) : file_(file), diags_(diags) {}
+  // `source`, if given, tells of tokens out of macro expansions: an error
+  // at one gets notes naming the macro.
+  SyntaxErrorStrategy(const SourceFile &file, Diagnostics &diags, const StapTokenSource *source = nullptr)
+      : file_(file), diags_(diags), source_(source) {}
 
 protected:
   void reportNoViableAlternative(antlr4::Parser *parser, const antlr4::NoViableAltException &e) override;
@@ -23,6 +28,7 @@ private:
   void report(antlr4::Token *at, const std::string &message);
   const SourceFile &file_;
   Diagnostics &diags_;
+  const StapTokenSource *source_;
   size_t lastErrorToken_ = SIZE_MAX; // one error a token: recovery can report twice
 };
 

@@ -19,12 +19,15 @@ namespace mstap {
 // the token stream, and the SourceFile the source.
 class StapTokenSource final : public antlr4::TokenSource {
 public:
-  // With `conditions`, %( %) conditionals are resolved (the tokens the
-  // parser gets); without, every token is made as lexed (lexByHand).
-  StapTokenSource(const SourceFile &file, Diagnostics &diags, const ConditionContext *conditions = nullptr)
+  // With `conditions`, the tokens are preprocessed: macros expanded (the
+  // file's own, then `libraryMacros`), %( %) conditionals resolved; these
+  // are the tokens the parser gets. Without, every token is made as lexed
+  // (lexByHand).
+  StapTokenSource(const SourceFile &file, Diagnostics &diags, const ConditionContext *conditions = nullptr,
+                  const MacroTable *libraryMacros = nullptr)
       : file_(file), lexer_(file, diags) {
     if (conditions)
-      preprocessor_ = std::make_unique<Preprocessor>(lexer_, file, diags, *conditions);
+      preprocessor_ = std::make_unique<Preprocessor>(lexer_, file, diags, *conditions, libraryMacros);
   }
   ~StapTokenSource() override;
 
@@ -48,6 +51,14 @@ public:
   // UnterminatedEmbeddedCode) have been made.
   size_t unterminatedTokens() const { return unterminated_; }
 
+  // For an error at `token`, one of this source's: when it came out of a
+  // macro's expansion, notes that say where in the macro it is (empty
+  // otherwise).
+  std::vector<Diagnostic> expansionNotes(const antlr4::Token *token) const;
+  // The preprocessor, if the tokens are preprocessed (for the macros the
+  // file defined).
+  Preprocessor *preprocessor() { return preprocessor_.get(); }
+
 private:
   static constexpr size_t blockSize = 64 * 1024;
   const SourceFile &file_;
@@ -56,6 +67,13 @@ private:
   size_t line_ = 1;
   size_t column_ = 0;
   size_t unterminated_ = 0;
+  // Where each token out of a macro expansion is (a token holds its index + 1).
+  struct Origin {
+    const SourceFile *file;
+    uint32_t line, column;
+    uint32_t expansion;
+  };
+  std::vector<Origin> origins_;
   std::vector<std::unique_ptr<unsigned char[]>> blocks_;
   size_t used_ = blockSize; // in the last block
 };

@@ -36,6 +36,7 @@ ElaborateResult elaborate(Script &script, const ElaborateOptions &options, Diagn
   ElaborateResult result;
   unsigned errorsBefore = diags.errorCount();
   size_t firstDiagnostic = diags.all().size();
+  diags.sayRepeatsOnce(true);
   expandAliases(script, diags);
   resolveNamesAndTypes(script, options, diags);
   for (Decl &decl : script.decls) {

@@ -21,7 +21,7 @@ void Diagnostics::add(Severity severity, const SourceFile *file, SourceLoc loc,
   // A body shared by several probes (an alias's prologue, a probe on
   // syscall.*) is checked once a probe: say each thing once, but count it,
   // so that a pass asking "did this part fail?" still hears yes.
-  bool repeated = !reported_.insert({file, loc.line, loc.column, message}).second;
+  bool repeated = sayRepeatsOnce_ && !reported_.insert({file, loc.line, loc.column, message}).second;
   if (severity == Severity::Error)
     ++errors_;
   if (repeated || shownErrors_ > maxErrors)
@@ -35,11 +35,32 @@ void Diagnostics::add(Severity severity, const SourceFile *file, SourceLoc loc,
   diagnostics_.push_back({severity, file, loc, std::move(message)});
 }
 
+void Diagnostics::addNotesFor(const SourceFile *file, SourceLoc loc) {
+  if (notesAt_.empty() || !file)
+    return;
+  auto it = notesAt_.find({file, loc.line, loc.column});
+  if (it == notesAt_.end())
+    return;
+  for (const Diagnostic &n : it->second)
+    add(Severity::Note, n.file, n.loc, n.message);
+}
+
 void Diagnostics::error(const SourceFile *file, SourceLoc loc, std::string message) {
   add(Severity::Error, file, loc, std::move(message));
+  addNotesFor(file, loc);
+}
+void Diagnostics::error(const SourceFile *file, SourceLoc loc, std::string message, std::vector<Diagnostic> notes) {
+  add(Severity::Error, file, loc, std::move(message));
+  for (Diagnostic &n : notes)
+    add(Severity::Note, n.file, n.loc, std::move(n.message));
 }
 void Diagnostics::warning(const SourceFile *file, SourceLoc loc, std::string message) {
   add(Severity::Warning, file, loc, std::move(message));
+  addNotesFor(file, loc);
+}
+
+void Diagnostics::addNotesAt(const SourceFile *file, SourceLoc loc, std::vector<Diagnostic> notes) {
+  notesAt_.emplace(Place{file, loc.line, loc.column}, std::move(notes));
 }
 void Diagnostics::note(const SourceFile *file, SourceLoc loc, std::string message) {
   add(Severity::Note, file, loc, std::move(message));
@@ -73,6 +94,7 @@ void Diagnostics::sortFrom(size_t from) {
 void Diagnostics::clear() {
   diagnostics_.clear();
   reported_.clear();
+  notesAt_.clear();
   printed_ = 0;
   errors_ = 0;
   shownErrors_ = 0;

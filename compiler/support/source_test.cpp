@@ -61,6 +61,7 @@ TEST(Diagnostics, StopsAfterTheBound) {
 TEST(Diagnostics, SaysARepeatedErrorOnceAndCountsEach) {
   SourceFile f("x.stp", "x\n");
   Diagnostics d;
+  d.sayRepeatsOnce(true);
   for (int i = 0; i < 300; ++i)
     d.error(&f, {1, 1}, "same");
   d.note(&f, {1, 1}, "its note is dropped with it");

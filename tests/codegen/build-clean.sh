@@ -48,6 +48,10 @@ for script in "$source_dir"/examples/*.stp "$source_dir"/tests/e2e/*.stp "$sourc
   # Guru-mode cases say -g on their first RUN line.
   guru=()
   grep -m1 '^# RUN:' "$script" | grep -q -- ' -g ' && guru=(-g)
+  # Library folders (-I DIR, %S the case's own folder) on the first RUN line.
+  for dir in $(grep -m1 '^# RUN:' "$script" | grep -o -- '-I [^ ]*' | sed 's/^-I //'); do
+    guru+=(-I "${dir//%S/$(dirname "$script")}")
+  done
   n=$((n + 1))
   name=m$n
   # shellcheck disable=SC2086

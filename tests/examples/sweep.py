@@ -299,15 +299,36 @@ def copy_examples(examples, into):
 # --- the first error, in words -----------------------------------------------
 
 ERROR_LINE = re.compile(r"^(?:(?P<loc>[^\s:][^:]*:(?P<line>\d+):(?P<col>\d+)): )?(?:mstap: |semantic |parse )?error: (?P<msg>.*)$")
+# mstap's note under an error in what a macro expanded to: it shows the
+# token in the macro's body, which tells what the error is about better than
+# the macro's use does.
+EXPANSION_NOTE = re.compile(r"^(?P<loc>[^\s:][^:]*:(?P<line>\d+):(?P<col>\d+)): note: in expansion of macro ")
 
 
 class Error:
     """The first error of a run: its message, the source line under it, the
-    caret's column (0-based, -1 when the message names no place) and the
-    last non-blank line before it in the script."""
+    caret's column (0-based, -1 when the message names no place), the
+    last non-blank line before it in the script, and the macros the script
+    defines (name: the @names its body uses, parameters left out)."""
 
-    def __init__(self, message, source="", column=-1, previous=""):
+    def __init__(self, message, source="", column=-1, previous="", macros=None):
         self.message, self.source, self.column, self.previous = message, source, column, previous
+        self.macros = macros or {}
+
+
+def script_macros(cwd, path):
+    """The macros the script PATH defines: name -> the @names of its body
+    that are not its parameters."""
+    try:
+        with open(os.path.join(cwd, path), encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return {}
+    macros = {}
+    for name, params, body in re.findall(r"@define\s+(\w+)\s*(?:\(([^)]*)\))?\s*%\((.*?)%\)", text, re.S):
+        own = {p.strip() for p in params.split(",")}
+        macros[name] = [a for a in re.findall(r"@(\w+)", body) if a not in own]
+    return macros
 
 
 def previous_line(cwd, path, line):
@@ -333,9 +354,13 @@ def first_error(stderr, cwd="", context_first=False):
         m = ERROR_LINE.match(line)
         if m and not m.group("msg").startswith("too many errors"):
             if m.group("loc") and i + 1 < len(lines):
-                path = m.group("loc").rsplit(":", 2)[0]
-                errors.append(Error(m.group("msg").strip(), lines[i + 1], int(m.group("col")) - 1,
-                                    previous_line(cwd, path, int(m.group("line")))))
+                at, place = i, m
+                note = EXPANSION_NOTE.match(lines[i + 3]) if i + 4 < len(lines) else None
+                if note:
+                    at, place = i + 3, note
+                path = place.group("loc").rsplit(":", 2)[0]
+                errors.append(Error(m.group("msg").strip(), lines[at + 1], int(place.group("col")) - 1,
+                                    previous_line(cwd, path, int(place.group("line"))), script_macros(cwd, path)))
             else:
                 errors.append(Error(m.group("msg").strip()))
     if context_first:
@@ -419,6 +444,10 @@ def classify(stage, error):
             ats = [a for a in re.findall(r"^\W{0,2}@(\w+)", src[col:]) if a not in KNOWN_AT]
         if ats:
             name = ats[-1]
+            # A macro of the script's own: what its body uses is the reason.
+            inner = [a for a in error.macros.get(name, []) if a not in KNOWN_AT and a not in error.macros]
+            if inner:
+                return f"@{inner[0]} (through the script's macro @{name})"
             if name.startswith("prometheus_"):
                 return "@prometheus_* (tapset macro)"
             if name.startswith("json_"):
