@@ -63,9 +63,15 @@ private:
       definedNames(*t->cond, names);
   }
 
-  // What @defined(X) guards: uses of the same $name, or of the same
-  // @cast chain as written.
-  static std::string guardKey(const TargetExpr &t) { return t.isCast() ? printExpr(t) : t.name; }
+  // What @defined(X) guards: uses of the same $name, or of @cast on the
+  // same operand, type and module, whatever members follow (stap's
+  // @choose_defined(@cast(p, "T")->new_name, @cast(p, "T")->old_name)).
+  static std::string guardKey(const TargetExpr &t) {
+    if (!t.isCast())
+      return t.name;
+    return fmt::format("{}({}, {}, {}, {})", t.name, printExpr(*t.castOperand), t.castType, t.castModule,
+                       t.containerMember);
+  }
 
   template <typename F> void guarded(const Expr &cond, F &&walk) {
     size_t before = guards_.size();
