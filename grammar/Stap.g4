@@ -224,7 +224,7 @@ expression
 @init { NestingGuard nestingGuard(*this); }
   : primary                                                          # primaryExpr
   | expression op=('++' | '--')                                      # postfixExpr
-  | op=('++' | '--' | '!' | '~' | '-' | '+') expression              # unaryExpr
+  | op=('++' | '--' | '!' | '~' | '-' | '+' | '&') expression        # unaryExpr
   | expression op=('*' | '/' | '%') expression                       # binaryExpr
   | expression op=('+' | '-' | '.') expression                       # binaryExpr
   | expression op=('<<' | '>>' | '>>>') expression                   # binaryExpr
@@ -248,7 +248,7 @@ primary
   | Identifier '[' expression (',' expression)* ']'                  # indexExpr
   | Identifier                                                       # symbolExpr
   | TargetName targetSuffix*                                         # targetExpr
-  | AtName '(' (expression (',' expression)*)? ')'                   # atExpr
+  | AtName '(' (expression (',' expression)*)? ')' targetSuffix*     # atExpr
   | '[' expression (',' expression)* ']' 'in' Identifier             # multiInExpr
   | embeddedCode                                                     # embeddedExpr
   ;

@@ -109,8 +109,19 @@ struct TargetExpr : Expr {
     bool dot = false;    // the member was written ".member"
     SourceLoc loc;
   };
-  std::string name; // as written, with its '$' or '$$' (and a trailing '$' pretty-print mark)
+  std::string name; // as written, with its '$' or '$$' (and a trailing '$' pretty-print mark); "@cast"...
   std::vector<Component> components;
+  // @cast(operand, "castType"[, "castModule"]), @container_of(operand,
+  // "castType", containerMember) and @module_container_of(operand,
+  // "castModule", "castType", containerMember) as the chain's base (`name`
+  // is the operator): `operand` is the address of a castType, or of its
+  // member containerMember. Null for $name chains.
+  ExprPtr castOperand;
+  std::string castType, castModule; // castModule empty: the probe's module, else "kernel"
+  std::string containerMember;
+  // "&" in front: the address the chain ends at, not the value there.
+  bool addressOf = false;
+  bool isCast() const { return castOperand != nullptr; }
   MSTAP_EXPR(TargetExpr)
 };
 

@@ -63,6 +63,11 @@ ExprPtr clone(const Expr &expr) {
     auto &e = static_cast<const TargetExpr &>(expr);
     auto c = fresh(e);
     c->name = e.name;
+    c->castOperand = cloneOrNull(e.castOperand);
+    c->castType = e.castType;
+    c->castModule = e.castModule;
+    c->containerMember = e.containerMember;
+    c->addressOf = e.addressOf;
     for (const TargetExpr::Component &component : e.components) {
       TargetExpr::Component copy;
       copy.member = component.member;

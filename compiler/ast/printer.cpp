@@ -109,7 +109,27 @@ public:
     out += ')';
   }
   void visit(TargetExpr &e) override {
+    if (e.addressOf)
+      out += '&';
     out += e.name;
+    if (e.name == "@var") {
+      out += '(' + quoteString(e.castType);
+      if (!e.castModule.empty())
+        out += ", " + quoteString(e.castModule);
+      out += ')';
+    }
+    if (e.isCast()) {
+      out += '(';
+      print(*e.castOperand, PrecAssign);
+      if (e.name == "@module_container_of")
+        out += ", " + quoteString(e.castModule);
+      out += ", " + quoteString(e.castType);
+      if (!e.containerMember.empty())
+        out += ", " + e.containerMember;
+      else if (!e.castModule.empty())
+        out += ", " + quoteString(e.castModule);
+      out += ')';
+    }
     for (const auto &c : e.components) {
       if (!c.member.empty()) {
         out += c.dot ? "." : "->"; // glued: a '.' with spaces around it would concatenate

@@ -29,6 +29,7 @@ public:
   void visit(IndexExpr &e) override { walkAll(e.keys); }
   void visit(CallExpr &e) override { walkAll(e.args); }
   void visit(TargetExpr &e) override {
+    walkOptional(e.castOperand);
     for (auto &c : e.components)
       walkOptional(c.index);
   }

@@ -44,7 +44,7 @@ Value BodyEmitter::target(TargetExpr &e, const std::string *store) {
   }
   // In a .return probe the registers no longer hold the arguments: read
   // them at entry, as stap does.
-  if (entry_ && access->base != TargetAccess::Base::Return)
+  if (entry_ && access->base != TargetAccess::Base::Return && access->base != TargetAccess::Base::Cast)
     return capture(e);
   if (isEntry_ && access->base == TargetAccess::Base::Return) {
     gen_.internal(e.loc(), "'$return' cannot be saved at entry: the function has not returned yet");
@@ -71,7 +71,7 @@ Value BodyEmitter::target(TargetExpr &e, const std::string *store) {
     check(e.loc());
     return out;
   }
-  if (store && access->steps.empty()) {
+  if (store && access->steps.empty() && access->base != TargetAccess::Base::Cast) {
     if (access->base == TargetAccess::Base::Return)
       line(fmt::format("mstap_reg_set_return(c, {}); /* {} */", *store, e.name));
     else
@@ -79,13 +79,19 @@ Value BodyEmitter::target(TargetExpr &e, const std::string *store) {
     check(e.loc());
     return {*store, Type::Long};
   }
-  std::string raw = access->base == TargetAccess::Base::Return
-                        ? std::string("mstap_reg_return(c)")
-                        : fmt::format("mstap_reg_arg(c, {})", access->argument);
   std::string t = longTemp();
-  line(fmt::format("s64 {} = {}; /* {} */", t, convertInteger(raw, access->size, access->isSigned),
-                   e.name));
-  check(e.loc());
+  if (access->base == TargetAccess::Base::Cast) {
+    // @cast(p, "T"): the address is the script's value p.
+    Value address = expr(*e.castOperand);
+    line(fmt::format("s64 {} = {}; /* {} */", t, address.code, e.name));
+  } else {
+    std::string raw = access->base == TargetAccess::Base::Return
+                          ? std::string("mstap_reg_return(c)")
+                          : fmt::format("mstap_reg_arg(c, {})", access->argument);
+    line(fmt::format("s64 {} = {}; /* {} */", t, convertInteger(raw, access->size, access->isSigned),
+                     e.name));
+    check(e.loc());
+  }
   // Process probes follow pointers into the probed program's memory.
   const char *reader = access->userMemory ? "mstap_target_read_user" : "mstap_target_read";
   for (const auto &step : access->steps) {
@@ -126,6 +132,10 @@ Value BodyEmitter::target(TargetExpr &e, const std::string *store) {
 }
 
 bool BodyEmitter::writableOnce(TargetExpr &e) {
+  if (e.castOperand && mayModify(*e.castOperand)) {
+    gen_.internal(e.loc(), fmt::format("'{}' would evaluate its pointer twice: compute it first", e.name));
+    return false;
+  }
   for (auto &component : e.components)
     if (component.index && mayModify(*component.index)) {
       gen_.internal(e.loc(), fmt::format("'{}' would evaluate its index twice: compute the index first", e.name));

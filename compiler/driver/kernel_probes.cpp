@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fnmatch.h>
 #include <optional>
 #include <set>
@@ -148,6 +149,79 @@ struct KernelProbes::State {
     return true;
   }
 
+  bool listedModules(std::string &error) {
+    if (!modules) {
+      auto listed = kernel::listModules(kernel->target());
+      if (!listed) {
+        error = listed.error();
+        return false;
+      }
+      modules = listed.take();
+    }
+    return true;
+  }
+
+  // A module's BTF by its exact name, loaded once.
+  const kernel::Btf *moduleBtf(const std::string &name, std::string &error) {
+    for (const auto &loaded : loadedModules)
+      if (loaded->name() == name) {
+        if (!loaded->btf())
+          error = fmt::format("module '{}' has no BTF to read types from", name);
+        return loaded->btf().get();
+      }
+    if (!listedModules(error))
+      return nullptr;
+    std::string wanted = name;
+    std::replace(wanted.begin(), wanted.end(), '-', '_');
+    for (const auto &file : *modules) {
+      if (file.name != wanted)
+        continue;
+      auto functions = kernel::ModuleFunctions::load(file, *kernel);
+      if (!functions) {
+        error = functions.error();
+        return nullptr;
+      }
+      loadedModules.push_back(std::make_unique<kernel::ModuleFunctions>(functions.take()));
+      if (!loadedModules.back()->btf())
+        error = fmt::format("module '{}' has no BTF to read types from", name);
+      return loadedModules.back()->btf().get();
+    }
+    std::vector<std::string> names;
+    for (const auto &file : *modules)
+      names.push_back(file.name);
+    std::string similar = similarNames(wanted, names);
+    error = fmt::format("no module '{}' for kernel {}{}", name, kernel->target().release,
+                        similar.empty() ? "" : " (similar: " + similar + ")");
+    return nullptr;
+  }
+
+  std::optional<CType> namedType(const std::string &module, const std::string &name, std::string &error) {
+    if (!load(error))
+      return std::nullopt;
+    const kernel::Btf *btf = nullptr;
+    if (module == "kernel") {
+      btf = kernel->btf().get();
+      if (!btf) {
+        error = fmt::format("the kernel {} has no BTF, which mstap reads @cast's types from",
+                            kernel->target().release);
+        return std::nullopt;
+      }
+    } else {
+      btf = moduleBtf(module, error);
+      if (!btf)
+        return std::nullopt;
+    }
+    if (auto found = btf->findType(name))
+      return found;
+    std::string similar = btf->similarTypeNames(name);
+    bool pointer = name.find('*') != std::string::npos;
+    error = fmt::format("the BTF of {} has no type '{}'{}{}",
+                        module == "kernel" ? "the kernel " + kernel->target().release : "module '" + module + "'",
+                        name, pointer ? " (nor a pointer to it)" : "",
+                        similar.empty() ? "" : " (similar: " + similar + ")");
+    return std::nullopt;
+  }
+
   bool match(const std::string &what, const std::string &module, const std::string &pattern,
              std::vector<KernelMatch> &out, std::string &error) {
     if (!load(error))
@@ -163,14 +237,8 @@ struct KernelProbes::State {
       take("", found, out);
       return true;
     }
-    if (!modules) {
-      auto listed = kernel::listModules(kernel->target());
-      if (!listed) {
-        error = listed.error();
-        return false;
-      }
-      modules = listed.take();
-    }
+    if (!listedModules(error))
+      return false;
     for (const auto &file : kernel::findModules(*modules, module)) {
       auto functions = kernel::ModuleFunctions::load(file, *kernel);
       if (!functions) {
@@ -196,6 +264,11 @@ bool KernelProbes::matchKernel(const std::string &what, const std::string &modul
 
 std::optional<CPrototype> KernelProbes::prototype(const ResolvedProbe &point) const {
   return point.kernel ? State::prototypeOf(*point.kernel) : std::nullopt;
+}
+
+std::optional<CType> KernelProbes::namedType(const std::string &module, const std::string &name,
+                                             std::string &error) const {
+  return state_->namedType(module, name, error);
 }
 
 KernelProbes::~KernelProbes() = default;

@@ -21,6 +21,9 @@ public:
                    std::vector<KernelMatch> &matches, std::string &error) const override;
   // A function's BTF prototype, or a tracepoint's arguments.
   std::optional<CPrototype> prototype(const ResolvedProbe &point) const override;
+  // @cast's types, from vmlinux's BTF or a module's.
+  std::optional<CType> namedType(const std::string &module, const std::string &name,
+                                 std::string &error) const override;
 
   // For -v: where the functions came from, and what wildcards left out.
   std::vector<std::string> report() const;

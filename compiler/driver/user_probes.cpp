@@ -77,6 +77,21 @@ std::optional<CPrototype> UserProbes::prototype(const ResolvedProbe &point) cons
   return point.user ? state_->prototypeOf(*point.user) : std::nullopt;
 }
 
+std::optional<CType> UserProbes::namedType(const std::string &module, const std::string &name,
+                                           std::string &error) const {
+  const State::Program &program = state_->load(module);
+  if (!program.binary) {
+    error = program.error;
+    return std::nullopt;
+  }
+  if (auto found = program.binary->findType(name))
+    return found;
+  std::string similar = program.binary->similarTypeNames(name);
+  error = fmt::format("the DWARF of '{}' has no type '{}'{}", module, name,
+                      similar.empty() ? "" : " (similar: " + similar + ")");
+  return std::nullopt;
+}
+
 UserProbes::~UserProbes() = default;
 
 std::vector<std::string> UserProbes::report() const {

@@ -21,6 +21,9 @@ public:
                     std::string &error) const override;
   // A function's DWARF prototype; its types answer through the program.
   std::optional<CPrototype> prototype(const ResolvedProbe &point) const override;
+  // @cast's types, from the DWARF of the program at the absolute path `module`.
+  std::optional<CType> namedType(const std::string &module, const std::string &name,
+                                 std::string &error) const override;
 
   // For -v: the programs read, with their function counts and times.
   std::vector<std::string> report() const;

@@ -1,8 +1,13 @@
 #include "kernel/btf_types.h"
 
+#include "support/text.h"
+
 #include <optional>
 
 #include <bpf/btf.h>
+
+#include <algorithm>
+#include <cctype>
 
 #include <cerrno>
 #include <climits>
@@ -373,6 +378,120 @@ std::vector<CMember> Btf::members(const CType &container) const {
     }
   };
   walk(walk, static_cast<uint32_t>(container.id), 0, 0);
+  return out;
+}
+
+namespace {
+
+std::string_view trimmed(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
+  return text;
+}
+
+// "struct T *" as (kind keyword, "T", pointer levels).
+struct TypeWords {
+  std::string_view keyword; // "struct", "union", "enum" or empty
+  std::string name;
+  int pointers = 0;
+};
+
+TypeWords typeWords(std::string_view text) {
+  TypeWords words;
+  text = trimmed(text);
+  while (!text.empty() && text.back() == '*') {
+    ++words.pointers;
+    text = trimmed(text.substr(0, text.size() - 1));
+  }
+  for (std::string_view keyword : {"struct", "union", "enum"})
+    if (text.size() > keyword.size() && text.substr(0, keyword.size()) == keyword &&
+        std::isspace(static_cast<unsigned char>(text[keyword.size()]))) {
+      words.keyword = keyword;
+      text = trimmed(text.substr(keyword.size()));
+    }
+  // Base types are named with single spaces in BTF ("unsigned int").
+  for (char c : text) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      if (!words.name.empty() && words.name.back() != ' ')
+        words.name += ' ';
+    } else {
+      words.name += c;
+    }
+  }
+  return words;
+}
+
+} // namespace
+
+std::optional<CType> Btf::findType(std::string_view text) const {
+  TypeWords words = typeWords(text);
+  if (words.name.empty())
+    return std::nullopt;
+  std::vector<uint32_t> kinds;
+  if (words.keyword == "struct")
+    kinds = {BTF_KIND_STRUCT};
+  else if (words.keyword == "union")
+    kinds = {BTF_KIND_UNION};
+  else if (words.keyword == "enum")
+    kinds = {BTF_KIND_ENUM, BTF_KIND_ENUM64};
+  else
+    kinds = {BTF_KIND_STRUCT, BTF_KIND_UNION, BTF_KIND_TYPEDEF, BTF_KIND_INT, BTF_KIND_ENUM, BTF_KIND_ENUM64};
+  int32_t id = -1;
+  for (uint32_t kind : kinds) {
+    id = btf__find_by_name_kind(btf_, words.name.c_str(), kind);
+    if (id > 0)
+      break;
+  }
+  if (id <= 0 && words.name == "void" && words.keyword.empty())
+    id = 0;
+  else if (id <= 0)
+    return std::nullopt;
+  uint32_t found = static_cast<uint32_t>(id);
+  // A pointer to it is a BTF_KIND_PTR somewhere in the types, if anything
+  // in the kernel declares one; pointee() and members() need a real id.
+  for (int level = 0; level < words.pointers; ++level) {
+    uint32_t pointer = 0;
+    for (uint32_t candidate = 1, end = typeCount(); candidate < end && !pointer; ++candidate) {
+      const btf_type *type = btf__type_by_id(btf_, candidate);
+      if (type && btf_is_ptr(type) && type->type == found)
+        pointer = candidate;
+    }
+    if (!pointer)
+      return std::nullopt;
+    found = pointer;
+  }
+  return type(found);
+}
+
+std::string Btf::similarTypeNames(std::string_view text) const {
+  TypeWords words = typeWords(text);
+  std::vector<std::pair<size_t, std::string>> scored;
+  size_t limit = std::max<size_t>(2, words.name.size() / 3);
+  for (uint32_t id = 1, end = typeCount(); id < end; ++id) {
+    const btf_type *type = btf__type_by_id(btf_, id);
+    if (!type)
+      continue;
+    bool wanted = words.keyword == "struct" ? btf_is_struct(type)
+                  : words.keyword == "union" ? btf_is_union(type)
+                  : words.keyword == "enum"  ? btf_is_any_enum(type)
+                                             : btf_is_composite(type) || btf_is_typedef(type) || btf_is_any_enum(type);
+    if (!wanted)
+      continue;
+    const char *name = nameOf(btf_, type);
+    size_t length = std::strlen(name);
+    if (!*name || (length > words.name.size() ? length - words.name.size() : words.name.size() - length) > limit)
+      continue;
+    size_t d = editDistance(words.name, name);
+    if (d <= limit && words.name != name)
+      scored.emplace_back(d, name);
+  }
+  std::sort(scored.begin(), scored.end());
+  scored.erase(std::unique(scored.begin(), scored.end()), scored.end());
+  std::string out;
+  for (size_t i = 0; i < scored.size() && i < 5; ++i)
+    out += (i ? ", " : "") + scored[i].second;
   return out;
 }
 

@@ -92,6 +92,15 @@ public:
   // flattened; empty for any other kind.
   std::vector<CMember> members(const CType &type) const override;
 
+  // A type by the name a script gives @cast: "struct task_struct",
+  // "union U", "enum E", or a bare name tried as a struct, union, typedef,
+  // base type and enum in that order ("task_struct", "pid_t", "int");
+  // trailing '*'s make pointers to it. Split BTF finds its base's types too.
+  std::optional<CType> findType(std::string_view name) const;
+  // Up to five struct, union, typedef and enum names close to `name`
+  // (without its "struct " or "union "), comma-separated.
+  std::string similarTypeNames(std::string_view name) const;
+
   // How many type ids this BTF defines, its base's included, plus one for void.
   uint32_t typeCount() const;
   const struct btf *handle() const { return btf_; }

@@ -46,6 +46,54 @@ TEST(Btf, ListsTheFunctionsWithTheirPrototypes) {
   EXPECT_EQ(findFunction(functions, "vfs_write")->prototype.parameters[1].type, "const char*");
 }
 
+// @cast's type names: "struct T", a bare name (struct, typedef, base type),
+// trailing '*'s; a module's split BTF finds its own types and vmlinux's.
+TEST(Btf, FindsTypesByTheNamesCastGives) {
+  auto kernel = parseFixture("vmlinux.btf");
+  ASSERT_TRUE(kernel);
+  auto file = kernel->findType("struct file");
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->kind, CType::Kind::Struct);
+  EXPECT_EQ(file->size, 8u);
+  EXPECT_EQ(file->spelling, "struct file");
+  ASSERT_EQ(file->members().size(), 1u);
+  EXPECT_EQ(file->members()[0].name, "f_pos");
+  EXPECT_TRUE(kernel->findType("file"));
+  EXPECT_TRUE(kernel->findType("  struct   file  "));
+
+  auto size = kernel->findType("size_t");
+  ASSERT_TRUE(size);
+  EXPECT_EQ(size->kind, CType::Kind::Integer);
+  EXPECT_EQ(size->size, 8u);
+  EXPECT_FALSE(size->isSigned);
+  auto ulong = kernel->findType("unsigned  long");
+  ASSERT_TRUE(ulong);
+  EXPECT_EQ(ulong->spelling, "unsigned long");
+
+  auto pointer = kernel->findType("struct file *");
+  ASSERT_TRUE(pointer);
+  EXPECT_EQ(pointer->kind, CType::Kind::Pointer);
+  EXPECT_EQ(pointer->spelling, "struct file*");
+  ASSERT_TRUE(pointer->pointee());
+  EXPECT_EQ(pointer->pointee()->spelling, "struct file");
+
+  EXPECT_FALSE(kernel->findType("struct size_t")); // a typedef is no struct
+  EXPECT_FALSE(kernel->findType("union file"));
+  EXPECT_FALSE(kernel->findType("struct file **")); // nothing declares one
+  EXPECT_FALSE(kernel->findType("tiny_device"));    // the module's
+  EXPECT_FALSE(kernel->findType(""));
+  EXPECT_EQ(kernel->similarTypeNames("struct fil"), "file");
+  EXPECT_EQ(kernel->similarTypeNames("size_u"), "size_t, ssize_t"); // 1 and 2 edits away
+  EXPECT_EQ(kernel->similarTypeNames("struct size_u"), ""); // only structs for "struct"
+
+  auto module = parseFixture("module.btf", kernel);
+  ASSERT_TRUE(module);
+  auto device = module->findType("struct tiny_device");
+  ASSERT_TRUE(device);
+  EXPECT_EQ(device->members().at(0).name, "id");
+  EXPECT_TRUE(module->findType("struct file"));
+}
+
 TEST(Btf, SpellsVariadicVoidAndFunctionPointerPrototypes) {
   auto btf = parseFixture("vmlinux.btf");
   ASSERT_TRUE(btf);

@@ -741,6 +741,123 @@ std::vector<CMember> UserBinary::members(const CType &type) const {
   return out;
 }
 
+namespace {
+
+// "struct T *" as (tags to try, "T", pointer levels).
+struct TypeQuery {
+  std::vector<dw::Tag> tags;
+  std::string name;
+  int pointers = 0;
+};
+
+TypeQuery typeQuery(const std::string &text) {
+  TypeQuery query;
+  std::string rest = text;
+  auto trim = [](std::string &s) {
+    size_t first = s.find_first_not_of(" \t"), last = s.find_last_not_of(" \t");
+    s = first == std::string::npos ? "" : s.substr(first, last - first + 1);
+  };
+  trim(rest);
+  while (!rest.empty() && rest.back() == '*') {
+    ++query.pointers;
+    rest.pop_back();
+    trim(rest);
+  }
+  auto keyword = [&](const char *word) {
+    size_t n = std::strlen(word);
+    if (rest.size() > n && rest.compare(0, n, word) == 0 && (rest[n] == ' ' || rest[n] == '\t')) {
+      rest = rest.substr(n);
+      trim(rest);
+      return true;
+    }
+    return false;
+  };
+  if (keyword("struct"))
+    query.tags = {dw::DW_TAG_structure_type, dw::DW_TAG_class_type};
+  else if (keyword("union"))
+    query.tags = {dw::DW_TAG_union_type};
+  else if (keyword("enum"))
+    query.tags = {dw::DW_TAG_enumeration_type};
+  else
+    query.tags = {dw::DW_TAG_structure_type, dw::DW_TAG_class_type, dw::DW_TAG_union_type, dw::DW_TAG_typedef,
+                  dw::DW_TAG_base_type, dw::DW_TAG_enumeration_type};
+  for (char c : rest)
+    if (c != ' ' || (!query.name.empty() && query.name.back() != ' '))
+      query.name += c;
+  return query;
+}
+
+} // namespace
+
+std::optional<CType> UserBinary::findType(const std::string &text) const {
+  TypeQuery query = typeQuery(text);
+  if (query.name.empty())
+    return std::nullopt;
+  llvm::DWARFContext &context = *dwarf_->context;
+  DWARFDie found;
+  for (dw::Tag tag : query.tags) {
+    for (const auto &unit : context.compile_units()) {
+      for (const llvm::DWARFDebugInfoEntry &entry : unit->dies()) {
+        DWARFDie die(unit.get(), &entry);
+        if (die.getTag() == tag && !attributeOf(die, dw::DW_AT_declaration) && nameOf(die) == query.name) {
+          found = die;
+          break;
+        }
+      }
+      if (found.isValid())
+        break;
+    }
+    if (found.isValid())
+      break;
+  }
+  if (!found.isValid())
+    return std::nullopt;
+  // Pointers to it, as the program's DWARF declares them.
+  for (int level = 0; level < query.pointers; ++level) {
+    DWARFDie pointer;
+    for (const auto &unit : context.compile_units()) {
+      for (const llvm::DWARFDebugInfoEntry &entry : unit->dies()) {
+        DWARFDie die(unit.get(), &entry);
+        if (die.getTag() == dw::DW_TAG_pointer_type && typeOf(die).isValid() &&
+            typeOf(die).getOffset() == found.getOffset()) {
+          pointer = die;
+          break;
+        }
+      }
+      if (pointer.isValid())
+        break;
+    }
+    if (!pointer.isValid())
+      return std::nullopt;
+    found = pointer;
+  }
+  return describe(found, this);
+}
+
+std::string UserBinary::similarTypeNames(const std::string &text) const {
+  TypeQuery query = typeQuery(text);
+  std::vector<std::pair<size_t, std::string>> scored;
+  size_t limit = std::max<size_t>(2, query.name.size() / 3);
+  for (const auto &unit : dwarf_->context->compile_units())
+    for (const llvm::DWARFDebugInfoEntry &entry : unit->dies()) {
+      DWARFDie die(unit.get(), &entry);
+      if (std::find(query.tags.begin(), query.tags.end(), die.getTag()) == query.tags.end())
+        continue;
+      std::string name = nameOf(die);
+      if (name.empty() || name == query.name)
+        continue;
+      size_t d = editDistance(query.name, name);
+      if (d <= limit)
+        scored.emplace_back(d, name);
+    }
+  std::sort(scored.begin(), scored.end());
+  scored.erase(std::unique(scored.begin(), scored.end()), scored.end());
+  std::string out;
+  for (size_t i = 0; i < scored.size() && i < 5; ++i)
+    out += (i ? ", " : "") + scored[i].second;
+  return out;
+}
+
 bool needsInterpreter(const std::string &path) {
   auto opened = llvm::object::ObjectFile::createObjectFile(path);
   if (!opened) {

@@ -52,6 +52,13 @@ public:
   // Up to five defined function names close to `name`, comma-separated.
   std::string similarFunctions(const std::string &name) const;
 
+  // A type by the name a script gives @cast ("struct T", "union U",
+  // "enum E", or a bare name tried as a struct, union, typedef, base type
+  // and enum; trailing '*'s for pointers), from the first unit defining it.
+  std::optional<CType> findType(const std::string &name) const;
+  // Up to five type names close to `name`, comma-separated.
+  std::string similarTypeNames(const std::string &name) const;
+
   // What a pointer points to, or an array's element type.
   std::optional<CType> pointee(const CType &type) const override;
   // The members of a struct or union; members of anonymous structs and

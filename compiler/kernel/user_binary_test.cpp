@@ -137,6 +137,31 @@ void expectEntriesInFile(const UserBinary &binary) {
   }
 }
 
+// @cast's type names in a program (tests/user/probed.c): struct point is
+// { int x; int y; const char *label; struct point *tail; ... }, 32 bytes.
+TEST_F(UserBinaryTest, FindsTypesByTheNamesCastGives) {
+  auto point = binary_->findType("struct point");
+  ASSERT_TRUE(point);
+  EXPECT_EQ(point->kind, CType::Kind::Struct);
+  EXPECT_EQ(point->size, 32u);
+  ASSERT_GE(point->members().size(), 4u);
+  EXPECT_EQ(point->members()[3].name, "tail");
+  EXPECT_EQ(point->members()[3].bitOffset, 128u);
+  EXPECT_TRUE(binary_->findType("point"));
+  auto counter = binary_->findType("counter_t");
+  ASSERT_TRUE(counter);
+  EXPECT_EQ(counter->kind, CType::Kind::Integer);
+  EXPECT_EQ(counter->size, 8u);
+  auto pointer = binary_->findType("struct point *");
+  ASSERT_TRUE(pointer);
+  EXPECT_EQ(pointer->kind, CType::Kind::Pointer);
+  ASSERT_TRUE(pointer->pointee());
+  EXPECT_EQ(pointer->pointee()->size, 32u);
+  EXPECT_FALSE(binary_->findType("union point"));
+  EXPECT_FALSE(binary_->findType("struct counter_t"));
+  EXPECT_EQ(binary_->similarTypeNames("struct pont"), "point");
+}
+
 TEST_F(UserBinaryTest, FileOffsetsOfEntries) { expectEntriesInFile(*binary_); }
 
 TEST(UserBinaryStatic, FileOffsetsDifferFromAddresses) {

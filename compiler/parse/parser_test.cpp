@@ -235,9 +235,15 @@ TEST(Parse, SyntaxErrorsInPlainWords) {
   EXPECT_EQ(firstError("probe begin { s = \"abc }"), "1:19: unterminated string: a '\"' is missing on this line");
   EXPECT_EQ(firstError("probe begin { } /* never closed"), "1:17: unterminated comment: '*/' is missing");
   EXPECT_EQ(firstError("probe begin { x = 1 ` }"), "1:21: invalid character '`'");
-  EXPECT_EQ(firstError("probe begin { x = @cast(p, \"t\") }"),
-            "1:19: unknown operator '@cast': mstap knows @count, @sum, @min, @max, @avg, @variance, @hist_log, "
-            "@hist_linear, @defined and @entry");
+  EXPECT_EQ(firstError("probe begin { x = @kast(p, \"t\") }"),
+            "1:19: unknown operator '@kast': mstap knows @count, @sum, @min, @max, @avg, @variance, @hist_log, "
+            "@hist_linear, @defined, @entry, @cast, @container_of, @module_container_of and @var");
+  EXPECT_EQ(firstError("probe begin { x = @cast(p) }"),
+            "1:19: @cast takes a pointer, a type name and optionally a module (@cast(p, \"struct T\"[, "
+            "\"kernel\"])), not 1 argument");
+  EXPECT_EQ(firstError("probe begin { x = &p }"),
+            "1:19: '&' takes the address of a target variable or @cast member ('&$p->member', "
+            "'&@cast(p, \"struct T\")->member'), not of other expressions");
   EXPECT_EQ(firstError("probe begin { x = @hist_linear(s, 1) }"), "1:19: @hist_linear takes 4 arguments, not 2");
 }
 

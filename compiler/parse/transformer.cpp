@@ -102,6 +102,8 @@ struct TokenTypes {
   size_t minusMinus = literalTokenType("--");
   size_t bang = literalTokenType("!");
   size_t tilde = literalTokenType("~");
+  size_t ampersand = literalTokenType("&");
+  size_t rightParen = literalTokenType(")");
   size_t question = literalTokenType("?");
   size_t arrow = literalTokenType("->");
   size_t dot = literalTokenType(".");
@@ -896,6 +898,18 @@ ast::ExprPtr Transformer::transformExpression(Node *n) {
     const TokenTypes &types = tokenTypes();
     size_t op = static_cast<P::UnaryExprContext *>(ctx)->op->getType();
     ast::ExprPtr operand = transformExpression(ruleAt(ctx, 1));
+    if (op == types.ampersand) {
+      // stap's address-of: of a target variable's member or @cast's.
+      auto *target = dynamic_cast<ast::TargetExpr *>(operand.get());
+      if (!target || target->addressOf) {
+        error(loc(ctx), "'&' takes the address of a target variable or @cast member ('&$p->member', "
+                        "'&@cast(p, \"struct T\")->member'), not of other expressions");
+        return operand;
+      }
+      target->addressOf = true;
+      target->range = r;
+      return operand;
+    }
     if (op == types.plusPlus || op == types.minusMinus) {
       auto e = node<ast::IncDecExpr>(r);
       e->increment = op == types.plusPlus;
@@ -993,15 +1007,45 @@ ast::ExprPtr Transformer::transformPrimary(Node *n) {
       e->components.push_back(transformTargetSuffix(childAs<P::TargetSuffixContext>(ctx, i)));
     return e;
   }
-  case PrimaryKind::At: { // AtName '(' (expression (',' expression)*)? ')'
+  case PrimaryKind::At: { // AtName '(' (expression (',' expression)*)? ')' targetSuffix*
     SourceRange r = range(ctx);
-    auto e = node<ast::AtExpr>(r);
     std::string name = tokenAt(ctx, 0)->getText();
-    e->args = transformExpressionList(ctx, 2, count - 1);
+    size_t close = 2;
+    while (close < count && !(tokenOf(ctx->children[close]) &&
+                              tokenOf(ctx->children[close])->getType() == tokenTypes().rightParen))
+      ++close;
+    if (close >= count)
+      unexpectedNode(ctx);
+    ast::ExprList args = close > 2 ? transformExpressionList(ctx, 2, close) : ast::ExprList{};
+    if (name == "@cast" || name == "@container_of" || name == "@module_container_of")
+      return transformCast(ctx, name, std::move(args), close + 1);
+    if (name == "@var") { // @var("name"[, "module"]) and its chain: pass 2 says what it lacks
+      auto e = node<ast::TargetExpr>(r);
+      e->name = name;
+      auto *variable = args.empty() ? nullptr : dynamic_cast<ast::StringLiteral *>(args[0].get());
+      if (!variable || args.size() > 2)
+        error(loc(ctx), "@var takes a variable's name as a string literal (@var(\"name\"), "
+                        "@var(\"name@file.c\")) and optionally a module");
+      else
+        e->castType = variable->value;
+      if (args.size() == 2)
+        if (auto *module = dynamic_cast<ast::StringLiteral *>(args[1].get()))
+          e->castModule = module->value;
+      for (size_t i = close + 1; i < count; ++i)
+        e->components.push_back(transformTargetSuffix(childAs<P::TargetSuffixContext>(ctx, i)));
+      return e;
+    }
+    if (close + 1 < count)
+      error(loc(childAs<P::TargetSuffixContext>(ctx, close + 1)), fmt::format("'{}' has no members: only a target variable or @cast "
+                                                      "is followed by '->', '.' or '[...]'",
+                                                      name));
+    auto e = node<ast::AtExpr>(r);
+    e->args = std::move(args);
     auto op = ast::atOpNamed(name);
     if (!op) {
       error(loc(ctx), fmt::format("unknown operator '{}': mstap knows @count, @sum, @min, @max, "
-                                  "@avg, @variance, @hist_log, @hist_linear, @defined and @entry",
+                                  "@avg, @variance, @hist_log, @hist_linear, @defined, @entry, @cast, @container_of, "
+                                  "@module_container_of and @var",
                                   name));
       return node<ast::IntLiteral>(r);
     }
@@ -1032,6 +1076,54 @@ ast::ExprPtr Transformer::transformPrimary(Node *n) {
   }
   }
   unexpectedNode(n);
+}
+
+// @cast(PTR, "TYPE"[, "MODULE"]), @container_of(PTR, "TYPE", MEMBER) and
+// @module_container_of(PTR, "MODULE", "TYPE", MEMBER), each followed by
+// the target suffixes from child `firstSuffix` on.
+ast::ExprPtr Transformer::transformCast(P::PrimaryContext *ctx, const std::string &name, ast::ExprList args,
+                                        size_t firstSuffix) {
+  auto e = node<ast::TargetExpr>(range(ctx));
+  e->name = name;
+  bool container = name != "@cast", withModule = name == "@module_container_of";
+  size_t least = container ? (withModule ? 4 : 3) : 2, most = container ? least : 3;
+  if (args.size() < least || args.size() > most) {
+    error(loc(ctx), name == "@cast" ? fmt::format("@cast takes a pointer, a type name and optionally a module "
+                                                  "(@cast(p, \"struct T\"[, \"kernel\"])), not {} argument{}",
+                                                  args.size(), args.size() == 1 ? "" : "s")
+                    : withModule ? fmt::format("@module_container_of takes a pointer, a module, a type name and a "
+                                               "member (@module_container_of(p, \"ext4\", \"struct T\", "
+                                               "member)), not {} argument{}",
+                                               args.size(), args.size() == 1 ? "" : "s")
+                                 : fmt::format("@container_of takes a pointer, a type name and a member "
+                                               "(@container_of(p, \"struct T\", member)), not {} argument{}",
+                                               args.size(), args.size() == 1 ? "" : "s"));
+    return node<ast::IntLiteral>(range(ctx));
+  }
+  auto literal = [&](ast::ExprPtr &arg, const char *what, std::string &out) {
+    if (auto *text = dynamic_cast<ast::StringLiteral *>(arg.get())) {
+      out = text->value;
+      return;
+    }
+    error(arg->loc(), fmt::format("the {} of {} must be a string literal", what, name));
+  };
+  e->castOperand = std::move(args[0]);
+  size_t next = 1;
+  if (withModule)
+    literal(args[next++], "module", e->castModule);
+  literal(args[next++], "type name", e->castType);
+  if (container) {
+    auto *member = dynamic_cast<ast::SymbolRef *>(args[next].get());
+    if (member)
+      e->containerMember = member->name;
+    else
+      error(args[next]->loc(), fmt::format("the member of {} must be a name, as in C's offsetof", name));
+  } else if (args.size() == 3) {
+    literal(args[2], "module", e->castModule);
+  }
+  for (size_t i = firstSuffix; i < ctx->children.size(); ++i)
+    e->components.push_back(transformTargetSuffix(childAs<P::TargetSuffixContext>(ctx, i)));
+  return e;
 }
 
 // '->' Identifier | '.' Identifier | '[' expression ']'

@@ -75,6 +75,8 @@ private:
   // separates by ','.
   ast::ExprList transformExpressionList(antlr4::ParserRuleContext *ctx, size_t from, size_t to);
   ast::TargetExpr::Component transformTargetSuffix(P::TargetSuffixContext *ctx);
+  ast::ExprPtr transformCast(P::PrimaryContext *ctx, const std::string &name, ast::ExprList args,
+                             size_t firstSuffix);
 
   // Leaves.
   ast::ExprPtr integerLiteral(antlr4::Token *token, bool negate);

@@ -172,6 +172,13 @@ public:
     const TargetAccess *access = accessOf(e);
     if (!access)
       return;
+    // @cast reads where and when the script says: its operand is a value
+    // like any other (holding target variables, saved at entry themselves).
+    if (access->base == TargetAccess::Base::Cast) {
+      use(*e.castOperand, Use::Value);
+      indexes(e);
+      return;
+    }
     // In a .return probe the registers no longer hold the arguments: they
     // are read at entry, as stap does.
     if (anyReturn_ && entryDepth_ == 0 && access->base != TargetAccess::Base::Return) {
@@ -366,27 +373,41 @@ private:
     const TargetAccess *access = accessOf(e);
     if (!access)
       return;
-    if (readToo)
+    if (e.addressOf) {
+      error(e.loc(), fmt::format("'{}' is an address, not a variable: it cannot be assigned to", printExpr(e)));
+      return;
+    }
+    bool cast = access->base == TargetAccess::Base::Cast;
+    if (readToo) {
       for (auto &c : e.components)
         if (c.index && mayModify(*c.index)) {
           error(e.loc(), fmt::format("'{}' would evaluate its index twice: compute the index first", e.name));
           return;
         }
+      if (cast && mayModify(*e.castOperand)) {
+        error(e.loc(), fmt::format("'{}' would evaluate its pointer twice: compute it first", e.name));
+        return;
+      }
+    }
+    if (cast && access->steps.empty()) {
+      error(e.loc(), fmt::format("'{}' is its pointer's value, not memory: name a member to write", printExpr(e)));
+      return;
+    }
     // Kernel memory is written only through registers: Linux exports no
     // faulting-safe write into kernel memory to modules.
     std::string refused =
         access->base == TargetAccess::Base::Parms ? "'$$parms' cannot be assigned to"
-        : tracepoint_ ? fmt::format("'{}' cannot be written: a tracepoint's arguments are copies", e.name)
-        : (anyReturn_ && access->base != TargetAccess::Base::Return) || entryDepth_ > 0
+        : !cast && tracepoint_ ? fmt::format("'{}' cannot be written: a tracepoint's arguments are copies", e.name)
+        : !cast && ((anyReturn_ && access->base != TargetAccess::Base::Return) || entryDepth_ > 0)
             ? fmt::format("'{}' cannot be written in a .return probe: its value there is a copy taken at entry; "
                           "write it in a probe on the function's entry",
                           e.name)
-        : !access->userMemory && (!access->steps.empty() || (access->base == TargetAccess::Base::Argument &&
+        : !access->userMemory && (cast || !access->steps.empty() || (access->base == TargetAccess::Base::Argument &&
                                                              access->argument >= 6))
             ? fmt::format("'{}' cannot be written: it is kernel memory, and the kernel offers modules no safe "
                           "way to write there; mstap writes only registers (the first six parameters, "
                           "$return) and, in process probes, the program's memory",
-                          e.name)
+                          cast ? printExpr(e) : e.name)
             : "";
     if (!refused.empty()) {
       error(e.loc(), refused);
@@ -400,6 +421,8 @@ private:
         return;
       }
     }
+    if (cast)
+      use(*e.castOperand, Use::Value);
     indexes(e);
   }
 

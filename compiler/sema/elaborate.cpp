@@ -40,6 +40,8 @@ ElaborateResult elaborate(Script &script, const ElaborateOptions &options, Diagn
   expandAliases(script, diags);
   resolveNamesAndTypes(script, options, diags);
   for (Decl &decl : script.decls) {
+    if (decl.kind == Decl::Kind::Function)
+      resolveFunctionCasts(*decl.function, script.file, diags, options, result.targets);
     if (decl.kind != Decl::Kind::Probe)
       continue;
     std::vector<ResolvedProbe> resolved;

@@ -59,12 +59,20 @@ public:
   // expanded to, spelled on demand (most are never asked for); nullopt
   // when its BTF or DWARF does not describe it.
   virtual std::optional<CPrototype> prototype(const ResolvedProbe &point) const = 0;
+  // @cast's type: `name` as scripts write it ("struct task_struct",
+  // "task_struct", "union U", "char *") in `module` ("kernel" or a module's
+  // name for the kernel's source, a program's absolute path for the
+  // programs'). nullopt with `error` saying what is missing, and maybe
+  // similar names.
+  virtual std::optional<CType> namedType(const std::string &module, const std::string &name,
+                                         std::string &error) const;
 };
 
 // How pass 3 reads a target variable ($name, $return, $$parms, and member
 // chains), as pass 2 resolved it against every point of its probe.
 struct TargetAccess {
-  enum class Base { Argument, Return, Parms } base = Base::Argument;
+  // Cast: @cast's operand, an address the script computes, starts the chain.
+  enum class Base { Argument, Return, Parms, Cast } base = Base::Argument;
   int argument = 0; // Argument: its index in the calling convention (0 = first)
   // Each step: the value so far is an address (a pointer's value, or an
   // embedded struct's address); read `size` bytes at value + offset.

@@ -23,5 +23,8 @@ void resolveProbePoint(const ast::ProbePoint &pp, const SourceFile *file, Diagno
 void resolveTargets(ast::ProbeDecl &probe, const std::vector<ResolvedProbe> &points, const SourceFile *file,
                     Diagnostics &diags, const ElaborateOptions &options,
                     std::map<const ast::TargetExpr *, TargetAccess> &out);
+// targets.cpp: the @cast chains of a function.
+void resolveFunctionCasts(ast::FunctionDecl &function, const SourceFile *file, Diagnostics &diags,
+                          const ElaborateOptions &options, std::map<const ast::TargetExpr *, TargetAccess> &out);
 
 } // namespace mstap

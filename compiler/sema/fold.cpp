@@ -76,6 +76,8 @@ public:
     if (auto *i = dyn<IndexExpr>(&e))
       for (auto &k : i->keys)
         expr(k);
+    if (auto *t = dyn<TargetExpr>(&e); t && t->castOperand)
+      expr(t->castOperand);
   }
 
   void block(BlockStmt &b) {
@@ -95,7 +97,12 @@ public:
     // Target variables keep their indexes as written: pass 2 resolved
     // their accesses (constant indexes checked against array bounds) on
     // the expressions it saw.
-    case ExprKind::TargetExpr: return;
+    case ExprKind::TargetExpr: {
+      auto &t = static_cast<TargetExpr &>(ex);
+      if (t.castOperand)
+        expr(t.castOperand);
+      return;
+    }
     case ExprKind::UnaryExpr: {
       auto &u = static_cast<UnaryExpr &>(ex);
       expr(u.operand);
@@ -153,7 +160,7 @@ public:
       if (at.op == AtOp::Defined) {
         bool defined = true;
         if (auto *target = dyn<TargetExpr>(at.args[0].get()))
-          defined = probe && targetDefined_ && targetDefined_(*probe, *target);
+          defined = (probe || target->isCast()) && targetDefined_ && targetDefined_(probe, *target);
         replaceInt(e, defined ? 1 : 0);
         return;
       }

@@ -10,9 +10,10 @@
 
 namespace mstap {
 
-// Says whether a target variable ($name, $$parms, ...) exists in a probe;
-// used to fold @defined. Null: nothing is defined.
-using TargetDefined = std::function<bool(const ast::ProbeDecl &probe, const ast::TargetExpr &target)>;
+// Says whether a target variable ($name, $$parms, ...) exists in a probe
+// (null: in a function, where only @cast chains can), or a @cast chain
+// resolved; used to fold @defined. Null: nothing is defined.
+using TargetDefined = std::function<bool(const ast::ProbeDecl *probe, const ast::TargetExpr &target)>;
 
 void foldConstants(ast::Script &script, const TargetDefined &targetDefined);
 

@@ -260,6 +260,11 @@ private:
   // Writes to `target`: checks it can be written and is not being iterated.
   void noteWrite(Expr &target, const char *op) {
     if (!isLvalue(target)) {
+      if (auto *t = dyn<TargetExpr>(&target); t && t->addressOf) {
+        error(target.loc(), fmt::format("'{}' is an address, not a variable: it cannot be assigned to",
+                                        printExpr(target)));
+        return;
+      }
       if (dyn<TargetExpr>(&target) && options_.guru)
         return;
       error(target.loc(), dyn<TargetExpr>(&target)
@@ -341,16 +346,26 @@ public:
   }
 
   void visit(TargetExpr &e) override {
-    if (function_)
+    if (e.isCast()) {
+      // @cast reads through an address the script computes: in functions too.
+      bool wasWriting = writing_;
+      writing_ = false;
+      visitExpr(*e.castOperand);
+      writing_ = wasWriting;
+      expect(*e.castOperand, Type::Long, fmt::format("the pointer of {}", e.name).c_str());
+    } else if (function_ && e.name != "@var")
       error(e.loc(), fmt::format("target variable '{}' in function '{}': target variables exist only in the "
                                  "handlers of kernel function probes",
                                  e.name, function_->name));
     for (auto &c : e.components)
       if (c.index) {
+        bool wasWriting = writing_;
+        writing_ = false;
         visitExpr(*c.index);
+        writing_ = wasWriting;
         expect(*c.index, Type::Long, "an index");
       }
-    bool pretty = e.name.size() > 1 && e.name.back() == '$';
+    bool pretty = !e.isCast() && e.name.size() > 1 && e.name.back() == '$';
     bool wholeSet = e.name.rfind("$$", 0) == 0;
     e.type = pretty || wholeSet ? Type::String : Type::Long;
   }

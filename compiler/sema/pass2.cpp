@@ -17,8 +17,13 @@ ElaborateResult analyzeScript(ast::Script &script, const ElaborateOptions &optio
   for (const ast::Decl &decl : script.decls)
     if (decl.kind == ast::Decl::Kind::Probe)
       pointsOf[decl.probe.get()] = &result.probes.at(index++);
-  foldConstants(script, [&](const ast::ProbeDecl &probe, const ast::TargetExpr &target) {
-    return targetDefined && targetDefined(*pointsOf.at(&probe), target);
+  foldConstants(script, [&](const ast::ProbeDecl *probe, const ast::TargetExpr &target) {
+    // A @cast chain is defined where its type and members resolved.
+    if (target.isCast()) {
+      auto access = result.targets.find(&target);
+      return access != result.targets.end() && access->second.error.empty();
+    }
+    return probe && targetDefined && targetDefined(*pointsOf.at(probe), target);
   });
   result.ok = checkElaborated(script, result, diags);
   return result;

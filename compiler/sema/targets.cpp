@@ -34,6 +34,14 @@ public:
     stmt(*probe.body);
   }
 
+  // A function's @cast chains (its $names pass 2 refused already).
+  void function(FunctionDecl &function) {
+    points_ = nullptr;
+    guards_.clear();
+    if (function.body)
+      stmt(*function.body);
+  }
+
 private:
   // ------------------------------------------------------------- walk
   // Names whose @defined() guards the code being walked.
@@ -43,7 +51,7 @@ private:
     if (auto *at = dynamic_cast<const AtExpr *>(&e); at && at->op == AtOp::Defined) {
       if (!at->args.empty())
         if (auto *t = dynamic_cast<const TargetExpr *>(at->args[0].get()))
-          names.push_back(t->name);
+          names.push_back(guardKey(*t));
       return;
     }
     if (auto *u = dynamic_cast<const UnaryExpr *>(&e))
@@ -53,6 +61,16 @@ private:
       definedNames(*b->rhs, names);
     } else if (auto *t = dynamic_cast<const TernaryExpr *>(&e))
       definedNames(*t->cond, names);
+  }
+
+  // What @defined(X) guards: uses of the same $name, or of @cast on the
+  // same operand, type and module, whatever members follow (stap's
+  // @choose_defined(@cast(p, "T")->new_name, @cast(p, "T")->old_name)).
+  static std::string guardKey(const TargetExpr &t) {
+    if (!t.isCast())
+      return t.name;
+    return fmt::format("{}({}, {}, {}, {})", t.name, printExpr(*t.castOperand), t.castType, t.castModule,
+                       t.containerMember);
   }
 
   template <typename F> void guarded(const Expr &cond, F &&walk) {
@@ -70,13 +88,24 @@ private:
 
   void expr(Expr &e) {
     if (auto *t = dynamic_cast<TargetExpr *>(&e)) {
+      if (t->castOperand)
+        expr(*t->castOperand);
       for (auto &c : t->components)
         if (c.index)
           expr(*c.index);
       resolve(*t);
     } else if (auto *at = dynamic_cast<AtExpr *>(&e)) {
-      if (at->op == AtOp::Defined)
-        return; // folded to 0 or 1 after pass 2
+      if (at->op == AtOp::Defined) {
+        // Folded to 0 or 1 after pass 2: a @cast chain by whether it
+        // resolves here, quietly.
+        if (auto *t = at->args.empty() ? nullptr : dynamic_cast<TargetExpr *>(at->args[0].get());
+            t && t->isCast()) {
+          guards_.push_back(guardKey(*t));
+          expr(*t);
+          guards_.pop_back();
+        }
+        return;
+      }
       exprs(at->args);
     } else if (auto *c = dynamic_cast<CallExpr *>(&e)) {
       exprs(c->args);
@@ -309,11 +338,14 @@ private:
   // in memory) and then indexed like C's p[i]; an array in memory moves the
   // address by i elements. Afterwards the element is in memory.
   std::string element(const TargetExpr::Component &c, int k, std::string &path, CType &type, bool &inMemory,
-                      uint64_t &pending, TargetAccess &access) {
+                      uint64_t &pending, TargetAccess &access, bool castBase = false) {
     std::string written = path + "[" + printExpr(*c.index) + "]";
     uint64_t bound = 0;
     std::optional<CType> item = type.pointee();
-    if (type.kind == CType::Kind::Pointer) {
+    if (castBase) {
+      // @cast(p, "T")[i]: p points at an array of T, of unknown length.
+      item = type;
+    } else if (type.kind == CType::Kind::Pointer) {
       if (inMemory)
         access.steps.push_back({pending, 8, false, 0, 0});
       pending = 0;
@@ -350,18 +382,21 @@ private:
   // Follows e's member components from a value of type `type`: '->' through
   // a pointer (or, as stap allows, into an embedded struct), '.' into an
   // embedded struct only.
-  std::string members(const TargetExpr &e, const std::string &function, CType type, TargetAccess &access) {
+  // A @cast chain starts with its type in memory, at the operand's
+  // address (`pending` before it, for @container_of).
+  std::string members(const TargetExpr &e, const std::string &function, CType type, TargetAccess &access,
+                      bool inMemory = false, uint64_t pending = 0, std::string path = {}) {
     (void)function;
     // `type` is a value in hand (a pointer, an integer) until a member of an
     // embedded struct is named: then `inMemory` holds, and `pending` is
     // the offset from the last address read.
-    bool inMemory = false;
-    uint64_t pending = 0;
-    std::string path = e.name;
+    if (path.empty())
+      path = e.name;
     for (size_t k = 0; k < e.components.size(); ++k) {
       const auto &c = e.components[k];
       if (c.index) {
-        std::string error = element(c, static_cast<int>(k), path, type, inMemory, pending, access);
+        std::string error = element(c, static_cast<int>(k), path, type, inMemory, pending, access,
+                                    e.isCast() && k == 0);
         if (!error.empty())
           return error;
         continue;
@@ -415,6 +450,8 @@ private:
       if (found->bitSize) {
         if (&c != &e.components.back())
           return fmt::format("'{}' is a bitfield: it has no members", path);
+        if (e.addressOf)
+          return fmt::format("'&{}': a bitfield has no address", path);
         uint64_t firstByte = found->bitOffset / 8;
         uint32_t shift = static_cast<uint32_t>(found->bitOffset % 8);
         uint32_t bytes = (shift + found->bitSize + 7) / 8;
@@ -430,8 +467,23 @@ private:
       type = found->type;
       inMemory = true;
     }
+    if (e.addressOf) {
+      if (!inMemory)
+        return e.isCast() ? std::string()
+                          : fmt::format("'&{}': {} is passed in a register and has no address; take the "
+                                        "address of a member ('&{}->member')",
+                                        path, path, path);
+      access.steps.push_back({pending, 0, false, 0, 0});
+      return {};
+    }
     if (!inMemory)
       return {};
+    if (e.isCast() && e.components.empty()) {
+      // @cast(p, "T") alone is p; @container_of, the container's address.
+      if (pending)
+        access.steps.push_back({pending, 0, false, 0, 0});
+      return {};
+    }
     switch (type.kind) {
     case CType::Kind::Integer:
     case CType::Kind::Enum:
@@ -452,7 +504,136 @@ private:
     }
   }
 
+  // The module a @cast without one reads its type from: the program of a
+  // process probe, the module of a module(...) probe (whose BTF includes
+  // the kernel's), else the kernel, as stap defaults to the probe's module.
+  std::string defaultCastModule() const {
+    if (!points_ || points_->empty())
+      return "kernel";
+    std::string module;
+    for (const ResolvedProbe &p : *points_) {
+      std::string mine = p.user ? p.user->binary : p.kernel && !p.kernel->module.empty() ? p.kernel->module
+                                                                                         : "kernel";
+      if (!module.empty() && mine != module)
+        return "kernel";
+      module = mine;
+    }
+    return module;
+  }
+
+  // The type of a @cast, from the first of its ':'-separated modules that
+  // has it. A "<header.h>" after a module is what stap compiles when there
+  // is no debuginfo; BTF needs none, so it is skipped.
+  std::string castType(const TargetExpr &e, CType &type, bool &user) {
+    std::string modules = e.castModule.empty() ? defaultCastModule() : e.castModule;
+    std::vector<std::string> errors;
+    size_t start = 0;
+    while (start <= modules.size()) {
+      size_t end = modules.find(':', start);
+      std::string module = modules.substr(start, end == std::string::npos ? std::string::npos : end - start);
+      start = end == std::string::npos ? modules.size() + 1 : end + 1;
+      if (size_t header = module.find('<'); header != std::string::npos) {
+        if (header == 0) {
+          errors.push_back(fmt::format("'{}' is a C header: mstap reads types from the kernel's BTF and from "
+                                       "programs' DWARF, not from headers; name \"kernel\", a module or a "
+                                       "program",
+                                       module));
+          continue;
+        }
+        module = module.substr(0, header);
+      }
+      if (module.empty())
+        continue;
+      user = module[0] == '/';
+      const FunctionSource *source = user ? options_.user : options_.kernel;
+      std::string error;
+      if (!source) {
+        errors.push_back(fmt::format("no {} to read '{}' from", user ? "program" : "target kernel", e.castType));
+        continue;
+      }
+      if (auto found = source->namedType(module, e.castType, error)) {
+        type = *found;
+        return {};
+      }
+      errors.push_back(error);
+    }
+    if (errors.empty())
+      return fmt::format("{} names no module to read '{}' from", e.name, e.castType);
+    std::string text = errors.front();
+    for (size_t i = 1; i < errors.size(); ++i)
+      text += "; " + errors[i];
+    return text;
+  }
+
+  // @cast(p, "T")->...: the chain starts with a T in memory at p.
+  // @container_of(p, "T", m): at p minus m's offset in T.
+  std::string resolveCastAccess(const TargetExpr &e, TargetAccess &access) {
+    CType type;
+    bool user = false;
+    std::string error = castType(e, type, user);
+    if (!error.empty())
+      return error;
+    access.base = TargetAccess::Base::Cast;
+    access.userMemory = user;
+    if (type.kind == CType::Kind::Void || type.kind == CType::Kind::Function || type.size == 0)
+      return fmt::format("'{}' has no size: {} cannot read memory as one", type.spelling, e.name);
+    uint64_t pending = 0;
+    if (!e.containerMember.empty()) {
+      if (type.kind != CType::Kind::Struct && type.kind != CType::Kind::Union)
+        return fmt::format("'{}' is not a struct or union: it has no member '{}'", type.spelling,
+                           e.containerMember);
+      std::vector<CMember> list = type.members();
+      const CMember *found = nullptr;
+      std::vector<std::string> names;
+      for (const auto &m : list) {
+        names.push_back(m.name);
+        if (m.name == e.containerMember)
+          found = &m;
+      }
+      if (!found) {
+        std::string similar = similarNames(e.containerMember, names);
+        return fmt::format("{} has no member '{}'{}", type.spelling, e.containerMember,
+                           similar.empty() ? "" : " (similar: " + similar + ")");
+      }
+      if (found->bitSize || found->bitOffset % 8)
+        return fmt::format("'{}' of {} is a bitfield: it has no address", e.containerMember, type.spelling);
+      pending = 0 - found->bitOffset / 8; // wraps: the steps add modulo 2^64
+    }
+    std::string path = fmt::format("{}({}, \"{}\")", e.name, printExpr(*e.castOperand), e.castType);
+    return members(e, "", type, access, true, pending, path);
+  }
+
+  void fail(TargetExpr &e, const std::string &error) {
+    bool isGuarded = std::find(guards_.begin(), guards_.end(), guardKey(e)) != guards_.end();
+    if (!isGuarded)
+      diags_.error(file_, e.loc(), error);
+    TargetAccess failed;
+    failed.error = error;
+    out_[&e] = std::move(failed);
+  }
+
   void resolve(TargetExpr &e) {
+    if (e.isCast()) {
+      TargetAccess access;
+      std::string error = resolveCastAccess(e, access);
+      if (!error.empty())
+        return fail(e, error);
+      out_[&e] = std::move(access);
+      return;
+    }
+    if (e.name == "@var") {
+      // BTF has a VAR entry, with its type, only for the per-CPU variables
+      // (its .data..percpu DATASEC); none has the address of a global,
+      // which a module cannot look up either (kallsyms_lookup_name is not
+      // exported).
+      return fail(e, fmt::format("@var(\"{}\") is not supported: mstap reads the kernel's types from BTF, which "
+                                 "describes no global variables but the per-CPU ones, and a module cannot look "
+                                 "up a global's address; read it with @cast on its address "
+                                 "(@cast(ADDRESS, \"TYPE\")->member)",
+                                 e.castType));
+    }
+    if (!points_)
+      return; // a $name in a function: pass 2 refused it already
     TargetAccess first;
     std::string firstKey, error, firstFunction;
     bool pretty = e.name.size() > 1 && e.name.back() == '$' && e.name != "$$";
@@ -480,15 +661,8 @@ private:
                             e.name, firstFunction, function);
       }
     }
-    if (!error.empty()) {
-      bool isGuarded = std::find(guards_.begin(), guards_.end(), e.name) != guards_.end();
-      if (!isGuarded)
-        diags_.error(file_, e.loc(), error);
-      TargetAccess failed;
-      failed.error = error;
-      out_[&e] = std::move(failed);
-      return;
-    }
+    if (!error.empty())
+      return fail(e, error);
     out_[&e] = std::move(first);
   }
 
@@ -500,6 +674,17 @@ private:
 };
 
 } // namespace
+
+std::optional<CType> FunctionSource::namedType(const std::string &module, const std::string &name,
+                                               std::string &error) const {
+  error = fmt::format("no types to read '{}' from in '{}'", name, module);
+  return std::nullopt;
+}
+
+void resolveFunctionCasts(FunctionDecl &function, const SourceFile *file, Diagnostics &diags,
+                          const ElaborateOptions &options, std::map<const TargetExpr *, TargetAccess> &out) {
+  TargetResolver(file, diags, options, out).function(function);
+}
 
 void resolveTargets(ProbeDecl &probe, const std::vector<ResolvedProbe> &points, const SourceFile *file,
                     Diagnostics &diags, const ElaborateOptions &options,
