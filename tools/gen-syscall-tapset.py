@@ -536,7 +536,7 @@ HEADER = """\
 """
 
 
-def arg_reads(exprs, count_hint=0):
+def arg_reads(exprs):
     """The A<n> registers the expressions use."""
     used = set()
     for e in exprs:
@@ -670,18 +670,18 @@ def generic_variables(params):
     return variables, 'sprintf("' + ", ".join(fmts) + '", ' + ", ".join(vals) + ")"
 
 
-def name_tree(table, out, lo, hi, depth):
-    """A binary search over the sorted (nr, name) list: nine comparisons at most."""
+def name_tree(table, out, lo, hi, depth, var):
+    """A binary search over the sorted (number, name) list: nine comparisons at most."""
     ind = "\t" * depth
     if hi - lo <= 2:
         for nr, name in table[lo:hi]:
-            out.append(f'{ind}if (nr == {nr}) return "{name}"')
+            out.append(f'{ind}if ({var} == {nr}) return "{name}"')
         return
     mid = (lo + hi) // 2
-    out.append(f"{ind}if (nr < {table[mid][0]}) {{")
-    name_tree(table, out, lo, mid, depth + 1)
+    out.append(f"{ind}if ({var} < {table[mid][0]}) {{")
+    name_tree(table, out, lo, mid, depth + 1, var)
     out.append(f"{ind}}} else {{")
-    name_tree(table, out, mid, hi, depth + 1)
+    name_tree(table, out, mid, hi, depth + 1, var)
     out.append(f"{ind}}}")
 
 
@@ -742,21 +742,16 @@ def main():
               " * @nr: the number", " *",
               ' * Returns: the name, as syscall.NAME has it, or "sys_N" for a number neither kernel has.',
               " */", "function __syscall_name:string(nr:long)", "{"]
-    name_tree(by_nr, table, 0, len(by_nr), 1)
+    name_tree(by_nr, table, 0, len(by_nr), 1, "nr")
     table += ['\treturn sprintf("sys_%d", nr)', "}", ""]
     errnos = sorted(errno_names(trees[1]).items())
     table += ["/**", " * __syscall_errno_name - the E name of an errno value", " * @e: the (positive) value",
               " *", ' * Returns: "ENOENT" for 2...; "" for a value without a name.', " */",
               "function __syscall_errno_name:string(e:long)", "{"]
     # errno values are dense from 1 to 133 and from 512 to 531: a search tree too.
-    name_tree([(n, nm) for n, nm in errnos], table, 0, len(errnos), 1)
+    name_tree(errnos, table, 0, len(errnos), 1, "e")
     table += ['\treturn ""', "}", ""]
-    table = [line.replace("(nr ", "(nr ") for line in table]
-    # the errno tree compares 'nr': give it its own parameter name
     text = "\n".join(table)
-    head, errpart = text.split("function __syscall_errno_name", 1)
-    errpart = errpart.replace("(nr ==", "(e ==").replace("(nr <", "(e <")
-    text = head + "function __syscall_errno_name" + errpart
 
     for fname, lines in (("syscalls.stp", detailed), ("syscalls2.stp", generic)):
         with open(os.path.join(ROOT, "tapset", fname), "w", encoding="utf-8") as f:
