@@ -45,6 +45,14 @@ config.substitutions.append(("%mstap", config.mstap_binary))
 # VM (its initramfs has no C library) by compiler/kernel's CMake.
 config.substitutions.append(("%user_fixtures", os.path.join(config.mstap_build_dir, "tests", "user")))
 
+# SystemTap's own example scripts (Debian's systemtap-doc), for the cases
+# that run them: they say "REQUIRES: stap-examples" and use %stap_examples.
+for examples in ("/usr/share/systemtap/examples", "/usr/share/doc/systemtap/examples"):
+    if os.path.isdir(examples):
+        config.available_features.add("stap-examples")
+        config.substitutions.append(("%stap_examples", examples))
+        break
+
 sysroot = os.environ.get("MSTAP_TEST_SYSROOT")
 release = os.environ.get("MSTAP_TEST_RELEASE")
 if sysroot and release:
