@@ -223,6 +223,12 @@ struct mstap_context {
 	u32 trace_arg_count;
 	char error_text[MSTAP_MAXSTRINGLEN]; /* error()'s message, kept */
 	char line[MSTAP_LINE_BYTES];         /* an ERROR or WARNING line */
+	/* tokenize(): the string being split on this CPU, as stap keeps it */
+	char token_text[MSTAP_MAXSTRINGLEN];
+	u32 token_length;
+	u32 token_next;            /* where the next token starts */
+	u32 token_left;            /* 0 once the string is used up */
+	u64 random_state;          /* randint(): xorshift64*, 0 until seeded */
 };
 
 /* ---------------------------------------------------- runtime's state */

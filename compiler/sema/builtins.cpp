@@ -46,6 +46,28 @@ const std::vector<Builtin> &builtins() {
       {"min", L, {L, L}, K::Plain, "the smaller value"},
       {"max", L, {L, L}, K::Plain, "the larger value"},
       {"target", L, {}, K::Plain, "the process id given with -x, or of the -c command"},
+      // What the tapset library (tapset/*.stp) is written on.
+      {"stringat", L, {S, L}, K::Plain, "the byte at a position of a string, 0..255"},
+      {"strpos", L, {S, S}, K::Plain, "the position of the second string in the first, or -1"},
+      {"text_strn", S, {S, L, L}, K::Plain, "text_str cut at a length, quoted when the third argument is not 0"},
+      {"tokenize", S, {S, S}, K::Plain, "the next non-empty token; \"\" as input goes on with the last string"},
+      {"errno_str", S, {L}, K::Plain, "the name of an errno (2 and -2: \"ENOENT\"), \"\" when it has none"},
+      {"kernel_string_n", S, {L, L}, K::Plain, "at most N bytes of the string at a kernel address, read safely"},
+      {"user_string_n", S, {L, L}, K::Plain, "at most N bytes of the string at a user address, read safely"},
+      {"__kernel_read", L, {L, L, L}, K::Plain, "1, 2, 4 or 8 bytes at a kernel address, signed when the third is not 0"},
+      {"__user_read", L, {L, L, L}, K::Plain, "1, 2, 4 or 8 bytes at a user address, signed when the third is not 0"},
+      {"task_current", L, {}, K::Plain, "the current task (a task_struct address)"},
+      {"task_pid", L, {L}, K::Plain, "a task's process id"},
+      {"task_tid", L, {L}, K::Plain, "a task's thread id"},
+      {"task_parent", L, {L}, K::Plain, "a task's parent task"},
+      {"task_state", L, {L}, K::Plain, "a task's scheduler state"},
+      {"task_execname", S, {L}, K::Plain, "a task's name"},
+      {"pid2task", L, {L}, K::Plain, "the task of a process id, 0 when none"},
+      {"__current_args", L, {L}, K::Plain, "the start (0) or end (1) of the current process's arguments in its memory"},
+      {"get_cycles", L, {}, K::Plain, "the CPU's cycle counter"},
+      {"local_clock_ns", L, {}, K::Plain, "this CPU's sched clock in nanoseconds"},
+      {"cpu_clock_ns", L, {L}, K::Plain, "a CPU's sched clock in nanoseconds"},
+      {"randint", L, {L}, K::Plain, "a pseudo-random number from 0 to N - 1"},
   };
   return table;
 }
