@@ -19,9 +19,12 @@
 
 #include <linux/cpumask.h>
 #include <linux/errno.h>
+#include <linux/kallsyms.h>
+#include <linux/module.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
+#include <linux/stacktrace.h>
 #include <linux/timex.h>
 #include <linux/version.h>
 
@@ -414,6 +417,187 @@ static inline s64 mstap_fn_randint(struct mstap_context *c, s64 n)
 	x ^= x >> 27;
 	c->random_state = x;
 	return (s64)((((x * 0x2545f4914f6cdd1dULL) >> 32) * (u64)n) >> 32);
+}
+
+/* --------------------------------------------------------------- system */
+
+/*
+ * system(): the command goes to the runner as a record of its own
+ * (MSTAP_STREAM_COMMAND), after what this hit printed so far; the runner
+ * starts it with /bin/sh -c when it reads the record, in the background.
+ * A command that finds the output ring full is lost, as output is.
+ */
+static inline void mstap_fn_system(struct mstap_context *c,
+				   const char *command)
+{
+	mstap_out_commit_all(&c->out);
+	mstap_commit(MSTAP_STREAM_COMMAND, command,
+		     mstap_string_length(command));
+}
+
+/* ------------------------------------------------------------- symbols */
+
+#define MSTAP_BACKTRACE_DEPTH 20
+
+/*
+ * The kernel stack at the probe, innermost first, at most
+ * MSTAP_BACKTRACE_DEPTH addresses. stack_trace_save() runs here, so its
+ * trace starts inside this module. With kernel registers (kprobes,
+ * kretprobes, timer.profile) the result starts at the probed address and
+ * goes on after the first saved frame within 16 bytes of it (the unwinder
+ * reports an int3 frame's exact address, an ftrace-based kprobe's return
+ * from the __fentry__ call a few bytes on); without registers, or when no
+ * such frame is found, from the first frame outside this module (then the
+ * kprobe machinery's frames come first).
+ */
+static inline u32 mstap_kernel_stack(struct mstap_context *c,
+				     unsigned long *entries)
+{
+	unsigned long raw[MSTAP_BACKTRACE_DEPTH + 24];
+	u32 count = stack_trace_save(raw, ARRAY_SIZE(raw), 0);
+	u32 next = count;
+	u32 n = 0;
+	u32 i;
+
+	if (c->regs && !user_mode(c->regs)) {
+		unsigned long ip = instruction_pointer(c->regs);
+
+		entries[n++] = ip;
+		for (i = 0; i < count; i++) {
+			if (raw[i] - ip + 16 <= 32) {
+				next = i + 1;
+				break;
+			}
+		}
+	}
+	if (next == count) {
+		next = 0;
+		while (next < count && within_module(raw[next], THIS_MODULE))
+			next++;
+	}
+	while (next < count && n < MSTAP_BACKTRACE_DEPTH)
+		entries[n++] = raw[next++];
+	return n;
+}
+
+/* Appends `length` bytes of `text` to `dst` (`size` bytes, `used` in use). */
+static inline u32 mstap_append(char *dst, u32 used, u32 size, const char *text,
+			       u32 length)
+{
+	while (length-- && *text && used + 1 < size)
+		dst[used++] = *text++;
+	dst[used] = '\0';
+	return used;
+}
+
+enum mstap_symbol_form {
+	MSTAP_SYMBOL_NAME,   /* vfs_read */
+	MSTAP_SYMBOL_SIMPLE, /* vfs_read+0x5 [kernel] */
+	MSTAP_SYMBOL_DATA,   /* vfs_read+0x5/0x1a0 [kernel] */
+};
+
+/*
+ * An address's symbol, appended to `dst` in one of stap's forms, from
+ * sprint_symbol()'s "name+0xoff/0xsize [module]" (no module: the kernel
+ * itself, which stap calls "kernel"). An address without a symbol is
+ * written in hex, as stap. kallsyms lookups take no lock.
+ */
+static inline u32 mstap_symbol_append(struct mstap_context *c, char *dst,
+				      u32 used, u32 size, unsigned long addr,
+				      enum mstap_symbol_form form)
+{
+	char *text = c->symbol_text;
+	char *plus, *slash, *module;
+
+	BUILD_BUG_ON(KSYM_SYMBOL_LEN > MSTAP_SYMBOL_BYTES);
+	sprint_symbol(text, addr);
+	plus = strchr(text, '+');
+	slash = plus ? strchr(plus, '/') : NULL;
+	if (!plus || !slash)
+		return mstap_append(dst, used, size, text, MSTAP_SYMBOL_BYTES);
+	module = strstr(slash, " [");
+	used = mstap_append(dst, used, size, text, plus - text);
+	if (form == MSTAP_SYMBOL_NAME)
+		return used;
+	used = mstap_append(dst, used, size, plus,
+			    (form == MSTAP_SYMBOL_SIMPLE ? slash :
+			     module ? module : slash + strlen(slash)) - plus);
+	if (module)
+		return mstap_append(dst, used, size, module, MSTAP_SYMBOL_BYTES);
+	return mstap_append(dst, used, size, " [kernel]", 9);
+}
+
+/* symname(): the symbol at or before `addr`, or `addr` in hex. */
+static inline void mstap_fn_symname(struct mstap_context *c, char *dst,
+				    s64 addr)
+{
+	mstap_symbol_append(c, dst, 0, MSTAP_MAXSTRINGLEN, (unsigned long)addr,
+			    MSTAP_SYMBOL_NAME);
+}
+
+/* symdata(): "name+0xoff/0xsize [module]", or `addr` in hex. */
+static inline void mstap_fn_symdata(struct mstap_context *c, char *dst,
+				    s64 addr)
+{
+	mstap_symbol_append(c, dst, 0, MSTAP_MAXSTRINGLEN, (unsigned long)addr,
+			    MSTAP_SYMBOL_DATA);
+}
+
+/* backtrace(): the kernel stack as hex addresses separated by spaces. */
+static inline void mstap_fn_backtrace(struct mstap_context *c, char *dst)
+{
+	unsigned long entries[MSTAP_BACKTRACE_DEPTH];
+	u32 count = mstap_kernel_stack(c, entries);
+	u32 used = 0;
+	u32 i;
+
+	dst[0] = '\0';
+	for (i = 0; i < count; i++) {
+		char hex[24];
+
+		snprintf(hex, sizeof(hex), "%s0x%lx", i ? " " : "", entries[i]);
+		used = mstap_append(dst, used, MSTAP_MAXSTRINGLEN, hex,
+				    sizeof(hex));
+	}
+}
+
+/* sprint_backtrace(): "name+0xoff [module]" a line, cut at MAXSTRINGLEN. */
+static inline void mstap_fn_sprint_backtrace(struct mstap_context *c,
+					     char *dst)
+{
+	unsigned long entries[MSTAP_BACKTRACE_DEPTH];
+	u32 count = mstap_kernel_stack(c, entries);
+	u32 used = 0;
+	u32 i;
+
+	dst[0] = '\0';
+	for (i = 0; i < count; i++) {
+		used = mstap_symbol_append(c, dst, used, MSTAP_MAXSTRINGLEN,
+					   entries[i], MSTAP_SYMBOL_SIMPLE);
+		used = mstap_append(dst, used, MSTAP_MAXSTRINGLEN, "\n", 1);
+	}
+}
+
+/*
+ * print_backtrace(): " 0xADDRESS : name+0xoff/0xsize [module]" a line on
+ * standard output, not bounded by MAXSTRINGLEN.
+ */
+static inline void mstap_fn_print_backtrace(struct mstap_context *c)
+{
+	unsigned long entries[MSTAP_BACKTRACE_DEPTH];
+	u32 count = mstap_kernel_stack(c, entries);
+	u32 i;
+
+	for (i = 0; i < count; i++) {
+		u32 used;
+
+		used = snprintf(c->line, sizeof(c->line), " 0x%016lx : ",
+				entries[i]);
+		mstap_symbol_append(c, c->line, used, sizeof(c->line),
+				    entries[i], MSTAP_SYMBOL_DATA);
+		mstap_out_string(&c->out, c->line);
+		mstap_out_char(&c->out, '\n');
+	}
 }
 
 #endif /* MSTAP_LIBRARY_H */

@@ -211,6 +211,18 @@ Value BodyEmitter::builtinCall(CallExpr &e) {
     return stringInto(fmt::format("mstap_fn_string_n(c, {{}}, {}, {}, {});", a[0].code, a[1].code,
                                   name == "user_string_n" ? "true" : "false"),
                       true);
+  if (name == "backtrace" || name == "sprint_backtrace")
+    return stringInto(fmt::format("mstap_fn_{}(c, {{}});", name), false);
+  if (name == "system") {
+    line(fmt::format("mstap_fn_system(c, {});", a[0].code));
+    return {"", Type::Unknown};
+  }
+  if (name == "print_backtrace") {
+    line("mstap_fn_print_backtrace(c);");
+    return {"", Type::Unknown};
+  }
+  if (name == "symname" || name == "symdata")
+    return stringInto(fmt::format("mstap_fn_{}(c, {{}}, {});", name, a[0].code), false);
   if (name == "abs") {
     Value v = materialize(a[0]);
     return longCall(fmt::format("({} < 0 ? (s64)(0 - (u64){}) : {})", v.code, v.code, v.code));

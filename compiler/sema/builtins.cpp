@@ -68,6 +68,12 @@ const std::vector<Builtin> &builtins() {
       {"local_clock_ns", L, {}, K::Plain, "this CPU's sched clock in nanoseconds"},
       {"cpu_clock_ns", L, {L}, K::Plain, "a CPU's sched clock in nanoseconds"},
       {"randint", L, {L}, K::Plain, "a pseudo-random number from 0 to N - 1"},
+      {"system", V, {S}, K::Plain, "run a shell command in user space, in the background, once the runner reads it"},
+      {"backtrace", S, {}, K::Plain, "the kernel stack at the probe, as hex addresses"},
+      {"sprint_backtrace", S, {}, K::Plain, "the kernel stack at the probe, a symbol a line"},
+      {"print_backtrace", V, {}, K::Plain, "print the kernel stack at the probe, an address and symbol a line"},
+      {"symname", S, {L}, K::Plain, "the kernel symbol at an address, or the address in hex"},
+      {"symdata", S, {L}, K::Plain, "the kernel symbol, offset, size and module of an address"},
   };
   return table;
 }
