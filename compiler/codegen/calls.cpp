@@ -99,7 +99,7 @@ Value BodyEmitter::call(CallExpr &e) {
   }
   for (const Value &a : args)
     list += ", " + a.code;
-  std::string fn = "fn_" + f.name;
+  std::string fn = f.cName();
   if (f.returnType == Type::Long) {
     std::string t = longTemp();
     line(fmt::format("s64 {} = {}({});", t, fn, list));

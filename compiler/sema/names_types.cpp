@@ -44,7 +44,7 @@ public:
   enum class Mode { Resolve, Infer, Report };
 
   Walker(const SourceFile *file, Diagnostics &diags, std::map<std::string, Variable *> &globals,
-         std::map<std::string, FunctionDecl *> &functions, const ElaborateOptions &options)
+         std::map<std::string, std::vector<FunctionDecl *>> &functions, const ElaborateOptions &options)
       : file_(file), diags_(diags), globals_(globals), functions_(functions), options_(options) {}
 
   Mode mode = Mode::Resolve;
@@ -608,11 +608,21 @@ private:
 
   void resolveCall(CallExpr &e) {
     if (auto it = functions_.find(e.function); it != functions_.end()) {
-      e.callee = it->second;
-      if (e.args.size() != e.callee->params.size())
-        error(e.loc(), fmt::format("'{}' takes {} argument{}, but {} {} given", e.function,
-                                   e.callee->params.size(), e.callee->params.size() == 1 ? "" : "s",
-                                   e.args.size(), e.args.size() == 1 ? "is" : "are"));
+      // Overloads differ by their number of parameters, as in stap.
+      std::string counts;
+      for (size_t i = 0; i < it->second.size(); ++i) {
+        FunctionDecl *f = it->second[i];
+        if (f->params.size() == e.args.size()) {
+          e.callee = f;
+          return;
+        }
+        counts += (i == 0 ? "" : i + 1 == it->second.size() ? " or " : ", ") + std::to_string(f->params.size());
+      }
+      e.callee = it->second.front();
+      size_t first = e.callee->params.size();
+      error(e.loc(), fmt::format("'{}' takes {} argument{}, but {} {} given", e.function, counts,
+                                 it->second.size() == 1 && first == 1 ? "" : "s", e.args.size(),
+                                 e.args.size() == 1 ? "is" : "are"));
       return;
     }
     if ((e.builtin = findBuiltin(e.function))) {
@@ -703,7 +713,7 @@ private:
   const SourceFile *file_;
   Diagnostics &diags_;
   std::map<std::string, Variable *> &globals_;
-  std::map<std::string, FunctionDecl *> &functions_;
+  std::map<std::string, std::vector<FunctionDecl *>> &functions_; // a name's overloads, by arity
   const ElaborateOptions &options_;
   std::vector<std::unique_ptr<Variable>> *locals_ = nullptr;
   FunctionDecl *function_ = nullptr;
@@ -719,7 +729,7 @@ void resolveNamesAndTypes(Script &script, const ElaborateOptions &options, Diagn
   const SourceFile *file = script.file;
   unsigned errorsBefore = diags.errorCount();
   std::map<std::string, Variable *> globals;
-  std::map<std::string, FunctionDecl *> functions;
+  std::map<std::string, std::vector<FunctionDecl *>> functions;
   std::map<Variable *, bool> declaredArray;
 
   for (Decl &decl : script.decls) {
@@ -754,12 +764,17 @@ void resolveNamesAndTypes(Script &script, const ElaborateOptions &options, Diagn
         diags.error(file, f.loc(), fmt::format("'{}' is a built-in function: choose another name", f.name));
         continue;
       }
-      if (auto it = functions.find(f.name); it != functions.end()) {
+      std::vector<FunctionDecl *> &overloads = functions[f.name];
+      auto same = std::find_if(overloads.begin(), overloads.end(),
+                               [&](const FunctionDecl *o) { return o->params.size() == f.params.size(); });
+      if (same != overloads.end()) {
         diags.error(file, f.loc(), fmt::format("duplicate function '{}'", f.name));
-        diags.note(file, it->second->loc(), "first defined here");
+        diags.note(file, (*same)->loc(), "first defined here");
         continue;
       }
-      functions[f.name] = &f;
+      overloads.push_back(&f);
+      for (FunctionDecl *o : overloads)
+        o->overloaded = overloads.size() > 1;
       if (f.returnType != Type::Unknown)
         f.returnTypeLoc = f.loc();
       for (const Param &p : f.params) {
@@ -787,7 +802,8 @@ void resolveNamesAndTypes(Script &script, const ElaborateOptions &options, Diagn
   auto walkAll = [&] {
     for (Decl &decl : script.decls) {
       if (decl.kind == Decl::Kind::Function && functions.count(decl.function->name) &&
-          functions[decl.function->name] == decl.function.get())
+          std::count(functions[decl.function->name].begin(), functions[decl.function->name].end(),
+                     decl.function.get()))
         walker.walkFunction(*decl.function);
       else if (decl.kind == Decl::Kind::Probe)
         walker.walkProbe(*decl.probe);
