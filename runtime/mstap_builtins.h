@@ -315,17 +315,19 @@ static inline s64 mstap_fn_target(struct mstap_context *c)
 /* -------------------------------------------------------------- memory */
 
 /*
- * Copies a NUL-terminated string of at most MSTAP_STRING_LIMIT bytes from
- * kernel (`user` false) or user memory with the *_nofault copies (the
- * strncpy_*_nofault variants are not exported to modules). Reads go in
- * pieces that never cross a page boundary, so a string that ends just
- * before an unmapped page is read whole. 0, or -EFAULT with `dst` empty.
+ * Copies a NUL-terminated string of at most `limit` (<= MSTAP_STRING_LIMIT)
+ * bytes from kernel (`user` false) or user memory with the *_nofault
+ * copies (the strncpy_*_nofault variants are not exported to modules).
+ * Reads go in pieces that never cross a page boundary, so a string that
+ * ends just before an unmapped page is read whole, and nothing past
+ * `limit` bytes is touched. 0, or -EFAULT with `dst` empty.
  */
-static inline int mstap_copy_string_nofault(char *dst, u64 addr, bool user)
+static inline int mstap_copy_string_n_nofault(char *dst, u64 addr, u32 limit,
+					      bool user)
 {
 	u32 copied = 0;
 
-	while (copied < MSTAP_STRING_LIMIT) {
+	while (copied < limit) {
 		u64 at = addr + copied;
 		u32 piece = (u32)(PAGE_SIZE - (at & (PAGE_SIZE - 1)));
 		long failed;
@@ -333,8 +335,8 @@ static inline int mstap_copy_string_nofault(char *dst, u64 addr, bool user)
 
 		if (piece > 64)
 			piece = 64;
-		if (piece > MSTAP_STRING_LIMIT - copied)
-			piece = MSTAP_STRING_LIMIT - copied;
+		if (piece > limit - copied)
+			piece = limit - copied;
 		if (user)
 			failed = copy_from_user_nofault(dst + copied,
 							(const void __user *)(uintptr_t)at,
@@ -352,8 +354,13 @@ static inline int mstap_copy_string_nofault(char *dst, u64 addr, bool user)
 				return 0;
 		copied += piece;
 	}
-	dst[MSTAP_STRING_LIMIT] = '\0';
+	dst[limit] = '\0';
 	return 0;
+}
+
+static inline int mstap_copy_string_nofault(char *dst, u64 addr, bool user)
+{
+	return mstap_copy_string_n_nofault(dst, addr, MSTAP_STRING_LIMIT, user);
 }
 
 static inline void mstap_fn_kernel_string(struct mstap_context *c, char *dst,

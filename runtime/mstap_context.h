@@ -93,9 +93,12 @@
 #define MSTAP_READ_MIN (MSTAP_RECORD_HEADER + MSTAP_RECORD_MAX_DATA)
 /* Room in a context for one ERROR/WARNING line built on the probe path. */
 #define MSTAP_LINE_BYTES (MSTAP_MAXSTRINGLEN + 512)
+/* sprint_symbol()'s buffer: KSYM_SYMBOL_LEN (checked where it is used) */
+#define MSTAP_SYMBOL_BYTES 768
 
 #define MSTAP_STREAM_STDOUT 1
 #define MSTAP_STREAM_STDERR 2
+#define MSTAP_STREAM_COMMAND 3 /* system(): a command the runner runs */
 
 /* ------------------------------------------------------------- types */
 
@@ -223,6 +226,13 @@ struct mstap_context {
 	u32 trace_arg_count;
 	char error_text[MSTAP_MAXSTRINGLEN]; /* error()'s message, kept */
 	char line[MSTAP_LINE_BYTES];         /* an ERROR or WARNING line */
+	/* tokenize(): the string being split on this CPU, as stap keeps it */
+	char token_text[MSTAP_MAXSTRINGLEN];
+	u32 token_length;
+	u32 token_next;            /* where the next token starts */
+	u32 token_left;            /* 0 once the string is used up */
+	u64 random_state;          /* randint(): xorshift64*, 0 until seeded */
+	char symbol_text[MSTAP_SYMBOL_BYTES]; /* sprint_symbol()'s output */
 };
 
 /* ---------------------------------------------------- runtime's state */

@@ -8,6 +8,7 @@
  *   mstap_transport.h  the output ring and its records
  *   mstap_builtins.h   mstap_actions, frames, division, mstap_fn_*
  *   mstap_target.h     target variables: arguments, $return, member reads
+ *   mstap_library.h    built-ins the tapset library is written on
  *   mstap_probes.h     running a handler; kprobes, timers, tracepoints
  *   mstap_session.h    start/stop, /proc/MODULE/{output,control},
  *                      MSTAP_MODULE_MAIN
@@ -26,6 +27,7 @@
 #include "mstap_transport.h"
 #include "mstap_builtins.h"
 #include "mstap_target.h"
+#include "mstap_library.h"
 #include "mstap_probes.h"
 #include "mstap_session.h"
 

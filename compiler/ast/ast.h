@@ -328,6 +328,11 @@ struct FunctionDecl : Node {
   // pass 2
   std::vector<std::unique_ptr<Variable>> locals; // parameters first
   SourceLoc returnTypeLoc;
+  bool overloaded = false; // another function has its name (and another arity)
+  // The C function pass 3 writes: fn_NAME, or fn_NAME__Nargs for an overload.
+  std::string cName() const {
+    return "fn_" + name + (overloaded ? "__" + std::to_string(params.size()) + "args" : "");
+  }
 };
 
 struct ProbePoint : Node {

@@ -99,7 +99,7 @@ Value BodyEmitter::call(CallExpr &e) {
   }
   for (const Value &a : args)
     list += ", " + a.code;
-  std::string fn = "fn_" + f.name;
+  std::string fn = f.cName();
   if (f.returnType == Type::Long) {
     std::string t = longTemp();
     line(fmt::format("s64 {} = {}({});", t, fn, list));
@@ -179,6 +179,50 @@ Value BodyEmitter::builtinCall(CallExpr &e) {
     check(e.loc());
     return {t, Type::Long};
   }
+  if (name == "stringat" || name == "__kernel_read" || name == "__user_read" || name == "task_pid" ||
+      name == "task_tid" || name == "task_parent" || name == "task_state" || name == "cpu_clock_ns" ||
+      name == "randint") {
+    std::string args;
+    for (const Value &v : a)
+      args += ", " + v.code;
+    std::string fn = name == "__kernel_read" || name == "__user_read" ? "read_memory" : name;
+    if (fn == "read_memory")
+      args += name == "__user_read" ? ", true" : ", false";
+    std::string t = longTemp();
+    line(fmt::format("s64 {} = mstap_fn_{}(c{});", t, fn, args));
+    check(e.loc());
+    return {t, Type::Long};
+  }
+  if (name == "strpos")
+    return longCall(fmt::format("mstap_string_find({}, {})", a[0].code, a[1].code));
+  if (name == "task_current" || name == "get_cycles" || name == "local_clock_ns")
+    return longCall(fmt::format("mstap_fn_{}(c)", name));
+  if (name == "pid2task" || name == "__current_args")
+    return longCall(fmt::format("mstap_fn_{}(c, {})", name == "pid2task" ? "pid2task" : "current_args", a[0].code));
+  if (name == "text_strn")
+    return stringInto(fmt::format("mstap_fn_text_strn({{}}, {}, {}, {});", a[0].code, a[1].code, a[2].code), false);
+  if (name == "tokenize")
+    return stringInto(fmt::format("mstap_fn_tokenize(c, {{}}, {}, {});", a[0].code, a[1].code), false);
+  if (name == "errno_str")
+    return stringInto(fmt::format("mstap_fn_errno_str({{}}, {});", a[0].code), false);
+  if (name == "task_execname")
+    return stringInto(fmt::format("mstap_fn_task_execname(c, {{}}, {});", a[0].code), true);
+  if (name == "kernel_string_n" || name == "user_string_n")
+    return stringInto(fmt::format("mstap_fn_string_n(c, {{}}, {}, {}, {});", a[0].code, a[1].code,
+                                  name == "user_string_n" ? "true" : "false"),
+                      true);
+  if (name == "backtrace" || name == "sprint_backtrace")
+    return stringInto(fmt::format("mstap_fn_{}(c, {{}});", name), false);
+  if (name == "system") {
+    line(fmt::format("mstap_fn_system(c, {});", a[0].code));
+    return {"", Type::Unknown};
+  }
+  if (name == "print_backtrace") {
+    line("mstap_fn_print_backtrace(c);");
+    return {"", Type::Unknown};
+  }
+  if (name == "symname" || name == "symdata")
+    return stringInto(fmt::format("mstap_fn_{}(c, {{}}, {});", name, a[0].code), false);
   if (name == "abs") {
     Value v = materialize(a[0]);
     return longCall(fmt::format("({} < 0 ? (s64)(0 - (u64){}) : {})", v.code, v.code, v.code));

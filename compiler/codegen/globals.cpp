@@ -72,7 +72,7 @@ std::string Generator::functionSignature(const FunctionDecl &f) const {
     params += p.type == Type::String ? ", const char *a_" + p.name : ", s64 a_" + p.name;
   }
   const char *ret = f.returnType == Type::Long ? "s64" : "void";
-  return fmt::format("static __maybe_unused {} fn_{}({})", ret, f.name, params);
+  return fmt::format("static __maybe_unused {} {}({})", ret, f.cName(), params);
 }
 
 // The end-of-run listing of globals written and never read, as stap prints

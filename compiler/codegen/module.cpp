@@ -97,11 +97,11 @@ void Generator::translateFunctions() {
       translateEmbeddedFunction(f);
       continue;
     }
-    auto b = std::make_unique<BodyEmitter>(*this, "fn_" + f.name);
+    auto b = std::make_unique<BodyEmitter>(*this, f.cName());
     b->isFunction_ = true;
     b->returnType_ = f.returnType;
     b->block(*f.body);
-    std::string frame = "fn_" + f.name + "_frame";
+    std::string frame = f.cName() + "_frame";
     framesText += frameStruct(frame, *b, f.locals);
     functionFrames.push_back(frame);
     prototypes += functionSignature(f) + ";\n";

@@ -359,8 +359,9 @@ bool Library::link(ast::Script &script, const ParseOptions &options, Diagnostics
           ok = ok && !file.failed;
           continue;
         }
+        // Every overload the file defines (they differ by arity).
         bool found = false;
-        for (size_t i = 0; i < file.script->decls.size() && !found; ++i) {
+        for (size_t i = 0; i < file.script->decls.size(); ++i) {
           ast::Decl &decl = file.script->decls[i];
           if (!file.linked[i] && decl.kind == ast::Decl::Kind::Function && decl.function->name == name) {
             take(file, i);

@@ -585,6 +585,8 @@ private:
   void releaseCommandChild();
   void finishCommandChild();
   void readRecords();
+  void runSystemCommand(std::string_view command);
+  void reapSystemCommands(bool wait);
   ControlStatus readStatus();
 
   const RunnerOptions &options_;
@@ -599,6 +601,7 @@ private:
   int childGate_ = -1;   // its end of the pipe that holds it
   std::atomic<bool> childReaped_{false};
   int childStatus_ = 0;
+  std::vector<pid_t> systemCommands_; // system()'s, not yet reaped (the reading thread's)
 };
 
 void Session::requestStop(const std::string &why) {
@@ -785,6 +788,10 @@ void Session::readRecords() {
       writeAll(2, data); // nowhere to report a failure of standard error
       return;
     }
+    if (stream == 3) {
+      runSystemCommand(data);
+      return;
+    }
     if (stream != 1 && !unknownStreamSaid) {
       unknownStreamSaid = true;
       say("the module wrote to an unknown stream " + std::to_string(stream) + "; shown as standard output");
@@ -821,6 +828,49 @@ void Session::readRecords() {
     say("the output ended inside a record (" + std::to_string(decoder.pendingBytes()) + " bytes left over)");
     failed_ = true;
   }
+  reapSystemCommands(true);
+}
+
+// system(COMMAND) in a probe: the module sends the command as a record of
+// stream 3, and it runs here, in the background as in stap, through
+// /bin/sh -c with the runner's user and the script's output as its
+// standard output. The run's end waits for the commands still running.
+void Session::runSystemCommand(std::string_view command) {
+  reapSystemCommands(false);
+  std::string text(command);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    say("system(\"" + text + "\"): cannot start it: " + std::strerror(errno));
+    return;
+  }
+  if (pid == 0) {
+    // Only async-signal-safe calls: the runner has other threads.
+    if (sinkFd_ != 1)
+      ::dup2(sinkFd_, 1);
+    for (int signal = 1; signal < NSIG; ++signal)
+      if (signal != SIGKILL && signal != SIGSTOP)
+        ::signal(signal, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execl("/bin/sh", "sh", "-c", text.c_str(), static_cast<char *>(nullptr));
+    ::_exit(127);
+  }
+  systemCommands_.push_back(pid);
+}
+
+void Session::reapSystemCommands(bool wait) {
+  std::vector<pid_t> running;
+  for (pid_t pid : systemCommands_) {
+    int status = 0;
+    pid_t reaped;
+    do
+      reaped = ::waitpid(pid, &status, wait ? 0 : WNOHANG);
+    while (reaped < 0 && errno == EINTR);
+    if (reaped == 0)
+      running.push_back(pid);
+  }
+  systemCommands_ = std::move(running);
 }
 
 ControlStatus Session::readStatus() {

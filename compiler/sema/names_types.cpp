@@ -52,7 +52,7 @@ public:
   enum class Mode { Resolve, Infer, Report };
 
   Walker(const SourceFile *file, Diagnostics &diags, std::map<std::string, Variable *> &globals,
-         std::map<std::string, FunctionDecl *> &functions, const ElaborateOptions &options)
+         std::map<std::string, std::vector<FunctionDecl *>> &functions, const ElaborateOptions &options)
       : file_(file), diags_(diags), globals_(globals), functions_(functions), options_(options) {}
 
   Mode mode = Mode::Resolve;
@@ -669,11 +669,21 @@ private:
     if (it == functions_.end())
       it = functions_.find(e.function);
     if (it != functions_.end()) {
-      e.callee = it->second;
-      if (e.args.size() != e.callee->params.size())
-        error(e.loc(), fmt::format("'{}' takes {} argument{}, but {} {} given", e.function,
-                                   e.callee->params.size(), e.callee->params.size() == 1 ? "" : "s",
-                                   e.args.size(), e.args.size() == 1 ? "is" : "are"));
+      // Overloads differ by their number of parameters, as in stap.
+      std::string counts;
+      for (size_t i = 0; i < it->second.size(); ++i) {
+        FunctionDecl *f = it->second[i];
+        if (f->params.size() == e.args.size()) {
+          e.callee = f;
+          return;
+        }
+        counts += (i == 0 ? "" : i + 1 == it->second.size() ? " or " : ", ") + std::to_string(f->params.size());
+      }
+      e.callee = it->second.front();
+      size_t first = e.callee->params.size();
+      error(e.loc(), fmt::format("'{}' takes {} argument{}, but {} {} given", e.function, counts,
+                                 it->second.size() == 1 && first == 1 ? "" : "s", e.args.size(),
+                                 e.args.size() == 1 ? "is" : "are"));
       return;
     }
     if ((e.builtin = findBuiltin(e.function))) {
@@ -685,16 +695,18 @@ private:
                                    e.args.size() == 1 ? "is" : "are"));
       return;
     }
-    for (auto &[key, f] : functions_)
-      if (f->name == e.function && f->privateTo) {
-        error(e.loc(), fmt::format("function '{}' is private to {}: only that file can call it", e.function,
-                                   f->privateTo->name()));
-        return;
-      }
+    for (auto &[key, overloads] : functions_)
+      for (FunctionDecl *f : overloads)
+        if (f->name == e.function && f->privateTo) {
+          error(e.loc(), fmt::format("function '{}' is private to {}: only that file can call it", e.function,
+                                     f->privateTo->name()));
+          return;
+        }
     std::vector<std::string> names;
-    for (auto &[key, f] : functions_)
-      if (!f->privateTo || f->privateTo == fileOf(e.loc()))
-        names.push_back(f->name);
+    for (auto &[key, overloads] : functions_)
+      for (FunctionDecl *f : overloads)
+        if (!f->privateTo || f->privateTo == fileOf(e.loc()))
+          names.push_back(f->name);
     for (const Builtin &b : builtins())
       names.push_back(b.name);
     std::string similar = similarNames(e.function, names);
@@ -770,9 +782,9 @@ private:
 
   const SourceFile *file_;
   Diagnostics &diags_;
-  std::map<std::string, Variable *> &globals_;     // by nameKey
-  std::map<std::string, FunctionDecl *> &functions_; // by nameKey
-  const SourceFile *from_ = nullptr;                // the file of the body being walked
+  std::map<std::string, Variable *> &globals_;                   // by nameKey
+  std::map<std::string, std::vector<FunctionDecl *>> &functions_; // by nameKey: a name's overloads, by arity
+  const SourceFile *from_ = nullptr;                              // the file of the body being walked
   // The arrays whose elements each function assigns or deletes itself.
   std::map<const FunctionDecl *, std::set<Variable *>> elementWrites_;
   const ElaborateOptions &options_;
@@ -789,8 +801,8 @@ private:
 void resolveNamesAndTypes(Script &script, const ElaborateOptions &options, Diagnostics &diags) {
   const SourceFile *file = script.file;
   unsigned errorsBefore = diags.errorCount();
-  std::map<std::string, Variable *> globals;       // by nameKey
-  std::map<std::string, FunctionDecl *> functions; // by nameKey
+  std::map<std::string, Variable *> globals;                   // by nameKey
+  std::map<std::string, std::vector<FunctionDecl *>> functions; // by nameKey: a name's overloads
   std::map<Variable *, bool> declaredArray, declaredWrap;
   std::map<Variable *, const SourceFile *> declaredIn;
   auto fileOf = [&](const Decl &decl) { return decl.file ? decl.file : file; };
@@ -838,12 +850,17 @@ void resolveNamesAndTypes(Script &script, const ElaborateOptions &options, Diagn
         diags.error(file, f.loc(), fmt::format("'{}' is a built-in function: choose another name", f.name));
         continue;
       }
-      if (auto it = functions.find(nameKey(f.name, f.privateTo)); it != functions.end()) {
+      std::vector<FunctionDecl *> &overloads = functions[nameKey(f.name, f.privateTo)];
+      auto same = std::find_if(overloads.begin(), overloads.end(),
+                               [&](const FunctionDecl *o) { return o->params.size() == f.params.size(); });
+      if (same != overloads.end()) {
         diags.error(file, f.loc(), fmt::format("duplicate function '{}'", f.name));
-        diags.note(file, it->second->loc(), "first defined here");
+        diags.note(file, (*same)->loc(), "first defined here");
         continue;
       }
-      functions[nameKey(f.name, f.privateTo)] = &f;
+      overloads.push_back(&f);
+      for (FunctionDecl *o : overloads)
+        o->overloaded = overloads.size() > 1;
       if (f.returnType != Type::Unknown)
         f.returnTypeLoc = f.loc();
       for (const Param &p : f.params) {
@@ -871,7 +888,8 @@ void resolveNamesAndTypes(Script &script, const ElaborateOptions &options, Diagn
   auto walkAll = [&] {
     for (Decl &decl : script.decls) {
       std::string key = decl.kind == Decl::Kind::Function ? nameKey(decl.function->name, decl.function->privateTo) : "";
-      if (decl.kind == Decl::Kind::Function && functions.count(key) && functions[key] == decl.function.get())
+      if (decl.kind == Decl::Kind::Function && functions.count(key) &&
+          std::count(functions[key].begin(), functions[key].end(), decl.function.get()))
         walker.walkFunction(*decl.function, fileOf(decl));
       else if (decl.kind == Decl::Kind::Probe)
         walker.walkProbe(*decl.probe, fileOf(decl));
