@@ -488,9 +488,44 @@ static std::string runtimeDirectory() {
   return MSTAP_RUNTIME_DIR;
 }
 
+// Why the runtime folder $MSTAP_RUNTIME_DIR names is not to be compiled
+// into a module, "" when it is: its C is built (and, by root, loaded) as
+// kernel code, so the folder and everything in it must be root's or the
+// user's, writable by nobody else, with no symbolic link inside.
+static std::string distrustRuntimeDir(const std::string &dir) {
+  auto check = [](const std::string &path, bool follow) -> std::string {
+    struct stat st;
+    if ((follow ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st)) != 0)
+      return fmt::format("cannot inspect {}: {}", path, std::strerror(errno));
+    if (S_ISLNK(st.st_mode))
+      return path + " is a symbolic link";
+    if (st.st_uid != 0 && st.st_uid != ::geteuid())
+      return fmt::format("{} belongs to user {}, neither root nor user {}", path, st.st_uid, ::geteuid());
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+      return path + " is writable by its group or others";
+    return "";
+  };
+  std::string why = check(dir, true);
+  std::error_code ec;
+  for (std::filesystem::recursive_directory_iterator it(dir, ec), end; why.empty() && !ec && it != end;
+       it.increment(ec))
+    why = check(it->path().string(), false);
+  if (why.empty() && ec)
+    why = fmt::format("cannot list {}: {}", dir, ec.message());
+  return why;
+}
+
 // Pass 4: the module, built by the kernel's kbuild (or taken from the cache).
 bool Session::pass4() {
   PassTimer timer;
+  if (const char *dir = std::getenv("MSTAP_RUNTIME_DIR"); dir && *dir) {
+    if (std::string why = distrustRuntimeDir(dir); !why.empty()) {
+      diags_.error(fmt::format("MSTAP_RUNTIME_DIR={} is not used: {}", dir, why));
+      printDiagnostics();
+      std::fprintf(stderr, "Pass 4: compilation failed.\n");
+      return false;
+    }
+  }
   auto target = kernel::resolveKernelTarget(options_.release, options_.sysroot.empty() ? "/" : options_.sysroot);
   if (!target) {
     diags_.error(target.error());
@@ -558,6 +593,8 @@ bool Session::pass4() {
   if (!result.message.empty() && options_.keepTemps)
     std::fprintf(stderr, "%s\n", result.message.c_str());
   modulePath_ = result.koPath;
+  if (options_.verbose > 0 && !result.cacheNote.empty())
+    std::fprintf(stderr, "Pass 4: %s\n", result.cacheNote.c_str());
   if (options_.verbose > 0) {
     if (result.cacheHit)
       std::fprintf(stderr, "Pass 4: using cached %s\n", modulePath_.c_str());
