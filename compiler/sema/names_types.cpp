@@ -233,7 +233,8 @@ private:
     }
   }
 
-  // Writes to `target`: checks it can be written and is not being iterated.
+  // Writes to `target`: checks it can be written. (Whether it is an array a
+  // foreach walks is checked in check.cpp, with writes through calls.)
   void noteWrite(Expr &target, const char *op) {
     if (!isLvalue(target)) {
       if (dyn<TargetExpr>(&target) && options_.guru)
@@ -247,9 +248,6 @@ private:
     if (!v)
       return;
     v->written = true;
-    if (dyn<IndexExpr>(&target) &&
-        std::find(iterating_.begin(), iterating_.end(), v) != iterating_.end())
-      error(target.loc(), fmt::format("cannot modify array '{}' while a foreach iterates over it", v->name));
   }
 
   // ------------------------------------------------------- expressions
@@ -523,11 +521,7 @@ public:
       visitExpr(*s.limit);
       expect(*s.limit, Type::Long, "'limit'");
     }
-    if (s.arrayVar)
-      iterating_.push_back(s.arrayVar);
     loop(*s.body);
-    if (s.arrayVar)
-      iterating_.pop_back();
   }
   void visit(BreakStmt &s) override {
     if (mode == Mode::Resolve && loops_ == 0)
@@ -707,7 +701,6 @@ private:
   const ElaborateOptions &options_;
   std::vector<std::unique_ptr<Variable>> *locals_ = nullptr;
   FunctionDecl *function_ = nullptr;
-  std::vector<Variable *> iterating_;
   std::map<Variable *, SourceLoc> arityLoc_;
   int loops_ = 0;
   bool writing_ = false;
