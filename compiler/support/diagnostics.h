@@ -23,6 +23,11 @@ class Diagnostics {
 public:
   // Past this many errors a run stops reporting, as compilers do.
   static constexpr unsigned maxErrors = 20;
+  // Past this many warnings the rest are counted, not kept: one line of
+  // 20,000 unused globals must not print 20,000 warnings.
+  static constexpr unsigned maxWarnings = 100;
+  // A quoted source line longer than this is cut around the caret.
+  static constexpr size_t maxQuotedLine = 200;
 
   void error(const SourceFile *file, SourceLoc loc, std::string message);
   void warning(const SourceFile *file, SourceLoc loc, std::string message);
@@ -52,6 +57,9 @@ private:
   std::vector<Diagnostic> diagnostics_;
   size_t printed_ = 0;
   unsigned errors_ = 0;
+  unsigned warnings_ = 0;        // kept
+  unsigned droppedWarnings_ = 0; // past maxWarnings
+  unsigned droppedPrinted_ = 0;  // of those, already said by print()
   bool warningsEnabled_ = true;
   bool lastDropped_ = false; // a note follows its (possibly dropped) parent
 };
