@@ -688,6 +688,10 @@ int Session::pass5() {
       runner.hasTarget = true;
     }
     runner.verbose = options_.verbose > 1;
+    // Two runs of one script at once share the cached module: each loads
+    // it under a name of its own, as stap does (a name given with -m is
+    // kept).
+    runner.rename = options_.moduleName.empty();
     status = run::runModule(runner);
   }
   if (options_.verbose > 0)

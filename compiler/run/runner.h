@@ -65,6 +65,34 @@ struct ModuleInfo {
 ModuleInfo readModuleInfo(std::string_view elf);
 ModuleInfo readModuleInfoFile(const std::string &path);
 
+// The module, opened once: the descriptor finit_module loads from and the
+// bytes its .modinfo was read from are the file that was checked, whatever
+// happens to its path meanwhile.
+struct ModuleFile {
+  int fd = -1;       // O_RDONLY | O_CLOEXEC; the caller closes it
+  std::string bytes; // the whole file, read through fd
+  std::string error; // empty when the file was opened, checked and read
+};
+// Opens `path` without following a symbolic link and checks, on the open
+// descriptor (fstat), that it is a regular file, owned by root or by
+// `invoker`, and writable by neither its group nor others: root loads no
+// module another user could have written.
+ModuleFile openModuleFile(const std::string &path, unsigned invoker);
+
+// Opens -o FILE for writing (created 0666 less the umask, else truncated)
+// without following a symbolic link; an existing regular file of another
+// user than `invoker` is refused rather than overwritten. -1 with `error`.
+int openOutputFile(const std::string &path, unsigned invoker, std::string &error);
+
+// Renames the module in `elf` from `from` to `to` (no longer than `from`),
+// in place: struct module's name in .gnu.linkonce.this_module, which the
+// kernel registers it under, and .modinfo's name=. "" on success, else why.
+std::string renameModule(std::string &elf, const std::string &from, const std::string &to);
+
+// The name of one run of module `name` (-R): as long as `name`, its end
+// replaced by "_PID", so that runs of one module at once differ.
+std::string runName(const std::string &name, long long pid);
+
 // The name the kernel will give the module: .modinfo's name=, else the file
 // name without its folder and ".ko", with '-' as '_'.
 std::string moduleName(const ModuleInfo &info, const std::string &path);
@@ -126,8 +154,12 @@ struct RunnerOptions {
   long long targetPid = 0;    // -x
   bool hasTarget = false;
   bool verbose = false;       // -v
+  bool rename = false;        // -R: load under a name of this run's own (runName)
   std::string modulePath;
   std::vector<std::string> parameters; // PARAM=VALUE
+  // Loads the module from its descriptor; -1 with errno on failure. Empty:
+  // finit_module. The tests give their own, which loads nothing.
+  std::function<long(int fd, const std::string &parameters)> loader;
 };
 
 struct ParsedRunnerOptions {

@@ -200,6 +200,44 @@ TEST(RunnerVm, RunsTheSessionCopiesBothStreamsAndUnloads) {
   EXPECT_EQ(problemsOf(result.kernelLog), "") << describe(result);
 }
 
+// Two runs of one module at once: without -R the second finds the name
+// taken (EEXIST); with -R each loads the module under a name of its own.
+TEST(RunnerVm, TwoRunsOfOneModuleAtOnce) {
+  REQUIRE_MODULE(t, module);
+  VmRequest request = requestFor(t, module);
+  request.guestCommand =
+      "/root/mstap-runner /root/protocol_module.ko run_ms=1500 >/tmp/first.out 2>/tmp/first.err & first=$!\n"
+      "sleep 0.5\n"
+      "/root/mstap-runner /root/protocol_module.ko run_ms=0 >/tmp/second.out 2>/tmp/second.err\n"
+      "s=$?; echo '@@ second status'; echo $s\n"
+      "wait $first; s=$?; echo '@@ first status'; echo $s\n"
+      "/root/mstap-runner -v -R /root/protocol_module.ko run_ms=1500 >/tmp/a.out 2>/tmp/a.err & a=$!\n"
+      "/root/mstap-runner -v -R /root/protocol_module.ko run_ms=1500 >/tmp/b.out 2>/tmp/b.err & b=$!\n"
+      "sleep 0.7; echo '@@ both loaded'; grep -c '^protocol_[a-z]*_[0-9][0-9]* ' /proc/modules\n"
+      "wait $a; s=$?; echo '@@ a status'; echo $s\n"
+      "wait $b; s=$?; echo '@@ b status'; echo $s\n" +
+      guestReport("second") + guestReport("a") + guestReport("b") + "echo '@@ end'\n";
+  VmResult result = runInVm(request);
+  ASSERT_TRUE(result.ok()) << describe(result);
+  auto s = sections(result.output);
+  EXPECT_EQ(s["first status"], "0\n") << describe(result);
+  EXPECT_EQ(s["second status"], "1\n") << describe(result);
+  EXPECT_NE(s["second stderr"].find("a module named protocol_module is already loaded"), std::string::npos)
+      << s["second stderr"];
+  EXPECT_EQ(s["both loaded"], "2\n") << describe(result);
+  for (const char *run : {"a", "b"}) {
+    std::string name = run;
+    EXPECT_EQ(s[name + " status"], "0\n") << name << "\n" << describe(result);
+    EXPECT_EQ(s[name + " stdout"], kBegin + kLines + kEnd) << name;
+    EXPECT_NE(s[name + " stderr"].find("mstap-runner: module protocol_module is loaded as protocol_"),
+              std::string::npos)
+        << s[name + " stderr"];
+  }
+  EXPECT_EQ(s["b loaded"], "0\n");
+  EXPECT_TRUE(s.count("end")) << describe(result);
+  EXPECT_EQ(problemsOf(result.kernelLog), "") << describe(result);
+}
+
 TEST(RunnerVm, TimeLimitAndSignalsStopTheRun) {
   REQUIRE_MODULE(t, module);
   VmRequest request = requestFor(t, module);
