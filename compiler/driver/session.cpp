@@ -36,6 +36,8 @@
 #include <sstream>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <csignal>
 #include <unistd.h>
 
 namespace mstap {
@@ -616,6 +618,41 @@ static std::string runnerBinary() {
   return (self.parent_path() / "mstap-runner").string();
 }
 
+// The privilege split: mstap, not root, ran passes 1-4 as its user and
+// leaves the load to the mstap-runner binary beside it, installed setuid
+// root for the groups mstap-dev and mstap-usr (it checks them, runs -c and
+// opens -o as the user). A terminal's Ctrl-C reaches both; the runner
+// stops the run, and mstap waits for it. Its exit status, or 1.
+static int runAsRunner(const std::string &binary, const run::RunnerOptions &options) {
+  std::vector<std::string> words = run::runnerArguments(options);
+  words.insert(words.begin(), binary);
+  std::vector<char *> argv;
+  for (std::string &word : words)
+    argv.push_back(word.data());
+  argv.push_back(nullptr);
+  std::fflush(nullptr);
+  pid_t child = ::fork();
+  if (child < 0) {
+    std::fprintf(stderr, "mstap: error: cannot start %s: %s\n", binary.c_str(), std::strerror(errno));
+    return 1;
+  }
+  if (child == 0) {
+    ::execv(binary.c_str(), argv.data());
+    std::fprintf(stderr, "mstap: error: cannot run %s: %s (loading a module needs root, or mstap-runner "
+                         "installed setuid root)\n",
+                 binary.c_str(), std::strerror(errno));
+    ::_exit(1);
+  }
+  struct sigaction ignore {}, saved {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGINT, &ignore, &saved);
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  ::sigaction(SIGINT, &saved, nullptr);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
 // Pass 5: load, run, unload; here, or in a throw-away VM with --vm.
 int Session::pass5() {
   PassTimer timer;
@@ -692,7 +729,7 @@ int Session::pass5() {
     // it under a name of its own, as stap does (a name given with -m is
     // kept).
     runner.rename = options_.moduleName.empty();
-    status = run::runModule(runner);
+    status = ::geteuid() == 0 ? run::runModule(runner) : runAsRunner(runnerBinary(), runner);
   }
   if (options_.verbose > 0)
     std::fprintf(stderr, "Pass 5: run completed %s\n", timer.elapsed().c_str());

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <grp.h>
 #include <fstream>
 #include <mutex>
 #include <pthread.h>
@@ -283,6 +284,55 @@ ModuleFile openModuleFile(const std::string &path, unsigned invoker) {
   return file;
 }
 
+Invoker currentInvoker() {
+  Invoker who;
+  who.uid = ::getuid();
+  who.groups.push_back(::getgid());
+  int count = ::getgroups(0, nullptr);
+  std::vector<gid_t> groups(count > 0 ? static_cast<size_t>(count) : 0);
+  if (count > 0 && ::getgroups(count, groups.data()) == count)
+    for (gid_t g : groups)
+      who.groups.push_back(g);
+  return who;
+}
+
+long groupIdIn(std::string_view groupFile, std::string_view name) {
+  while (!groupFile.empty()) {
+    size_t end = groupFile.find('\n');
+    std::string_view line = groupFile.substr(0, end);
+    groupFile.remove_prefix(end == std::string_view::npos ? groupFile.size() : end + 1);
+    // name:password:gid:members
+    size_t first = line.find(':'), second = first == std::string_view::npos ? first : line.find(':', first + 1);
+    if (second == std::string_view::npos || line.substr(0, first) != name)
+      continue;
+    std::string_view gid = line.substr(second + 1, line.find(':', second + 1) - second - 1);
+    if (gid.empty() || gid.size() > 10 || gid.find_first_not_of("0123456789") != std::string_view::npos)
+      continue;
+    return std::strtol(std::string(gid).c_str(), nullptr, 10);
+  }
+  return -1;
+}
+
+std::string loadRefusal(const Invoker &who, std::string_view groupFile, unsigned owner, const std::string &realPath,
+                        const std::string &approvedFolder, bool approvedTrusted) {
+  if (who.uid == 0)
+    return "";
+  auto member = [&](const char *group) {
+    long gid = groupIdIn(groupFile, group);
+    return gid >= 0 && std::find(who.groups.begin(), who.groups.end(), static_cast<unsigned>(gid)) != who.groups.end();
+  };
+  if (member("mstap-dev"))
+    return ""; // openModuleFile let only root's or the user's own through
+  bool approved = approvedTrusted && owner == 0 && realPath.rfind(approvedFolder + "/", 0) == 0 &&
+                  realPath.find('/', approvedFolder.size() + 1) == std::string::npos;
+  if (member("mstap-usr"))
+    return approved ? "" : "members of mstap-usr may load only modules in " + approvedFolder +
+                               " (root's, approved by the administrator); " + realPath + " is not one";
+  return "user " + std::to_string(who.uid) +
+         " may not load modules: only root and the members of the groups mstap-dev (their own modules) and "
+         "mstap-usr (modules in " + approvedFolder + ") may";
+}
+
 int openOutputFile(const std::string &path, unsigned invoker, std::string &error) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
   if (fd < 0) {
@@ -540,6 +590,9 @@ const char *const kRunnerUsage =
     "  -R          load the module under a name of this run's own (NAME's end replaced by _PID)\n"
     "  -h          this help\n"
     "\n"
+    "Installed setuid root, it loads for members of mstap-dev their own modules and for members of\n"
+    "mstap-usr the modules in /lib/modules/RELEASE/mstap/; -c and -o then act as the user.\n"
+    "\n"
     "Exit status: 0 when the run ended without errors, 1 otherwise.\n";
 
 ParsedRunnerOptions parseRunnerOptions(const std::vector<std::string> &arguments) {
@@ -628,6 +681,29 @@ ParsedRunnerOptions parseRunnerOptions(const std::vector<std::string> &arguments
     options.parameters.push_back(parameter);
   }
   return parsed;
+}
+
+std::vector<std::string> runnerArguments(const RunnerOptions &options) {
+  std::vector<std::string> arguments;
+  if (!options.outputFile.empty())
+    arguments.insert(arguments.end(), {"-o", options.outputFile});
+  if (options.timeLimitSeconds > 0) {
+    char seconds[64];
+    std::snprintf(seconds, sizeof(seconds), "%.17g", options.timeLimitSeconds);
+    arguments.insert(arguments.end(), {"-T", seconds});
+  }
+  if (options.hasCommand)
+    arguments.insert(arguments.end(), {"-c", options.command});
+  if (options.hasTarget)
+    arguments.insert(arguments.end(), {"-x", std::to_string(options.targetPid)});
+  if (options.verbose)
+    arguments.push_back("-v");
+  if (options.rename)
+    arguments.push_back("-R");
+  arguments.push_back("--");
+  arguments.push_back(options.modulePath);
+  arguments.insert(arguments.end(), options.parameters.begin(), options.parameters.end());
+  return arguments;
 }
 
 std::string moduleParameters(const RunnerOptions &options, long long targetPid) {
@@ -839,6 +915,16 @@ bool Session::startCommandChild() {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // The command runs as the user who ran the runner, never as the root
+    // a setuid runner is (real ids everywhere, saved ones too).
+    gid_t gid = ::getgid();
+    uid_t uid = ::getuid();
+    if (::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0) {
+      std::string message = std::string("mstap-runner: cannot drop privileges for -c: ") + std::strerror(errno) + "\n";
+      ssize_t ignored = ::write(2, message.data(), message.size());
+      (void)ignored;
+      ::_exit(127);
+    }
     ::execl("/bin/sh", "sh", "-c", options_.command.c_str(), static_cast<char *>(nullptr));
     std::string message = std::string("mstap-runner: cannot run /bin/sh: ") + std::strerror(errno) + "\n";
     ssize_t ignored = ::write(2, message.data(), message.size());
@@ -1054,7 +1140,19 @@ int Session::run() {
 
   if (!o.outputFile.empty()) {
     std::string error;
+    // Installed setuid, the file is opened as the user who ran the runner.
+    uid_t privileged = ::geteuid();
+    gid_t privilegedGroup = ::getegid();
+    bool setuid = ::getuid() != privileged;
+    if (setuid && (::setegid(::getgid()) != 0 || ::seteuid(::getuid()) != 0)) {
+      say(std::string("cannot take the identity of the user who ran mstap-runner: ") + std::strerror(errno));
+      return 1;
+    }
     sinkFd_ = openOutputFile(o.outputFile, ::getuid(), error);
+    if (setuid && (::seteuid(privileged) != 0 || ::setegid(privilegedGroup) != 0)) {
+      say(std::string("cannot take back the runner's identity: ") + std::strerror(errno));
+      return 1;
+    }
     if (sinkFd_ < 0) {
       say(error);
       return 1;
@@ -1116,8 +1214,21 @@ int Session::run() {
 } // namespace
 
 int runModule(const RunnerOptions &options) {
-  // Opened once, by the user who ran the runner (the real uid).
+  // Opened once, and as the user who ran the runner: a setuid runner reads
+  // no file for a user that the user could not read.
+  uid_t privileged = ::geteuid();
+  bool setuid = ::getuid() != privileged;
+  if (setuid && ::seteuid(::getuid()) != 0) {
+    say(std::string("cannot take the identity of the user who ran mstap-runner: ") + std::strerror(errno));
+    return 1;
+  }
   ModuleFile module = openModuleFile(options.modulePath, ::getuid());
+  if (setuid && ::seteuid(privileged) != 0) {
+    say(std::string("cannot take back the runner's identity: ") + std::strerror(errno));
+    if (module.fd >= 0)
+      ::close(module.fd);
+    return 1;
+  }
   if (!module.error.empty()) {
     say(module.error);
     return 1;
@@ -1126,6 +1237,25 @@ int runModule(const RunnerOptions &options) {
     int fd;
     ~Closer() { ::close(fd); }
   } closer{module.fd};
+  if (::getuid() != 0 && ::geteuid() == 0) {
+    // Installed setuid root and run by another user: the groups decide.
+    std::string real(4096, '\0');
+    ssize_t length = ::readlink(("/proc/self/fd/" + std::to_string(module.fd)).c_str(), real.data(), real.size());
+    real.resize(length > 0 ? static_cast<size_t>(length) : 0);
+    std::string approved = "/lib/modules/" + runningKernel().release + "/mstap";
+    struct stat folder, file;
+    bool approvedTrusted = ::lstat(approved.c_str(), &folder) == 0 && S_ISDIR(folder.st_mode) && folder.st_uid == 0 &&
+                           !(folder.st_mode & (S_IWGRP | S_IWOTH));
+    std::ifstream groupStream("/etc/group");
+    std::string groups((std::istreambuf_iterator<char>(groupStream)), std::istreambuf_iterator<char>());
+    std::string refusal = ::fstat(module.fd, &file) != 0 ? std::string("cannot inspect the module")
+                                                          : loadRefusal(currentInvoker(), groups, file.st_uid, real,
+                                                                        approved, approvedTrusted);
+    if (!refusal.empty()) {
+      say("cannot load " + options.modulePath + ": " + refusal);
+      return 1;
+    }
+  }
   ModuleInfo info = readModuleInfo(module.bytes);
   if (!info.error.empty()) {
     say(options.modulePath + ": " + info.error);

@@ -512,6 +512,67 @@ TEST(RunnerRename, LoadsTheRenamedCopy) {
   fs::remove_all(dir);
 }
 
+// Installed setuid root: who may load what, as stap's stapdev/stapusr.
+TEST(RunnerPrivilege, GroupsDecideWhoLoadsWhat) {
+  const std::string groups = "root:x:0:\nmstap-dev:x:901:alice\n# a comment\nbroken\nmstap-usr:x:902:bob,carol\n"
+                             "users:x:100:\n";
+  EXPECT_EQ(groupIdIn(groups, "mstap-dev"), 901);
+  EXPECT_EQ(groupIdIn(groups, "mstap-usr"), 902);
+  EXPECT_EQ(groupIdIn(groups, "mstap"), -1);
+  EXPECT_EQ(groupIdIn("mstap-dev:x:notanumber:\n", "mstap-dev"), -1);
+  const std::string approved = "/lib/modules/6.1.0-57-amd64/mstap";
+  Invoker root{0, {0}}, dev{1000, {1000, 901}}, usr{1001, {1001, 100, 902}}, other{1002, {1002, 100}};
+  EXPECT_EQ(loadRefusal(root, groups, 1000, "/tmp/m.ko", approved, false), "");
+  EXPECT_EQ(loadRefusal(dev, groups, 1000, "/home/alice/m.ko", approved, false), "") << "its own module";
+  EXPECT_EQ(loadRefusal(usr, groups, 0, approved + "/m.ko", approved, true), "") << "an approved module";
+  EXPECT_NE(loadRefusal(usr, groups, 1001, "/home/bob/m.ko", approved, true).find("members of mstap-usr may load only "
+                                                                                   "modules in " + approved),
+            std::string::npos);
+  EXPECT_NE(loadRefusal(usr, groups, 1001, approved + "/m.ko", approved, true), "") << "not root's";
+  EXPECT_NE(loadRefusal(usr, groups, 0, approved + "/m.ko", approved, false), "") << "a folder others can write";
+  EXPECT_NE(loadRefusal(usr, groups, 0, approved + "/sub/m.ko", approved, true), "") << "below the folder";
+  EXPECT_NE(loadRefusal(usr, groups, 0, approved + "x/m.ko", approved, true), "") << "a folder of a similar name";
+  std::string refused = loadRefusal(other, groups, 1002, "/tmp/m.ko", approved, true);
+  EXPECT_NE(refused.find("user 1002 may not load modules"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("mstap-dev"), std::string::npos) << "names the groups";
+  EXPECT_NE(refused.find("mstap-usr"), std::string::npos);
+  EXPECT_NE(loadRefusal(dev, "", 1000, "/tmp/m.ko", approved, true), "") << "no such group: nobody is in it";
+}
+
+// What mstap hands a setuid runner reads back as the same run.
+TEST(RunnerOptions, ArgumentsReadBack) {
+  RunnerOptions o;
+  o.outputFile = "-out file";
+  o.timeLimitSeconds = 2.5;
+  o.command = "echo '-v' $HOME";
+  o.hasCommand = true;
+  o.verbose = true;
+  o.rename = true;
+  o.modulePath = "-m.ko";
+  o.parameters = {"a=1", "b=x y"};
+  ParsedRunnerOptions back = parseRunnerOptions(runnerArguments(o));
+  ASSERT_EQ(back.error, "");
+  EXPECT_EQ(back.options.outputFile, o.outputFile);
+  EXPECT_EQ(back.options.timeLimitSeconds, 2.5);
+  EXPECT_EQ(back.options.command, o.command);
+  EXPECT_TRUE(back.options.hasCommand);
+  EXPECT_FALSE(back.options.hasTarget);
+  EXPECT_TRUE(back.options.verbose);
+  EXPECT_TRUE(back.options.rename);
+  EXPECT_EQ(back.options.modulePath, "-m.ko");
+  EXPECT_EQ(back.options.parameters, o.parameters);
+  RunnerOptions target;
+  target.targetPid = 42;
+  target.hasTarget = true;
+  target.modulePath = "m.ko";
+  back = parseRunnerOptions(runnerArguments(target));
+  ASSERT_EQ(back.error, "");
+  EXPECT_EQ(back.options.targetPid, 42);
+  EXPECT_TRUE(back.options.hasTarget);
+  EXPECT_FALSE(back.options.rename);
+  EXPECT_TRUE(back.options.outputFile.empty());
+}
+
 // -o FILE follows no symbolic link and overwrites no other user's file.
 TEST(RunnerRun, OutputFileIsOpenedSafely) {
   std::string dir = (fs::temp_directory_path() / "mstap-runner-test.XXXXXX").string();

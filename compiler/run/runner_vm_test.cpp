@@ -238,6 +238,56 @@ TEST(RunnerVm, TwoRunsOfOneModuleAtOnce) {
   EXPECT_EQ(problemsOf(result.kernelLog), "") << describe(result);
 }
 
+// Installed setuid root, the runner loads for the groups: a user in
+// neither is refused with their names; a member of mstap-dev loads its own
+// module, its -c command runs as itself and its -o file is its own; a
+// member of mstap-usr loads an approved module and is refused its own.
+TEST(RunnerVm, SetuidRunnerFollowsTheGroups) {
+  REQUIRE_MODULE(t, module);
+  VmRequest request = requestFor(t, module);
+  auto asNobody = [](const std::string &name, const std::string &arguments) {
+    return "su -s /bin/sh nobody -c '/sbin/mstap-runner-suid " + arguments + "' >/tmp/" + name + ".out 2>/tmp/" +
+           name + ".err\ns=$?; echo '@@ " + name + " status'; echo $s\n" + "echo '@@ " + name +
+           " stdout'; cat /tmp/" + name + ".out\necho '@@ " + name + " stderr'; cat /tmp/" + name + ".err\n";
+  };
+  request.guestCommand =
+      "echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>/etc/passwd\n"
+      "echo 'nogroup:x:65534:' >>/etc/group\n"
+      "cp /root/mstap-runner /sbin/mstap-runner-suid && chmod 4755 /sbin/mstap-runner-suid\n"
+      "mkdir -p /home/nobody && cp /root/protocol_module.ko /home/nobody/own.ko && chown nobody /home/nobody/own.ko\n"
+      "chmod 644 /home/nobody/own.ko; chmod 777 /tmp\n"
+      "d=/lib/modules/$(uname -r)/mstap; mkdir -p $d && chmod 755 $d && cp /root/protocol_module.ko $d/approved.ko && "
+      "chmod 644 $d/approved.ko\n" +
+      asNobody("neither", "/home/nobody/own.ko") +
+      "echo 'mstap-dev:x:901:nobody' >>/etc/group\n" +
+      asNobody("dev", "-o /tmp/dev.file -c \"id -u\" /home/nobody/own.ko run_ms=0") +
+      "echo '@@ dev file'; cat /tmp/dev.file; ls -ln /tmp/dev.file | awk \"{ print \\$3 }\"\n"
+      "sed -i 's/^mstap-dev:x:901:nobody$/mstap-dev:x:901:/' /etc/group\n"
+      "echo 'mstap-usr:x:902:nobody' >>/etc/group\n" +
+      asNobody("usrok", "/lib/modules/$(uname -r)/mstap/approved.ko") + asNobody("usrown", "/home/nobody/own.ko") +
+      "echo '@@ end'\n";
+  VmResult result = runInVm(request);
+  ASSERT_TRUE(result.ok()) << describe(result);
+  auto s = sections(result.output);
+  EXPECT_EQ(s["neither status"], "1\n") << describe(result);
+  EXPECT_NE(s["neither stderr"].find("user 65534 may not load modules: only root and the members of the groups "
+                                     "mstap-dev (their own modules) and mstap-usr"),
+            std::string::npos)
+      << s["neither stderr"];
+  EXPECT_EQ(s["dev status"], "0\n") << describe(result);
+  EXPECT_NE(s["dev stdout"].find("65534\n"), std::string::npos) << "-c runs as the user: " << s["dev stdout"];
+  EXPECT_NE(s["dev file"].find("protocol_module: begin"), std::string::npos) << s["dev file"];
+  EXPECT_NE(s["dev file"].find("\n65534\n"), std::string::npos) << "-o is the user's file: " << s["dev file"];
+  EXPECT_EQ(s["usrok status"], "0\n") << describe(result);
+  EXPECT_EQ(s["usrok stdout"], kBegin + kLines + kEnd);
+  EXPECT_EQ(s["usrown status"], "1\n") << describe(result);
+  EXPECT_NE(s["usrown stderr"].find("members of mstap-usr may load only modules in /lib/modules/"),
+            std::string::npos)
+      << s["usrown stderr"];
+  EXPECT_TRUE(s.count("end")) << describe(result);
+  EXPECT_EQ(problemsOf(result.kernelLog), "") << describe(result);
+}
+
 TEST(RunnerVm, TimeLimitAndSignalsStopTheRun) {
   REQUIRE_MODULE(t, module);
   VmRequest request = requestFor(t, module);
