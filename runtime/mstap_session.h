@@ -16,7 +16,9 @@
 /*
  * Module init for `script`: allocates everything, initialises the globals
  * and creates /proc/MODULE_NAME/. 0, or a negative errno (nothing is left
- * allocated). `module_name` is KBUILD_MODNAME of the script's file.
+ * allocated). `module_name` is the name the module was loaded under
+ * (THIS_MODULE->name): mstap-runner -R renames a module per run, in its
+ * struct module, so that two runs of one cached module can be loaded.
  */
 int mstap_module_init_script(const struct mstap_script *script,
 			     const char *module_name);
@@ -34,7 +36,7 @@ void mstap_module_exit_script(void);
 #define MSTAP_MODULE_MAIN(script)                                         \
 	static int __init mstap_module_init(void)                         \
 	{                                                                 \
-		return mstap_module_init_script(&(script), KBUILD_MODNAME); \
+		return mstap_module_init_script(&(script), THIS_MODULE->name); \
 	}                                                                 \
 	static void __exit mstap_module_exit(void)                        \
 	{                                                                 \

@@ -97,6 +97,110 @@ bool copyAtomically(const std::string &from, const std::string &to, std::string 
   return readFile(from, data, error) && writeAtomically(to, data, error);
 }
 
+// ------------------------------------------------------------ trust
+//
+// Whatever the cache holds is built into (or loaded as) a kernel module, by
+// root too: a file is taken from it only when nobody but the effective user
+// could have written it. Every folder and file of the cache must be the
+// effective user's, writable by nobody else, and no symbolic link; the
+// cache folder's ancestors must be root's or the user's, and writable by
+// nobody else unless sticky (like /tmp). What fails is not used: the cache
+// as a whole, or the one entry, which is then rebuilt.
+
+// Why `path` (a folder, or a regular file) is not to be trusted; "" when it is.
+std::string distrust(const struct stat &st, const std::string &path, bool folder) {
+  if (S_ISLNK(st.st_mode))
+    return path + " is a symbolic link";
+  if (folder ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+    return path + (folder ? " is not a folder" : " is not a regular file");
+  if (st.st_uid != ::geteuid())
+    return path + " belongs to user " + std::to_string(st.st_uid) + ", not to user " +
+           std::to_string(::geteuid());
+  if (st.st_mode & (S_IWGRP | S_IWOTH))
+    return path + " is writable by its group or others";
+  return "";
+}
+
+std::string distrustPath(const std::string &path, bool folder) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0)
+    return errnoText("cannot inspect", path);
+  return distrust(st, path, folder);
+}
+
+// Why the cache folder is not to be trusted, "" when it is: it, and its
+// ancestors by their real path (no symbolic link left to swap).
+std::string distrustCacheDir(const std::string &cacheDir) {
+  char *real = ::realpath(cacheDir.c_str(), nullptr);
+  if (!real)
+    return errnoText("cannot resolve", cacheDir);
+  std::string path = real;
+  std::free(real);
+  std::string why = distrustPath(path, true);
+  if (!why.empty())
+    return why;
+  while (path.size() > 1) {
+    path = path.substr(0, std::max<size_t>(1, path.find_last_of('/')));
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0)
+      return errnoText("cannot inspect", path);
+    if (st.st_uid != 0 && st.st_uid != ::geteuid())
+      return path + " belongs to user " + std::to_string(st.st_uid);
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+      return path + " is writable by its group or others";
+  }
+  return "";
+}
+
+// Reads a file of the cache through one descriptor, not following a
+// symbolic link, and checks that descriptor's owner and mode: what is read
+// is what was checked. False with `why` set otherwise.
+bool readTrusted(const std::string &path, std::string &out, std::string &why) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    why = errnoText("cannot open", path);
+    return false;
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    why = errnoText("cannot inspect", path);
+    ::close(fd);
+    return false;
+  }
+  why = distrust(st, path, false);
+  out.clear();
+  char buffer[65536];
+  while (why.empty()) {
+    ssize_t got = ::read(fd, buffer, sizeof(buffer));
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0)
+      why = errnoText("cannot read", path);
+    if (got <= 0)
+      break;
+    out.append(buffer, static_cast<size_t>(got));
+  }
+  ::close(fd);
+  return why.empty();
+}
+
+// mkdir -p, each folder it creates private (0700: the cache's files are the
+// user's business, and a umask of 002 must not make them group-writable).
+bool makePrivateDirs(const std::string &path) {
+  std::string at;
+  size_t from = 0;
+  while (from <= path.size()) {
+    size_t slash = path.find('/', from);
+    at = path.substr(0, slash == std::string::npos ? path.size() : slash);
+    from = slash == std::string::npos ? path.size() + 1 : slash + 1;
+    if (at.empty())
+      continue;
+    if (::mkdir(at.c_str(), 0700) != 0 && errno != EEXIST)
+      return false;
+  }
+  return kernel::isDirectory(path);
+}
+
 // A path that make and the shell it starts take as one word.
 bool plainPath(const std::string &path) {
   return !path.empty() && path.find_first_of(" \t\n\\$#:'\"%;|&<>()*?[]{}`=") == std::string::npos;
@@ -236,11 +340,29 @@ std::string fileIdentity(const std::string &path) {
 
 std::string modulesDir(const std::string &cacheDir) { return cacheDir + "/modules"; }
 
-// Copies a cached module out; true on a hit.
-bool cacheLookup(const std::string &entry, const BuildRequest &request, const std::string &koPath) {
-  std::string data, ignored;
-  if (!readFile(entry + "/" + request.moduleName + ".ko", data, ignored))
+void removeEntry(const std::string &entry);
+
+// Copies a cached module out; true on a hit. An entry that is not to be
+// trusted (see "trust" above), or whose module is not the one its `about`
+// recorded, is removed, `why` saying why, so that the rebuilt module takes
+// its place.
+bool cacheLookup(const std::string &entry, const BuildRequest &request, const std::string &koPath,
+                 std::string &why) {
+  struct stat st;
+  if (::lstat(entry.c_str(), &st) != 0)
+    return false; // a plain miss
+  std::string data, about, ignored;
+  why = distrust(st, entry, true);
+  if (why.empty())
+    readTrusted(entry + "/" + request.moduleName + ".ko", data, why);
+  if (why.empty())
+    readTrusted(entry + "/about", about, why);
+  if (why.empty() && about.find("\nsha256 " + sha256Hex(data) + "\n") == std::string::npos)
+    why = entry + " holds another module than the one it recorded";
+  if (!why.empty()) {
+    removeEntry(entry);
     return false;
+  }
   if (!writeAtomically(koPath, data, ignored))
     return false;
   ::utimensat(AT_FDCWD, entry.c_str(), nullptr, 0); // most recently used
@@ -253,9 +375,7 @@ bool cacheLookup(const std::string &entry, const BuildRequest &request, const st
 void cacheStore(const std::string &cacheDir, const std::string &hash, const BuildRequest &request,
                 const std::string &builtKo) {
   std::string modules = modulesDir(cacheDir);
-  std::error_code ec;
-  fs::create_directories(modules, ec);
-  if (ec)
+  if (!makePrivateDirs(modules))
     return;
   std::string pattern = modules + "/.new-XXXXXX";
   std::vector<char> name(pattern.begin(), pattern.end());
@@ -263,10 +383,15 @@ void cacheStore(const std::string &cacheDir, const std::string &hash, const Buil
   if (!::mkdtemp(name.data()))
     return;
   std::string temporary = name.data();
-  std::string error;
+  std::string error, data;
+  if (!readFile(builtKo, data, error)) {
+    removeTree(temporary);
+    return;
+  }
+  // The module's digest, which a hit checks.
   std::string about = "module " + request.moduleName + "\nrelease " + request.release + "\nbuild tree " +
-                      request.buildTree + "\nversion " + kBuildVersion + "\n";
-  if (!copyAtomically(builtKo, temporary + "/" + request.moduleName + ".ko", error) ||
+                      request.buildTree + "\nversion " + kBuildVersion + "\nsha256 " + sha256Hex(data) + "\n";
+  if (!writeAtomically(temporary + "/" + request.moduleName + ".ko", data, error) ||
       !writeAtomically(temporary + "/about", about, error) ||
       ::rename(temporary.c_str(), (modules + "/" + hash).c_str()) != 0)
     removeTree(temporary);
@@ -301,7 +426,7 @@ std::string hashTree(const std::string &tree, std::string &error) {
 // (device, inode, size, mtime and ctime, which every write changes): hashing
 // the 2 MB of a Debian tree costs more than the rest of a cache hit.
 std::string treeDigest(const std::string &tree, const std::string &cacheDir, std::string &error) {
-  if (cacheDir.empty())
+  if (cacheDir.empty() || !makePrivateDirs(cacheDir) || !distrustCacheDir(cacheDir).empty())
     return hashTree(tree, error);
   std::string stamps = tree;
   for (const char *file : {".config", "include/generated/compile.h"})
@@ -310,14 +435,12 @@ std::string treeDigest(const std::string &tree, const std::string &cacheDir, std
     stamps += fileIdentity(tree + "/" + file);
   std::string memo = modulesDir(cacheDir) + "/.trees/" + sha256Hex(stamps);
   std::string remembered, ignored;
-  if (readFile(memo, remembered, ignored) && remembered.size() == 64)
+  if (distrustPath(modulesDir(cacheDir), true).empty() && readTrusted(memo, remembered, ignored) &&
+      remembered.size() == 64)
     return remembered;
   std::string digest = hashTree(tree, error);
-  if (!digest.empty()) {
-    std::error_code ec;
-    fs::create_directories(fs::path(memo).parent_path(), ec);
+  if (!digest.empty() && makePrivateDirs(fs::path(memo).parent_path().string()))
     writeAtomically(memo, digest, ignored);
-  }
   return digest;
 }
 
@@ -353,10 +476,37 @@ std::string treeDigest(const std::string &tree, const std::string &cacheDir, std
 constexpr const char *kRuntimeFolder = "mstap_runtime";
 constexpr size_t kRuntimeEntriesKept = 16;
 
-// Environment variables that reach the code kbuild compiles.
+// Environment variables that reach the code kbuild compiles: make takes
+// every variable of its environment as a make variable, and kbuild and the
+// compiler read these. They are part of the keys (with every KBUILD_*
+// variable); make gets them, and of the rest only kKeptEnvironment: any other
+// variable (CONFIG_*, CC, LIBRARY_PATH, ...) could change the build without
+// changing a key, so it is removed from make's environment.
 constexpr const char *kKbuildEnvironment[] = {
-    "KCFLAGS", "KCPPFLAGS", "ARCH", "CROSS_COMPILE", "LLVM", "LLVM_IAS", "KBUILD_EXTRA_WARN",
-    "CPATH", "C_INCLUDE_PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH"};
+    "KCFLAGS", "KCPPFLAGS", "KAFLAGS", "KRUSTFLAGS", "ARCH", "CROSS_COMPILE", "LLVM", "LLVM_IAS", "CPATH",
+    "C_INCLUDE_PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH", "SOURCE_DATE_EPOCH"};
+constexpr const char *kKeptEnvironment[] = {"PATH", "HOME", "TMPDIR", "LANG", "LANGUAGE", "TERM", "USER", "LOGNAME"};
+
+bool keyedVariable(const std::string &name) {
+  return name.rfind("KBUILD_", 0) == 0 ||
+         std::any_of(std::begin(kKbuildEnvironment), std::end(kKbuildEnvironment),
+                     [&](const char *keyed) { return name == keyed; });
+}
+
+// The variables of mstap's environment make does not get: neither keyed
+// nor in kKeptEnvironment (nor LC_*).
+std::vector<std::string> unkeyedEnvironment() {
+  std::vector<std::string> names;
+  for (char **entry = environ; entry && *entry; ++entry) {
+    std::string name(*entry, std::strcspn(*entry, "="));
+    bool kept = keyedVariable(name) || name.rfind("LC_", 0) == 0 ||
+                std::any_of(std::begin(kKeptEnvironment), std::end(kKeptEnvironment),
+                            [&](const char *k) { return name == k; });
+    if (!kept)
+      names.push_back(name);
+  }
+  return names;
+}
 
 // Hashes every regular file under `dir`, by relative path, in a stable
 // order, into `key`. False with `error` set when one cannot be read.
@@ -392,21 +542,27 @@ std::string manifestLine(const std::string &name, const std::string &data) {
 // its one-line .cmd file. False when the entry is missing, incomplete or
 // damaged (an object whose size or SHA-256 is not the manifest's): the
 // caller then compiles the sources instead.
-bool runtimeLookup(const std::string &entry, const std::vector<std::string> &sources, const std::string &folder) {
+bool runtimeLookup(const std::string &entry, const std::vector<std::string> &sources, const std::string &folder,
+                   std::string &why) {
   std::string manifest, ignored;
-  if (!readFile(entry + "/manifest", manifest, ignored))
+  if (!fs::exists(entry))
+    return false;
+  why = distrustPath(entry, true);
+  if (!why.empty() || !readTrusted(entry + "/manifest", manifest, why))
     return false;
   std::string expected;
   std::vector<std::pair<std::string, std::string>> objects;
   for (const std::string &source : sources) {
     std::string name = objectName(source), data;
-    if (!readFile(entry + "/" + name, data, ignored))
+    if (!readTrusted(entry + "/" + name, data, why))
       return false;
     expected += manifestLine(name, data);
     objects.emplace_back(name, std::move(data));
   }
-  if (expected != manifest)
+  if (expected != manifest) {
+    why = entry + " holds other objects than its manifest lists";
     return false;
+  }
   std::string into = folder + "/" + kRuntimeFolder;
   std::error_code ec;
   fs::create_directories(into, ec);
@@ -454,9 +610,7 @@ void evictRuntimeEntries(const std::string &dir, const std::string &keep) {
 // entry stays.
 void runtimeStore(const std::string &dir, const std::string &key, const std::vector<std::string> &sources,
                   const std::string &folder) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
+  if (!makePrivateDirs(dir))
     return;
   std::string pattern = dir + "/.new-XXXXXX";
   std::vector<char> name(pattern.begin(), pattern.end());
@@ -589,10 +743,14 @@ std::vector<std::string> runtimeSources(const std::string &runtimeDir) {
 }
 
 std::string kbuildEnvironment(const BuildRequest &request) {
+  std::vector<std::string> keyed;
+  for (char **entry = environ; entry && *entry; ++entry)
+    if (keyedVariable(std::string(*entry, std::strcspn(*entry, "="))))
+      keyed.push_back(*entry);
+  std::sort(keyed.begin(), keyed.end());
   std::string text;
-  for (const char *name : kKbuildEnvironment)
-    if (const char *value = std::getenv(name))
-      text += std::string(name) + "=" + value + "\n";
+  for (const std::string &variable : keyed)
+    text += variable + "\n";
   std::string compiler = expectedCompiler(request);
   std::string path = compiler.empty() ? "" : support::findInPath(compiler);
   struct stat st;
@@ -697,15 +855,31 @@ BuildResult buildModule(const BuildRequest &request) {
   std::string cacheDir, hash;
   if (request.useCache) {
     cacheDir = cacheDirectoryFor(request);
+    // A cache that is not to be trusted is not used at all (see "trust").
+    std::string why;
+    if (!cacheDir.empty() && !makePrivateDirs(cacheDir))
+      why = errnoText("cannot create", cacheDir);
+    if (!cacheDir.empty() && why.empty())
+      why = distrustCacheDir(cacheDir);
+    for (const std::string &dir : {modulesDir(cacheDir), runtimeObjectsDir(cacheDir)})
+      if (!cacheDir.empty() && why.empty() && fs::exists(dir))
+        why = distrustPath(dir, true);
+    if (!why.empty()) {
+      result.cacheNote = "not using the cache " + cacheDir + ": " + why;
+      cacheDir.clear();
+      why.clear();
+    }
     std::string keyError;
     if (!cacheDir.empty())
       hash = cacheKey(request, keyError);
-    if (!hash.empty() && cacheLookup(modulesDir(cacheDir) + "/" + hash, request, koPath)) {
+    if (!hash.empty() && cacheLookup(modulesDir(cacheDir) + "/" + hash, request, koPath, why)) {
       result.ok = true;
       result.cacheHit = true;
       result.koPath = koPath;
       return finish();
     }
+    if (!why.empty())
+      result.cacheNote = "not using the cached module: " + why + "; rebuilt";
   }
 
   // What kbuild needs to run at all, said plainly.
@@ -732,9 +906,13 @@ BuildResult buildModule(const BuildRequest &request) {
     runtimeKey = runtimeObjectsKey(request, keyError);
     std::string entry = runtimeObjectsDir(cacheDir) + "/" + runtimeKey;
     if (!runtimeKey.empty()) {
-      runtimeCached = runtimeLookup(entry, sources, folder);
+      std::string why;
+      runtimeCached = runtimeLookup(entry, sources, folder, why);
       if (!runtimeCached && fs::exists(entry))
-        removeEntry(entry); // incomplete or damaged: rebuilt below, stored anew
+        removeEntry(entry); // incomplete, damaged or not to be trusted: rebuilt below, stored anew
+      if (!why.empty())
+        result.cacheNote += (result.cacheNote.empty() ? "" : "\n") + std::string("not using the cached runtime objects: ") +
+                            why + "; rebuilt";
     }
   }
   if (linked && !runtimeCached) {
@@ -784,8 +962,9 @@ BuildResult buildModule(const BuildRequest &request) {
     argv.push_back(setting);
   argv.push_back("modules");
   // A make that runs mstap must not hand kbuild its own flags and jobserver.
-  support::Captured make =
-      support::runAndCapture(argv, {true, {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}});
+  std::vector<std::string> dropped = unkeyedEnvironment();
+  dropped.insert(dropped.end(), {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"});
+  support::Captured make = support::runAndCapture(argv, {true, dropped});
 
   std::string builtKo = folder + "/" + request.moduleName + ".ko";
   if (!make.started || make.exitCode != 0 || !kernel::isReadableFile(builtKo)) {

@@ -58,6 +58,10 @@ struct BuildResult {
   std::string keptDir;      // the build folder when it was kept (-k, or a failed build)
   std::string message;      // for the user: the error (with kbuild's output), or where the folder was kept
   std::string kbuildOutput; // make's output: always on failure, on success with verbose >= 1
+  // Why the cache, a cached module or the cached runtime objects were not
+  // used (not the user's own, writable by others, not what was stored):
+  // shown with -v. Empty when nothing was passed over.
+  std::string cacheNote;
   double seconds = 0;       // wall time of buildModule
 };
 

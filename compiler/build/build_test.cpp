@@ -2,6 +2,7 @@
 // against the kernel headers installed under /usr/src (skipped without them).
 #include "build/build.h"
 #include "build/sha256.h"
+#include "kernel/files.h"
 
 #include <gtest/gtest.h>
 
@@ -12,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <glob.h>
+#include <pwd.h>
 #include <sstream>
 #include <sys/stat.h>
 #include <thread>
@@ -292,6 +294,14 @@ TEST(RuntimeObjectsKey, ChangesWithWhatReachesTheObjectsOnly) {
   ::unsetenv("KCFLAGS");
   EXPECT_NE(withFlags, key) << "KCFLAGS in the environment";
   EXPECT_NE(moduleWithFlags, keyOf(base)) << "the module's key covers the environment too";
+  ::setenv("KBUILD_EXTRA_SYMBOLS", "/tmp/Module.symvers", 1);
+  std::string withKbuild = keyFor(base);
+  ::unsetenv("KBUILD_EXTRA_SYMBOLS");
+  EXPECT_NE(withKbuild, key) << "a KBUILD_* variable";
+  ::setenv("CONFIG_MSTAP_UNKEYED", "y", 1);
+  std::string withUnkeyed = keyFor(base);
+  ::unsetenv("CONFIG_MSTAP_UNKEYED");
+  EXPECT_EQ(withUnkeyed, key) << "a variable make does not get";
   writeFile(base.runtimeDir + "/part.c", "int part;\n");
   EXPECT_NE(keyFor(base), key) << "a runtime source";
   std::string withSource = keyFor(base);
@@ -358,6 +368,114 @@ TEST(Cache, EvictsLeastRecentlyUsedFirst) {
   EXPECT_TRUE(cleanCache(dir.path(), error)) << "cleaning an empty cache";
 }
 
+// A module planted in the cache is served only when the entry, its files
+// and the cache folder are the user's own and writable by nobody else, and
+// the module is the one its entry recorded; otherwise the entry is removed
+// and the module rebuilt (here: the build then stops, make being absent).
+TEST(Cache, PlantedModulesAreNotServed) {
+  FakeTree fake;
+  TempDir out;
+  BuildRequest r = fake.request();
+  r.outputDir = out.path();
+  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ::setenv("PATH", (fake.dir.path() + "/no-bin").c_str(), 1);
+  std::string entry = r.cacheDir + "/modules/" + keyOf(r);
+  std::string ko = entry + "/" + r.moduleName + ".ko";
+  auto plant = [&](const std::string &module, const std::string &recorded) {
+    fs::remove_all(entry);
+    writeFile(ko, module);
+    writeFile(entry + "/about", "module mstap_test\nsha256 " + sha256Hex(recorded) + "\n");
+    ::chmod(r.cacheDir.c_str(), 0700);
+    ::chmod((r.cacheDir + "/modules").c_str(), 0700);
+    ::chmod(entry.c_str(), 0700);
+    ::chmod(ko.c_str(), 0644);
+    ::chmod((entry + "/about").c_str(), 0644);
+  };
+  auto refused = [&](const char *what, const std::string &reason) {
+    BuildResult result = buildModule(r);
+    EXPECT_FALSE(result.cacheHit) << what;
+    EXPECT_NE(result.cacheNote.find(reason), std::string::npos) << what << ": " << result.cacheNote;
+    EXPECT_NE(result.message.find("'make' is not installed"), std::string::npos) << what << ": " << result.message;
+  };
+
+  plant("module", "module");
+  BuildResult hit = buildModule(r);
+  EXPECT_TRUE(hit.cacheHit) << "an entry as mstap stores it: " << hit.message << hit.cacheNote;
+  EXPECT_EQ(readFile(out.path() + "/mstap_test.ko"), "module");
+
+  plant("another module", "module");
+  refused("a replaced module", "another module than the one it recorded");
+  EXPECT_FALSE(fs::exists(entry)) << "the planted entry is removed, so that the rebuilt one can be stored";
+
+  plant("module", "module");
+  ::chmod(ko.c_str(), 0664);
+  refused("a group-writable module", "writable by its group or others");
+  plant("module", "module");
+  ::chmod(entry.c_str(), 0777);
+  refused("a world-writable entry", "writable by its group or others");
+  plant("module", "module");
+  fs::rename(ko, entry + "/real.ko");
+  fs::create_symlink(entry + "/real.ko", ko);
+  refused("a symbolic link", "cannot open");
+  if (::geteuid() == 0) {
+    plant("module", "module");
+    ASSERT_EQ(::chown(ko.c_str(), 65534, 65534), 0);
+    refused("a module of nobody's", "belongs to user 65534");
+    plant("module", "module");
+    ASSERT_EQ(::chown(entry.c_str(), 65534, 65534), 0);
+    refused("an entry of nobody's", "belongs to user 65534");
+  }
+  // A cache folder others can write to is not used at all.
+  plant("module", "module");
+  ::chmod(r.cacheDir.c_str(), 0770);
+  refused("a group-writable cache", "not using the cache " + r.cacheDir);
+  EXPECT_TRUE(fs::exists(ko)) << "left as it is";
+  ::chmod(r.cacheDir.c_str(), 0700);
+  ::chmod((r.cacheDir + "/modules").c_str(), 0757);
+  refused("a world-writable modules folder", "not using the cache");
+  ::setenv("PATH", path.c_str(), 1);
+}
+
+// Folders the cache creates are private, whatever the umask.
+TEST(Cache, FoldersArePrivate) {
+  FakeTree fake;
+  BuildRequest r = fake.request();
+  mode_t old = ::umask(0);
+  keyOf(r);
+  ::umask(old);
+  struct stat st;
+  ASSERT_EQ(::stat((r.cacheDir + "/modules/.trees").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 077, 0u);
+}
+
+// Under sudo -E, $HOME (and $XDG_CACHE_HOME) are another user's: root keeps
+// its own cache rather than build from or load what that user put there.
+TEST(Cache, AnotherUsersHomeIsNotUsed) {
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "needs root, to hand a folder to another user";
+  TempDir home;
+  ASSERT_EQ(::chown(home.path().c_str(), 65534, 65534), 0);
+  std::string oldHome = std::getenv("HOME") ? std::getenv("HOME") : "";
+  const char *xdg = std::getenv("XDG_CACHE_HOME");
+  std::string oldXdg = xdg ? xdg : "";
+  ::unsetenv("XDG_CACHE_HOME");
+  ::setenv("HOME", home.path().c_str(), 1);
+  std::string chosen = mstap::kernel::defaultCacheDirectory();
+  ::setenv("XDG_CACHE_HOME", (home.path() + "/cache").c_str(), 1);
+  std::string chosenXdg = mstap::kernel::defaultCacheDirectory();
+  TempDir own;
+  ::setenv("HOME", own.path().c_str(), 1);
+  ::unsetenv("XDG_CACHE_HOME");
+  std::string ownChosen = mstap::kernel::defaultCacheDirectory();
+  ::setenv("HOME", oldHome.c_str(), 1);
+  if (xdg)
+    ::setenv("XDG_CACHE_HOME", oldXdg.c_str(), 1);
+  std::string rootHome = ::getpwuid(0)->pw_dir;
+  EXPECT_EQ(chosen, rootHome + "/.cache/mstap");
+  EXPECT_EQ(chosenXdg, rootHome + "/.cache/mstap");
+  EXPECT_EQ(ownChosen, own.path() + "/.cache/mstap") << "a HOME of one's own is used";
+}
+
 TEST(Cache, LimitFromEnvironment) {
   ::setenv("MSTAP_CACHE_LIMIT_MB", "3", 1);
   EXPECT_EQ(defaultCacheLimitBytes(), 3ull << 20);
@@ -379,6 +497,36 @@ TEST(Build, BadRequestsAreRefused) {
   r = fake.request();
   r.kbuildSettings = {"NOVALUE"};
   EXPECT_NE(buildModule(r).message.find("NAME=VALUE"), std::string::npos);
+}
+
+// make gets the variables the keys cover, and none that could change the
+// build unseen (make takes each as a make variable: CONFIG_* among them).
+TEST(Build, MakeGetsOnlyKeyedEnvironment) {
+  FakeTree fake;
+  TempDir out;
+  BuildRequest r = fake.request();
+  r.outputDir = out.path();
+  r.useCache = false;
+  std::string bin = fake.dir.path() + "/bin";
+  writeFile(bin + "/make", "#!/bin/sh\nenv > " + fake.dir.path() + "/make.env\nexit 2\n");
+  writeFile(bin + "/gcc-12", "#!/bin/sh\n");
+  ::chmod((bin + "/make").c_str(), 0755);
+  ::chmod((bin + "/gcc-12").c_str(), 0755);
+  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ::setenv("PATH", (bin + ":/usr/bin:/bin").c_str(), 1);
+  ::setenv("KCFLAGS", "-DMSTAP_KEYED", 1);
+  ::setenv("CONFIG_MSTAP_UNKEYED", "y", 1);
+  BuildResult result = buildModule(r);
+  ::unsetenv("KCFLAGS");
+  ::unsetenv("CONFIG_MSTAP_UNKEYED");
+  ::setenv("PATH", path.c_str(), 1);
+  EXPECT_FALSE(result.ok);
+  if (!result.keptDir.empty())
+    fs::remove_all(result.keptDir);
+  std::string env = readFile(fake.dir.path() + "/make.env");
+  EXPECT_NE(env.find("KCFLAGS=-DMSTAP_KEYED\n"), std::string::npos) << env;
+  EXPECT_NE(env.find("PATH="), std::string::npos) << env;
+  EXPECT_EQ(env.find("CONFIG_MSTAP_UNKEYED"), std::string::npos) << env;
 }
 
 TEST(Build, MissingMakeOrCompilerIsSaidPlainly) {

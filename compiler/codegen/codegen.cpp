@@ -39,6 +39,29 @@ std::string cStringLiteral(const std::string &bytes) {
   return out + "\"";
 }
 
+// The script's path, a program's path and source files, probe points: text
+// from outside mstap that the C shows in comments. Only printable ASCII is
+// kept as it is, so no newline can end up after a '\' (line splicing
+// happens before comments are removed: "*\<newline>/" would close the
+// comment); '\' itself is doubled, and "*" "/" pairs are split so that the
+// text can neither close the comment nor open a nested one (-Wcomment).
+std::string cComment(const std::string &text) {
+  std::string out = "/* ";
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char ch = static_cast<unsigned char>(text[i]);
+    char next = i + 1 < text.size() ? text[i + 1] : '\0';
+    if (ch == '\\')
+      out += "\\\\";
+    else if (ch < 0x20 || ch >= 0x7f)
+      out += fmt::format("\\x{:02x}", ch);
+    else if ((ch == '*' && next == '/') || (ch == '/' && next == '*'))
+      out += fmt::format("{}\\", static_cast<char>(ch));
+    else
+      out += static_cast<char>(ch);
+  }
+  return out + " */";
+}
+
 // A C identifier made from arbitrary text: letters and digits kept, the rest '_'.
 std::string identifierFrom(const std::string &text, size_t limit) {
   std::string out;
@@ -90,7 +113,7 @@ std::string statLayoutInit(const HistogramShape &h, int varianceShift) {
 // --------------------------------------------------------------- helpers
 
 std::string BodyEmitter::loc(SourceLoc at) const {
-  return cStringLiteral(fmt::format("{}:{}:{}", gen_.scriptName_, at.line, at.column));
+  return cStringLiteral(fmt::format("{}:{}:{}", gen_.fileOf(at), at.line, at.column));
 }
 
 const GlobalInfo &BodyEmitter::global(const Variable *v) { return gen_.globals_.at(v); }

@@ -28,4 +28,8 @@ CodegenResult generateC(const ast::Script &script, const ElaborateResult &elabor
 // A C string literal (quotes included) holding exactly `bytes`.
 std::string cStringLiteral(const std::string &bytes);
 
+// A C comment ("/* ... */") showing `text`: whatever its bytes, the comment
+// ends where the returned text does.
+std::string cComment(const std::string &text);
+
 } // namespace mstap::codegen

@@ -47,6 +47,66 @@ TEST(Codegen, CStringLiteralsHoldExactlyTheBytes) {
   EXPECT_EQ(codegen::cStringLiteral("?\?="), "\"\\?\\?=\"");
 }
 
+// Reads a literal cStringLiteral wrote back into its bytes, the way a C
+// compiler does (only the escapes it uses: \" \\ \n \t \? \ooo); false
+// when the literal is not one a compiler would read so.
+bool readCLiteral(const std::string &literal, std::string &bytes) {
+  if (literal.size() < 2 || literal.front() != '"' || literal.back() != '"')
+    return false;
+  for (size_t i = 1; i + 1 < literal.size(); ++i) {
+    unsigned char ch = static_cast<unsigned char>(literal[i]);
+    if (ch == '"' || ch < 0x20 || ch >= 0x7f)
+      return false; // an unescaped quote ends the literal early; raw bytes are not portable
+    if (ch != '\\') {
+      bytes += static_cast<char>(ch);
+      continue;
+    }
+    char e = literal[++i];
+    if (e == '"' || e == '\\' || e == '?')
+      bytes += e;
+    else if (e == 'n')
+      bytes += '\n';
+    else if (e == 't')
+      bytes += '\t';
+    else if (e >= '0' && e <= '7' && i + 2 < literal.size() - 1) {
+      bytes += static_cast<char>((e - '0') * 64 + (literal[i + 1] - '0') * 8 + (literal[i + 2] - '0'));
+      i += 2;
+    } else
+      return false;
+  }
+  return true;
+}
+
+TEST(Codegen, CStringLiteralsHoldEveryByte) {
+  // Each byte alone, then each between digits and quotes.
+  for (int b = 0; b < 256; ++b) {
+    for (const std::string &bytes : {std::string(1, char(b)), "7" + std::string(1, char(b)) + "7\"?"}) {
+      std::string back;
+      ASSERT_TRUE(readCLiteral(codegen::cStringLiteral(bytes), back)) << b;
+      EXPECT_EQ(back, bytes) << b;
+    }
+  }
+}
+
+TEST(Codegen, CommentsEndWhereTheyShould) {
+  EXPECT_EQ(codegen::cComment("probe begin at a.stp:1:1"), "/* probe begin at a.stp:1:1 */");
+  EXPECT_EQ(codegen::cComment("a*/ x; /*b"), "/* a*\\/ x; /\\*b */");
+  EXPECT_EQ(codegen::cComment("b*\\\n/c"), "/* b*\\\\\\x0a/c */");
+  // Every pair of bytes, and each byte at both ends: one comment opener, at
+  // the start; one closer, at the end; only printable ASCII; no backslash
+  // that could splice a line.
+  for (int a = 0; a < 256; ++a)
+    for (int b = 0; b < 256; ++b) {
+      std::string text{char(a), char(b)};
+      std::string c = codegen::cComment(text);
+      ASSERT_EQ(c.find("/*"), 0u) << a << " " << b;
+      ASSERT_EQ(c.find("/*", 1), std::string::npos) << a << " " << b;
+      ASSERT_EQ(c.find("*/"), c.size() - 2) << a << " " << b;
+      for (char ch : c)
+        ASSERT_TRUE(ch >= 0x20 && ch < 0x7f) << a << " " << b;
+    }
+}
+
 TEST(Codegen, LocksCoverWhatAHandlerTouchesThroughItsCalls) {
   // The probe reads `a` and, through f, writes `b`: shared lock on a (0),
   // exclusive on b (1); `c` (2), untouched, is not locked.

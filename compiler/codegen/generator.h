@@ -182,6 +182,11 @@ struct ProbeOut {
 
 class Generator {
 public:
+  // The file a location is in as users name it: the script's name as given,
+  // or a library script's path.
+  std::string fileOf(SourceLoc at) const {
+    return at.file && at.file != script_.file ? at.file->name() : scriptName_;
+  }
   Generator(const Script &script, const ElaborateResult &elaborated, const std::string &scriptName,
             Diagnostics &diags)
       : scriptName_(scriptName), script_(script), elaborated_(elaborated), diags_(diags) {}

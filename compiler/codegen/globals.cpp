@@ -36,7 +36,9 @@ void Generator::collectGlobals() {
       } else if (v->type == Type::String) {
         g.kind = GlobalInfo::Kind::String;
       }
-      g.dumped = v->written && !v->read;
+      // The end-of-run listing is of the user's globals, as stap's: a
+      // library's own (a table it fills, a constant) is not the script's.
+      g.dumped = v->written && !v->read && !decl.fromLibrary;
       globals_[v] = g;
     }
   }

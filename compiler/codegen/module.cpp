@@ -39,11 +39,13 @@ static std::string tracepointHook(const std::string &name, const std::string &po
     params += fmt::format(", u64 a{}", i);
     values += fmt::format("{}a{}", i ? ", " : "", i);
   }
-  return fmt::format("/* {}: called as (data, {} argument{}) */\n"
+  return fmt::format("{}\n"
                      "static void {}(void *data{})\n{{\n"
                      "\tconst u64 args[] = {{ {} }};\n\n"
                      "\tmstap_run_tracepoint((const struct mstap_probe *)data, args, ARRAY_SIZE(args));\n}}\n\n",
-                     point, arguments, arguments == 1 ? "" : "s", name, params, values);
+                     cComment(fmt::format("{}: called as (data, {} argument{})", point, arguments,
+                                          arguments == 1 ? "" : "s")),
+                     name, params, values);
 }
 
 // A timer's period in nanoseconds, as C (pass 2 bounded it to 64 bits).
@@ -54,21 +56,6 @@ static std::string timerNs(const std::string &unit, uint64_t count) {
   if (unit == "ns") return fmt::format("{}ULL", count);
   if (unit == "jiffies") return fmt::format("{}ULL * (NSEC_PER_SEC / HZ)", count);
   return fmt::format("NSEC_PER_SEC / {}ULL", count); // hz
-}
-
-// Text from a script (a file name) inside a C comment: nothing in it may
-// end the comment or the line.
-static std::string commentSafe(const std::string &text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    unsigned char ch = static_cast<unsigned char>(text[i]);
-    if (ch < 0x20 || ch == 0x7f || (text[i] == '*' && i + 1 < text.size() && text[i + 1] == '/') ||
-        (text[i] == '/' && i + 1 < text.size() && text[i + 1] == '*'))
-      out += '?';
-    else
-      out += text[i];
-  }
-  return out;
 }
 
 // Script functions, translated first: their access sets feed the probes'
@@ -82,9 +69,8 @@ void Generator::translateFunctions() {
       continue;
     // Top-level %{ %}: as written, in script order, before any function.
     const EmbeddedDecl &e = *decl.embedded;
-    embeddedText += fmt::format("/* embedded C at {}:{}:{} */\n{}\n",
-                                commentSafe(e.loc().file ? e.loc().file->name() : scriptName_), e.loc().line,
-                                e.loc().column, e.code);
+    embeddedText += cComment(fmt::format("embedded C at {}:{}:{}", fileOf(e.loc()), e.loc().line, e.loc().column)) +
+                    "\n" + e.code + "\n";
   }
   // stap's embedded C names the string size MAXSTRINGLEN.
   if (anyEmbedded)
@@ -105,8 +91,8 @@ void Generator::translateFunctions() {
     framesText += frameStruct(frame, *b, f.locals);
     functionFrames.push_back(frame);
     prototypes += functionSignature(f) + ";\n";
-    std::string text = fmt::format("/* function {} at {}:{}:{} */\n", f.name, scriptName_, f.loc().line,
-                                   f.loc().column);
+    std::string text =
+        cComment(fmt::format("function {} at {}:{}:{}", f.name, fileOf(f.loc()), f.loc().line, f.loc().column)) + "\n";
     text += functionSignature(f) + "\n{\n";
     text += fmt::format("\tstruct {} *f = mstap_frame_push(c, sizeof(*f));\n", frame);
     if (f.returnType == Type::Long)
@@ -140,9 +126,10 @@ void Generator::translateFunctions() {
 // It touches no script global, so it takes no lock of its own.
 void Generator::translateEmbeddedFunction(const FunctionDecl &f) {
   prototypes += functionSignature(f) + ";\n";
-  std::string text = fmt::format("/* function {} at {}:{}:{} (embedded C) */\n", f.name,
-                                 commentSafe(f.loc().file ? f.loc().file->name() : scriptName_), f.loc().line,
-                                 f.loc().column);
+  std::string text =
+      cComment(fmt::format("function {} at {}:{}:{} (embedded C)", f.name, fileOf(f.loc()), f.loc().line,
+                           f.loc().column)) +
+      "\n";
   std::vector<std::string> defined;
   auto define = [&](const std::string &name, const std::string &value) {
     text += fmt::format("#define {} {}\n", name, value);
@@ -216,7 +203,7 @@ void Generator::translateProbes() {
     for (const ResolvedProbe &r : resolved) {
       ProbeOut d;
       d.point = r.point;
-      d.location = fmt::format("{}:{}:{}", scriptName_, p.loc().line, p.loc().column);
+      d.location = fmt::format("{}:{}:{}", fileOf(p.loc()), p.loc().line, p.loc().column);
       d.handler = handler;
       // "!" is optional too: a point that fails to register is skipped.
       d.optional = r.source && (r.source->optional || r.source->sufficient);
@@ -279,8 +266,8 @@ void Generator::translateProbes() {
     std::string frame = handler + "_frame";
     framesText += frameStruct(frame, b, p.locals);
     probeFrames.push_back(frame);
-    std::string text = fmt::format("/* probe {} at {}:{}:{} */\n", firstPoint, scriptName_, p.loc().line,
-                                   p.loc().column);
+    std::string text =
+        cComment(fmt::format("probe {} at {}:{}:{}", firstPoint, fileOf(p.loc()), p.loc().line, p.loc().column)) + "\n";
     std::string saved = handler + "_saved";
     if (!entry.fields.empty()) {
       // Pass 2 checked the entry handler's rules: only .return points, no
@@ -412,8 +399,9 @@ CodegenResult Generator::run() {
 
 std::string Generator::prologue() const {
   std::string out;
-  out += fmt::format("/* Generated by mstap from {}: the script's logic; the rest is in runtime/. */\n",
-                     scriptName_);
+  out += cComment(fmt::format("Generated by mstap from {}: the script's logic; the rest is in runtime/.",
+                              scriptName_)) +
+         "\n";
   out += "#include \"mstap_module.h\"\n\n";
   out += "/* Temporaries are declared where they are computed, like the script reads. */\n";
   out += "#pragma GCC diagnostic ignored \"-Wdeclaration-after-statement\"\n\n";

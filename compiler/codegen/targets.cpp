@@ -58,7 +58,12 @@ Value BodyEmitter::target(TargetExpr &e, const std::string *store) {
     }
     std::string format, args;
     for (const auto &p : access->parms) {
-      format += (format.empty() ? "" : " ") + p.name + "=%#x";
+      // The name comes from the program's DWARF: a '%' in it is text, not a
+      // conversion reading an argument that is not there.
+      std::string name;
+      for (char ch : p.name)
+        name += ch == '%' ? std::string("%%") : std::string(1, ch);
+      format += (format.empty() ? "" : " ") + name + "=%#x";
       args += (args.empty() ? "" : ", ") +
               fmt::format("mstap_arg_long({})",
                           convertInteger(fmt::format("mstap_reg_arg(c, {})", p.argument), p.size, p.isSigned));
@@ -73,9 +78,9 @@ Value BodyEmitter::target(TargetExpr &e, const std::string *store) {
   }
   if (store && access->steps.empty() && access->base != TargetAccess::Base::Cast) {
     if (access->base == TargetAccess::Base::Return)
-      line(fmt::format("mstap_reg_set_return(c, {}); /* {} */", *store, e.name));
+      line(fmt::format("mstap_reg_set_return(c, {}); {}", *store, cComment(e.name)));
     else
-      line(fmt::format("mstap_reg_set_arg(c, {}, {}); /* {} */", access->argument, *store, e.name));
+      line(fmt::format("mstap_reg_set_arg(c, {}, {}); {}", access->argument, *store, cComment(e.name)));
     check(e.loc());
     return {*store, Type::Long};
   }
@@ -83,13 +88,13 @@ Value BodyEmitter::target(TargetExpr &e, const std::string *store) {
   if (access->base == TargetAccess::Base::Cast) {
     // @cast(p, "T"): the address is the script's value p.
     Value address = expr(*e.castOperand);
-    line(fmt::format("s64 {} = {}; /* {} */", t, address.code, e.name));
+    line(fmt::format("s64 {} = {}; {}", t, address.code, cComment(e.name)));
   } else {
     std::string raw = access->base == TargetAccess::Base::Return
                           ? std::string("mstap_reg_return(c)")
                           : fmt::format("mstap_reg_arg(c, {})", access->argument);
-    line(fmt::format("s64 {} = {}; /* {} */", t, convertInteger(raw, access->size, access->isSigned),
-                     e.name));
+    line(fmt::format("s64 {} = {}; {}", t, convertInteger(raw, access->size, access->isSigned),
+                     cComment(e.name)));
     check(e.loc());
   }
   // Process probes follow pointers into the probed program's memory.

@@ -41,6 +41,8 @@
 #include <sstream>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <csignal>
 #include <unistd.h>
 
 namespace mstap {
@@ -608,9 +610,44 @@ bool Session::chooseVmKernel() {
   return true;
 }
 
+// Why the runtime folder $MSTAP_RUNTIME_DIR names is not to be compiled
+// into a module, "" when it is: its C is built (and, by root, loaded) as
+// kernel code, so the folder and everything in it must be root's or the
+// user's, writable by nobody else, with no symbolic link inside.
+static std::string distrustRuntimeDir(const std::string &dir) {
+  auto check = [](const std::string &path, bool follow) -> std::string {
+    struct stat st;
+    if ((follow ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st)) != 0)
+      return fmt::format("cannot inspect {}: {}", path, std::strerror(errno));
+    if (S_ISLNK(st.st_mode))
+      return path + " is a symbolic link";
+    if (st.st_uid != 0 && st.st_uid != ::geteuid())
+      return fmt::format("{} belongs to user {}, neither root nor user {}", path, st.st_uid, ::geteuid());
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+      return path + " is writable by its group or others";
+    return "";
+  };
+  std::string why = check(dir, true);
+  std::error_code ec;
+  for (std::filesystem::recursive_directory_iterator it(dir, ec), end; why.empty() && !ec && it != end;
+       it.increment(ec))
+    why = check(it->path().string(), false);
+  if (why.empty() && ec)
+    why = fmt::format("cannot list {}: {}", dir, ec.message());
+  return why;
+}
+
 // Pass 4: the module, built by the kernel's kbuild (or taken from the cache).
 bool Session::pass4() {
   PassTimer timer;
+  if (const char *dir = std::getenv("MSTAP_RUNTIME_DIR"); dir && *dir) {
+    if (std::string why = distrustRuntimeDir(dir); !why.empty()) {
+      diags_.error(fmt::format("MSTAP_RUNTIME_DIR={} is not used: {}", dir, why));
+      printDiagnostics();
+      std::fprintf(stderr, "Pass 4: compilation failed.\n");
+      return false;
+    }
+  }
   auto target = kernel::resolveKernelTarget(options_.release, options_.sysroot.empty() ? "/" : options_.sysroot);
   if (!target) {
     diags_.error(target.error());
@@ -694,6 +731,8 @@ bool Session::pass4() {
   if (!result.message.empty() && options_.keepTemps)
     std::fprintf(stderr, "%s\n", result.message.c_str());
   modulePath_ = result.koPath;
+  if (options_.verbose > 0 && !result.cacheNote.empty())
+    std::fprintf(stderr, "Pass 4: %s\n", result.cacheNote.c_str());
   if (options_.verbose > 0) {
     if (result.cacheHit)
       std::fprintf(stderr, "Pass 4: using cached %s\n", modulePath_.c_str());
@@ -713,6 +752,41 @@ static std::string runnerBinary() {
   std::error_code ec;
   std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
   return (self.parent_path() / "mstap-runner").string();
+}
+
+// The privilege split: mstap, not root, ran passes 1-4 as its user and
+// leaves the load to the mstap-runner binary beside it, installed setuid
+// root for the groups mstap-dev and mstap-usr (it checks them, runs -c and
+// opens -o as the user). A terminal's Ctrl-C reaches both; the runner
+// stops the run, and mstap waits for it. Its exit status, or 1.
+static int runAsRunner(const std::string &binary, const run::RunnerOptions &options) {
+  std::vector<std::string> words = run::runnerArguments(options);
+  words.insert(words.begin(), binary);
+  std::vector<char *> argv;
+  for (std::string &word : words)
+    argv.push_back(word.data());
+  argv.push_back(nullptr);
+  std::fflush(nullptr);
+  pid_t child = ::fork();
+  if (child < 0) {
+    std::fprintf(stderr, "mstap: error: cannot start %s: %s\n", binary.c_str(), std::strerror(errno));
+    return 1;
+  }
+  if (child == 0) {
+    ::execv(binary.c_str(), argv.data());
+    std::fprintf(stderr, "mstap: error: cannot run %s: %s (loading a module needs root, or mstap-runner "
+                         "installed setuid root)\n",
+                 binary.c_str(), std::strerror(errno));
+    ::_exit(1);
+  }
+  struct sigaction ignore {}, saved {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGINT, &ignore, &saved);
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  ::sigaction(SIGINT, &saved, nullptr);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
 // Pass 5: load, run, unload; here, or in a throw-away VM with --vm.
@@ -796,7 +870,11 @@ int Session::pass5() {
       runner.hasTarget = true;
     }
     runner.verbose = options_.verbose > 1;
-    status = run::runModule(runner);
+    // Two runs of one script at once share the cached module: each loads
+    // it under a name of its own, as stap does (a name given with -m is
+    // kept).
+    runner.rename = options_.moduleName.empty();
+    status = ::geteuid() == 0 ? run::runModule(runner) : runAsRunner(runnerBinary(), runner);
   }
   if (options_.verbose > 0)
     std::fprintf(stderr, "Pass 5: run completed %s\n", timer.elapsed().c_str());

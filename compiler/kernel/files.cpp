@@ -151,14 +151,31 @@ bool isDirectory(const std::string &path) {
   return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
 }
 
+// Whether the folder `path`, or the nearest of its ancestors that exists,
+// belongs to the effective user.
+static bool ownedByEffectiveUser(std::string path) {
+  while (!path.empty()) {
+    struct stat info {};
+    if (::stat(path.c_str(), &info) == 0)
+      return info.st_uid == ::geteuid();
+    size_t slash = path.find_last_of('/');
+    path = slash == 0 || slash == std::string::npos ? (path == "/" ? "" : "/") : path.substr(0, slash);
+  }
+  return false;
+}
+
 std::string defaultCacheDirectory() {
+  // The environment names the cache only when the folder it names is the
+  // effective user's own: under `sudo -E`, or any preserved $HOME, it is
+  // another user's, and root would build from and load what that user put
+  // there. Root (any user) then keeps its own cache, in its passwd home.
   // The XDG base-directory rules ignore a relative $XDG_CACHE_HOME.
-  if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && xdg[0] == '/')
+  if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && xdg[0] == '/' && ownedByEffectiveUser(xdg))
     return std::string(xdg) + "/mstap";
   std::string home;
-  if (const char *env = std::getenv("HOME"); env && env[0] == '/')
+  if (const char *env = std::getenv("HOME"); env && env[0] == '/' && ownedByEffectiveUser(env))
     home = env;
-  else if (const passwd *entry = ::getpwuid(::getuid()); entry && entry->pw_dir)
+  else if (const passwd *entry = ::getpwuid(::geteuid()); entry && entry->pw_dir)
     home = entry->pw_dir;
   if (home.empty())
     return "";

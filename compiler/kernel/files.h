@@ -56,7 +56,9 @@ std::string_view nextField(std::string_view &line);
 bool isDirectory(const std::string &path);
 
 // $XDG_CACHE_HOME/mstap, or ~/.cache/mstap; empty when neither $XDG_CACHE_HOME
-// nor a home folder is known.
+// nor a home folder is known. A $XDG_CACHE_HOME or $HOME that belongs to
+// another user than the effective one (sudo -E) is passed over for the
+// effective user's passwd home.
 std::string defaultCacheDirectory();
 
 // `path` seen from inside `sysroot`: "/" + "/boot/x" is "/boot/x", "/srv/r" +

@@ -10,11 +10,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <grp.h>
 #include <fstream>
 #include <mutex>
 #include <pthread.h>
 #include <sstream>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
@@ -102,11 +104,21 @@ template <typename T> T readLe(std::string_view bytes, size_t offset) {
 
 } // namespace
 
-ModuleInfo readModuleInfo(std::string_view elf) {
-  ModuleInfo info;
+namespace {
+
+struct ElfSection {
+  std::string name;
+  uint32_t type = 0;
+  uint64_t offset = 0, size = 0; // within the file, checked to be inside it unless SHT_NOBITS
+};
+
+// The sections of a relocatable ELF64 little-endian file (a module), and
+// its machine; "" in `error` when its headers could be read.
+std::vector<ElfSection> elfSections(std::string_view elf, unsigned &machine, std::string &error) {
+  std::vector<ElfSection> sections;
   auto fail = [&](const std::string &message) {
-    info.error = message;
-    return info;
+    error = message;
+    return std::vector<ElfSection>();
   };
   if (elf.size() < 64 || elf.substr(0, 4) != "\x7f"
                                              "ELF")
@@ -116,7 +128,7 @@ ModuleInfo readModuleInfo(std::string_view elf) {
   if (elf[5] != 1)
     return fail("not a little-endian ELF file");
   uint16_t type = readLe<uint16_t>(elf, 16);
-  info.machine = readLe<uint16_t>(elf, 18);
+  machine = readLe<uint16_t>(elf, 18);
   if (type != 1) // ET_REL
     return fail("not a kernel module (the ELF file is not relocatable)");
   uint64_t shoff = readLe<uint64_t>(elf, 40);
@@ -133,46 +145,214 @@ ModuleInfo readModuleInfo(std::string_view elf) {
     return fail("the ELF file's section headers run past its end");
   if (shstrndx >= shnum)
     return fail("the ELF file has no section name table");
-  struct Section {
-    uint32_t name;
-    uint32_t type;
-    uint64_t offset, size;
-  };
   auto section = [&](uint64_t index) {
     size_t at = shoff + index * shentsize;
-    return Section{readLe<uint32_t>(elf, at), readLe<uint32_t>(elf, at + 4), readLe<uint64_t>(elf, at + 24),
-                   readLe<uint64_t>(elf, at + 32)};
+    ElfSection s;
+    s.type = readLe<uint32_t>(elf, at + 4);
+    s.offset = readLe<uint64_t>(elf, at + 24);
+    s.size = readLe<uint64_t>(elf, at + 32);
+    return std::make_pair(readLe<uint32_t>(elf, at), s);
   };
-  Section names = section(shstrndx);
+  ElfSection names = section(shstrndx).second;
   if (names.offset > elf.size() || names.size > elf.size() - names.offset)
     return fail("the ELF file's section name table runs past its end");
   std::string_view nameTable = elf.substr(names.offset, names.size);
   for (uint64_t i = 1; i < shnum; ++i) {
-    Section s = section(i);
-    if (s.name >= nameTable.size())
+    auto [nameAt, s] = section(i);
+    if (nameAt >= nameTable.size())
       continue;
-    std::string_view name = nameTable.substr(s.name);
-    name = name.substr(0, name.find('\0'));
-    if (name != ".modinfo")
-      continue;
-    if (s.type == 8 /* SHT_NOBITS */ || s.offset > elf.size() || s.size > elf.size() - s.offset)
-      return fail("the module's .modinfo section runs past the file's end");
-    std::string_view data = elf.substr(s.offset, s.size);
-    while (!data.empty()) {
-      size_t end = data.find('\0');
-      std::string_view entry = data.substr(0, end);
-      data.remove_prefix(end == std::string_view::npos ? data.size() : end + 1);
-      if (entry.empty())
-        continue; // padding between entries
-      size_t equals = entry.find('=');
-      if (equals == std::string_view::npos)
-        info.fields.emplace_back(std::string(entry), "");
-      else
-        info.fields.emplace_back(std::string(entry.substr(0, equals)), std::string(entry.substr(equals + 1)));
-    }
+    std::string_view name = nameTable.substr(nameAt);
+    s.name = std::string(name.substr(0, name.find('\0')));
+    if (s.type != 8 /* SHT_NOBITS */ && (s.offset > elf.size() || s.size > elf.size() - s.offset))
+      return fail("the module's " + s.name + " section runs past the file's end");
+    sections.push_back(std::move(s));
+  }
+  return sections;
+}
+
+const ElfSection *findSection(const std::vector<ElfSection> &sections, std::string_view name) {
+  for (const ElfSection &s : sections)
+    if (s.name == name && s.type != 8 /* SHT_NOBITS */)
+      return &s;
+  return nullptr;
+}
+
+} // namespace
+
+ModuleInfo readModuleInfo(std::string_view elf) {
+  ModuleInfo info;
+  std::vector<ElfSection> sections = elfSections(elf, info.machine, info.error);
+  if (!info.error.empty())
+    return info;
+  const ElfSection *modinfo = findSection(sections, ".modinfo");
+  if (!modinfo) {
+    info.error = "not a kernel module (the ELF file has no .modinfo section)";
     return info;
   }
-  return fail("not a kernel module (the ELF file has no .modinfo section)");
+  std::string_view data = elf.substr(modinfo->offset, modinfo->size);
+  while (!data.empty()) {
+    size_t end = data.find('\0');
+    std::string_view entry = data.substr(0, end);
+    data.remove_prefix(end == std::string_view::npos ? data.size() : end + 1);
+    if (entry.empty())
+      continue; // padding between entries
+    size_t equals = entry.find('=');
+    if (equals == std::string_view::npos)
+      info.fields.emplace_back(std::string(entry), "");
+    else
+      info.fields.emplace_back(std::string(entry.substr(0, equals)), std::string(entry.substr(equals + 1)));
+  }
+  return info;
+}
+
+std::string renameModule(std::string &elf, const std::string &from, const std::string &to) {
+  if (to.size() > from.size() || to.empty())
+    return "the new name '" + to + "' is longer than '" + from + "'";
+  unsigned machine = 0;
+  std::string error;
+  std::vector<ElfSection> sections = elfSections(elf, machine, error);
+  if (!error.empty())
+    return error;
+  const ElfSection *thisModule = findSection(sections, ".gnu.linkonce.this_module");
+  const ElfSection *modinfo = findSection(sections, ".modinfo");
+  if (!thisModule || !modinfo)
+    return "the module has no .gnu.linkonce.this_module or .modinfo section";
+  // struct module's name: the old name, NUL-padded, in the section (where
+  // exactly depends on the kernel's struct layout, so it is searched for).
+  std::string padded = from + std::string(1, '\0');
+  size_t at = std::string_view(elf).substr(thisModule->offset, thisModule->size).find(padded);
+  if (at == std::string::npos)
+    return "the module's struct module does not hold the name '" + from + "'";
+  at += thisModule->offset;
+  elf.replace(at, from.size(), to + std::string(from.size() - to.size(), '\0'));
+  // .modinfo's "name=" entry, in place: NULs pad it, as between entries.
+  std::string entry = "name=" + from + std::string(1, '\0');
+  std::string_view info = std::string_view(elf).substr(modinfo->offset, modinfo->size);
+  for (size_t i = 0; i < info.size(); i = info.find('\0', i) + 1) {
+    if (info.compare(i, entry.size(), entry) == 0) {
+      elf.replace(modinfo->offset + i + 5, from.size(), to + std::string(from.size() - to.size(), '\0'));
+      return "";
+    }
+    if (info.find('\0', i) == std::string_view::npos)
+      break;
+  }
+  return "the module's .modinfo has no name=" + from;
+}
+
+std::string runName(const std::string &name, long long pid) {
+  std::string suffix = "_" + std::to_string(pid);
+  if (name.size() <= suffix.size() + 1)
+    return name + suffix; // too short to keep its length: the caller refuses it
+  return name.substr(0, name.size() - suffix.size()) + suffix;
+}
+
+ModuleFile openModuleFile(const std::string &path, unsigned invoker) {
+  ModuleFile file;
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    file.error = errno == ELOOP ? "cannot load " + path + ": it is a symbolic link (give the module's own path)"
+                                : "cannot read " + path + ": " + std::strerror(errno);
+    return file;
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    file.error = "cannot read " + path + ": " + std::strerror(errno);
+  } else if (!S_ISREG(st.st_mode)) {
+    file.error = "cannot load " + path + ": it is not a regular file";
+  } else if (st.st_uid != 0 && st.st_uid != invoker) {
+    file.error = "cannot load " + path + ": it belongs to user " + std::to_string(st.st_uid) +
+                 "; only modules of root or of user " + std::to_string(invoker) + " are loaded";
+  } else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    file.error = "cannot load " + path + ": it is writable by its group or others (chmod go-w " + path + ")";
+  }
+  while (file.error.empty()) {
+    char buffer[65536];
+    ssize_t got = ::pread(fd, buffer, sizeof(buffer), static_cast<off_t>(file.bytes.size()));
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0)
+      file.error = "cannot read " + path + ": " + std::strerror(errno);
+    if (got <= 0)
+      break;
+    file.bytes.append(buffer, static_cast<size_t>(got));
+  }
+  if (!file.error.empty()) {
+    ::close(fd);
+    return file;
+  }
+  file.fd = fd;
+  return file;
+}
+
+Invoker currentInvoker() {
+  Invoker who;
+  who.uid = ::getuid();
+  who.groups.push_back(::getgid());
+  int count = ::getgroups(0, nullptr);
+  std::vector<gid_t> groups(count > 0 ? static_cast<size_t>(count) : 0);
+  if (count > 0 && ::getgroups(count, groups.data()) == count)
+    for (gid_t g : groups)
+      who.groups.push_back(g);
+  return who;
+}
+
+long groupIdIn(std::string_view groupFile, std::string_view name) {
+  while (!groupFile.empty()) {
+    size_t end = groupFile.find('\n');
+    std::string_view line = groupFile.substr(0, end);
+    groupFile.remove_prefix(end == std::string_view::npos ? groupFile.size() : end + 1);
+    // name:password:gid:members
+    size_t first = line.find(':'), second = first == std::string_view::npos ? first : line.find(':', first + 1);
+    if (second == std::string_view::npos || line.substr(0, first) != name)
+      continue;
+    std::string_view gid = line.substr(second + 1, line.find(':', second + 1) - second - 1);
+    if (gid.empty() || gid.size() > 10 || gid.find_first_not_of("0123456789") != std::string_view::npos)
+      continue;
+    return std::strtol(std::string(gid).c_str(), nullptr, 10);
+  }
+  return -1;
+}
+
+std::string loadRefusal(const Invoker &who, std::string_view groupFile, unsigned owner, const std::string &realPath,
+                        const std::string &approvedFolder, bool approvedTrusted) {
+  if (who.uid == 0)
+    return "";
+  auto member = [&](const char *group) {
+    long gid = groupIdIn(groupFile, group);
+    return gid >= 0 && std::find(who.groups.begin(), who.groups.end(), static_cast<unsigned>(gid)) != who.groups.end();
+  };
+  if (member("mstap-dev"))
+    return ""; // openModuleFile let only root's or the user's own through
+  bool approved = approvedTrusted && owner == 0 && realPath.rfind(approvedFolder + "/", 0) == 0 &&
+                  realPath.find('/', approvedFolder.size() + 1) == std::string::npos;
+  if (member("mstap-usr"))
+    return approved ? "" : "members of mstap-usr may load only modules in " + approvedFolder +
+                               " (root's, approved by the administrator); " + realPath + " is not one";
+  return "user " + std::to_string(who.uid) +
+         " may not load modules: only root and the members of the groups mstap-dev (their own modules) and "
+         "mstap-usr (modules in " + approvedFolder + ") may";
+}
+
+int openOutputFile(const std::string &path, unsigned invoker, std::string &error) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    error = errno == ELOOP ? "cannot write " + path + ": it is a symbolic link"
+                           : "cannot write " + path + ": " + std::strerror(errno);
+    return -1;
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || (S_ISREG(st.st_mode) && st.st_uid != invoker)) {
+    error = "cannot write " + path + ": it belongs to user " + std::to_string(st.st_uid) + ", not to user " +
+            std::to_string(invoker);
+    ::close(fd);
+    return -1;
+  }
+  if (S_ISREG(st.st_mode) && ::ftruncate(fd, 0) != 0) {
+    error = "cannot write " + path + ": " + std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 ModuleInfo readModuleInfoFile(const std::string &path) {
@@ -399,7 +579,7 @@ ControlStatus parseControlStatus(std::string_view line) {
 // ============================================================ options
 
 const char *const kRunnerUsage =
-    "usage: mstap-runner [-o FILE] [-T SECONDS] [-c CMD] [-x PID] [-v] MODULE.ko [PARAM=VALUE...]\n"
+    "usage: mstap-runner [-o FILE] [-T SECONDS] [-c CMD] [-x PID] [-v] [-R] MODULE.ko [PARAM=VALUE...]\n"
     "Loads a module built by mstap, runs its session and unloads it.\n"
     "\n"
     "  -o FILE     write the script's standard output to FILE\n"
@@ -407,7 +587,11 @@ const char *const kRunnerUsage =
     "  -c CMD      run `sh -c CMD` once the session has started; stop when it ends; its pid is target()\n"
     "  -x PID      target() is PID\n"
     "  -v          say what happens, on standard error\n"
+    "  -R          load the module under a name of this run's own (NAME's end replaced by _PID)\n"
     "  -h          this help\n"
+    "\n"
+    "Installed setuid root, it loads for members of mstap-dev their own modules and for members of\n"
+    "mstap-usr the modules in /lib/modules/RELEASE/mstap/; -c and -o then act as the user.\n"
     "\n"
     "Exit status: 0 when the run ended without errors, 1 otherwise.\n";
 
@@ -433,6 +617,10 @@ ParsedRunnerOptions parseRunnerOptions(const std::vector<std::string> &arguments
     }
     if (arg == "-v") {
       options.verbose = true;
+      continue;
+    }
+    if (arg == "-R") {
+      options.rename = true;
       continue;
     }
     char letter = arg[1];
@@ -493,6 +681,29 @@ ParsedRunnerOptions parseRunnerOptions(const std::vector<std::string> &arguments
     options.parameters.push_back(parameter);
   }
   return parsed;
+}
+
+std::vector<std::string> runnerArguments(const RunnerOptions &options) {
+  std::vector<std::string> arguments;
+  if (!options.outputFile.empty())
+    arguments.insert(arguments.end(), {"-o", options.outputFile});
+  if (options.timeLimitSeconds > 0) {
+    char seconds[64];
+    std::snprintf(seconds, sizeof(seconds), "%.17g", options.timeLimitSeconds);
+    arguments.insert(arguments.end(), {"-T", seconds});
+  }
+  if (options.hasCommand)
+    arguments.insert(arguments.end(), {"-c", options.command});
+  if (options.hasTarget)
+    arguments.insert(arguments.end(), {"-x", std::to_string(options.targetPid)});
+  if (options.verbose)
+    arguments.push_back("-v");
+  if (options.rename)
+    arguments.push_back("-R");
+  arguments.push_back("--");
+  arguments.push_back(options.modulePath);
+  arguments.insert(arguments.end(), options.parameters.begin(), options.parameters.end());
+  return arguments;
 }
 
 std::string moduleParameters(const RunnerOptions &options, long long targetPid) {
@@ -569,7 +780,8 @@ int unloadModule(const std::string &name, bool verbose) {
 // The session: what the control thread and the main thread share.
 class Session {
 public:
-  Session(const RunnerOptions &options, std::string name) : options_(options), name_(std::move(name)) {}
+  Session(const RunnerOptions &options, std::string name, const ModuleFile &module)
+      : options_(options), name_(std::move(name)), module_(module) {}
 
   int run();
 
@@ -591,6 +803,7 @@ private:
 
   const RunnerOptions &options_;
   std::string name_;
+  const ModuleFile &module_; // opened and checked once: what is loaded
   int controlFd_ = -1, outputFd_ = -1, sinkFd_ = 1;
   std::mutex mutex_;           // guards started_, stopWanted_, stopWritten_
   bool started_ = false, stopWanted_ = false, stopWritten_ = false;
@@ -705,6 +918,16 @@ bool Session::startCommandChild() {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // The command runs as the user who ran the runner, never as the root
+    // a setuid runner is (real ids everywhere, saved ones too).
+    gid_t gid = ::getgid();
+    uid_t uid = ::getuid();
+    if (::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0) {
+      std::string message = std::string("mstap-runner: cannot drop privileges for -c: ") + std::strerror(errno) + "\n";
+      ssize_t ignored = ::write(2, message.data(), message.size());
+      (void)ignored;
+      ::_exit(127);
+    }
     ::execl("/bin/sh", "sh", "-c", options_.command.c_str(), static_cast<char *>(nullptr));
     std::string message = std::string("mstap-runner: cannot run /bin/sh: ") + std::strerror(errno) + "\n";
     ssize_t ignored = ::write(2, message.data(), message.size());
@@ -754,25 +977,20 @@ void Session::finishCommandChild() {
 }
 
 bool Session::loadModule(const std::string &parameters) {
-  int fd = ::open(options_.modulePath.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    say("cannot open " + options_.modulePath + ": " + std::strerror(errno));
-    return false;
-  }
-  long result = ::syscall(SYS_finit_module, fd, parameters.c_str(), 0);
+  // The descriptor that was checked, not the path again: the file at the
+  // path may have been replaced since.
+  long result = options_.loader ? options_.loader(module_.fd, parameters)
+                                : ::syscall(SYS_finit_module, module_.fd, parameters.c_str(), 0);
   int error = errno;
-  if (result != 0 && error == ENOSYS) {
-    // A kernel older than finit_module: init_module with the bytes.
-    std::ifstream in(options_.modulePath, std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    result = ::syscall(SYS_init_module, bytes.data(), bytes.size(), parameters.c_str());
+  if (result != 0 && error == ENOSYS && !options_.loader) {
+    // A kernel older than finit_module: init_module with the bytes read.
+    result = ::syscall(SYS_init_module, module_.bytes.data(), module_.bytes.size(), parameters.c_str());
     error = errno;
   }
-  ::close(fd);
   if (result == 0)
     return true;
   LoadContext context = currentLoadContext();
-  ModuleInfo info = readModuleInfoFile(options_.modulePath);
+  ModuleInfo info = readModuleInfo(module_.bytes);
   if (info.error.empty() && info.has("vermagic"))
     context.vermagicProblem = vermagicMismatch(info.get("vermagic"), runningKernel());
   say(explainLoadError(error, name_, options_.modulePath, context));
@@ -971,9 +1189,22 @@ int Session::run() {
   ::signal(SIGPIPE, SIG_IGN);
 
   if (!o.outputFile.empty()) {
-    sinkFd_ = ::open(o.outputFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    std::string error;
+    // Installed setuid, the file is opened as the user who ran the runner.
+    uid_t privileged = ::geteuid();
+    gid_t privilegedGroup = ::getegid();
+    bool setuid = ::getuid() != privileged;
+    if (setuid && (::setegid(::getgid()) != 0 || ::seteuid(::getuid()) != 0)) {
+      say(std::string("cannot take the identity of the user who ran mstap-runner: ") + std::strerror(errno));
+      return 1;
+    }
+    sinkFd_ = openOutputFile(o.outputFile, ::getuid(), error);
+    if (setuid && (::seteuid(privileged) != 0 || ::setegid(privilegedGroup) != 0)) {
+      say(std::string("cannot take back the runner's identity: ") + std::strerror(errno));
+      return 1;
+    }
     if (sinkFd_ < 0) {
-      say("cannot write " + o.outputFile + ": " + std::strerror(errno));
+      say(error);
       return 1;
     }
   }
@@ -1033,9 +1264,51 @@ int Session::run() {
 } // namespace
 
 int runModule(const RunnerOptions &options) {
-  ModuleInfo info = readModuleInfoFile(options.modulePath);
+  // Opened once, and as the user who ran the runner: a setuid runner reads
+  // no file for a user that the user could not read.
+  uid_t privileged = ::geteuid();
+  bool setuid = ::getuid() != privileged;
+  if (setuid && ::seteuid(::getuid()) != 0) {
+    say(std::string("cannot take the identity of the user who ran mstap-runner: ") + std::strerror(errno));
+    return 1;
+  }
+  ModuleFile module = openModuleFile(options.modulePath, ::getuid());
+  if (setuid && ::seteuid(privileged) != 0) {
+    say(std::string("cannot take back the runner's identity: ") + std::strerror(errno));
+    if (module.fd >= 0)
+      ::close(module.fd);
+    return 1;
+  }
+  if (!module.error.empty()) {
+    say(module.error);
+    return 1;
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{module.fd};
+  if (::getuid() != 0 && ::geteuid() == 0) {
+    // Installed setuid root and run by another user: the groups decide.
+    std::string real(4096, '\0');
+    ssize_t length = ::readlink(("/proc/self/fd/" + std::to_string(module.fd)).c_str(), real.data(), real.size());
+    real.resize(length > 0 ? static_cast<size_t>(length) : 0);
+    std::string approved = "/lib/modules/" + runningKernel().release + "/mstap";
+    struct stat folder, file;
+    bool approvedTrusted = ::lstat(approved.c_str(), &folder) == 0 && S_ISDIR(folder.st_mode) && folder.st_uid == 0 &&
+                           !(folder.st_mode & (S_IWGRP | S_IWOTH));
+    std::ifstream groupStream("/etc/group");
+    std::string groups((std::istreambuf_iterator<char>(groupStream)), std::istreambuf_iterator<char>());
+    std::string refusal = ::fstat(module.fd, &file) != 0 ? std::string("cannot inspect the module")
+                                                          : loadRefusal(currentInvoker(), groups, file.st_uid, real,
+                                                                        approved, approvedTrusted);
+    if (!refusal.empty()) {
+      say("cannot load " + options.modulePath + ": " + refusal);
+      return 1;
+    }
+  }
+  ModuleInfo info = readModuleInfo(module.bytes);
   if (!info.error.empty()) {
-    say(info.error);
+    say(options.modulePath + ": " + info.error);
     return 1;
   }
   std::string name = moduleName(info, options.modulePath);
@@ -1057,7 +1330,35 @@ int runModule(const RunnerOptions &options) {
   } else {
     say("warning: " + options.modulePath + " has no vermagic; the kernel may refuse it");
   }
-  Session session(options, name);
+  if (options.rename) {
+    // Two runs of one (cached) module load at once under names of their
+    // own; the copy renamed is the bytes that were checked, handed to the
+    // kernel through a memory file.
+    std::string renamed = runName(name, ::getpid());
+    std::string bytes = module.bytes;
+    std::string why = renamed.size() > name.size() ? "the name is too short to rename"
+                                                   : renameModule(bytes, name, renamed);
+    int memory = why.empty() ? static_cast<int>(::syscall(SYS_memfd_create, "mstap-module", 1u /* MFD_CLOEXEC */)) : -1;
+    if (why.empty() && memory < 0)
+      why = std::string("cannot create a memory file: ") + std::strerror(errno);
+    if (why.empty() && !writeAll(memory, bytes))
+      why = std::string("cannot write a memory file: ") + std::strerror(errno);
+    if (!why.empty()) {
+      if (memory >= 0)
+        ::close(memory);
+      say("cannot load " + options.modulePath + " under a name of its own (-R): " + why);
+      return 1;
+    }
+    ModuleFile copy;
+    copy.fd = memory;
+    copy.bytes = std::move(bytes);
+    Closer copyCloser{memory};
+    if (options.verbose)
+      say("module " + name + " is loaded as " + renamed);
+    Session session(options, renamed, copy);
+    return session.run();
+  }
+  Session session(options, name, module);
   return session.run();
 }
 

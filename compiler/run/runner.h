@@ -15,6 +15,10 @@
 // and unloads the module. The exit status is 1 when the status shows errors
 // or anything failed, else 0. Only SIGKILL leaves the module loaded.
 //
+// The module is opened once and checked on its descriptor (see
+// openModuleFile); installed setuid root it serves the groups mstap-dev and
+// mstap-usr (see loadRefusal) and does -c and -o as the user who ran it.
+//
 // Everything here needs only libc and libstdc++, so that the runner links
 // statically and can be copied into a virtual machine.
 #pragma once
@@ -64,6 +68,60 @@ struct ModuleInfo {
 // relocatable ELF64 little-endian object.
 ModuleInfo readModuleInfo(std::string_view elf);
 ModuleInfo readModuleInfoFile(const std::string &path);
+
+// The module, opened once: the descriptor finit_module loads from and the
+// bytes its .modinfo was read from are the file that was checked, whatever
+// happens to its path meanwhile.
+struct ModuleFile {
+  int fd = -1;       // O_RDONLY | O_CLOEXEC; the caller closes it
+  std::string bytes; // the whole file, read through fd
+  std::string error; // empty when the file was opened, checked and read
+};
+// Opens `path` without following a symbolic link and checks, on the open
+// descriptor (fstat), that it is a regular file, owned by root or by
+// `invoker`, and writable by neither its group nor others: root loads no
+// module another user could have written.
+ModuleFile openModuleFile(const std::string &path, unsigned invoker);
+
+// ------------------------------------------------------------ privilege
+//
+// Installed setuid root, the runner loads modules for users who are not
+// root, as stap's staprun does for its groups: a member of mstap-dev may
+// load a module of its own (or root's); a member of mstap-usr only a
+// root-owned module in the approved folder /lib/modules/RELEASE/mstap/, itself
+// root's and writable by nobody else. Everything else the runner does for
+// such a user (-c's command, -o's file) is done as that user.
+
+// Who ran the runner: the real uid and every group it is in.
+struct Invoker {
+  unsigned uid = 0;
+  std::vector<unsigned> groups; // real gid and supplementary groups
+};
+Invoker currentInvoker();
+
+// The gid of group `name` in `groupFile` (the text of /etc/group), or -1.
+// Read by hand: the static runner has no NSS to ask.
+long groupIdIn(std::string_view groupFile, std::string_view name);
+
+// Why `who` may not load the module at `realPath` (owned by `owner`), ""
+// when it may. `approvedFolder` is /lib/modules/RELEASE/mstap; `approvedTrusted`
+// says whether it is a root-owned folder nobody else can write.
+std::string loadRefusal(const Invoker &who, std::string_view groupFile, unsigned owner, const std::string &realPath,
+                        const std::string &approvedFolder, bool approvedTrusted);
+
+// Opens -o FILE for writing (created 0666 less the umask, else truncated)
+// without following a symbolic link; an existing regular file of another
+// user than `invoker` is refused rather than overwritten. -1 with `error`.
+int openOutputFile(const std::string &path, unsigned invoker, std::string &error);
+
+// Renames the module in `elf` from `from` to `to` (no longer than `from`),
+// in place: struct module's name in .gnu.linkonce.this_module, which the
+// kernel registers it under, and .modinfo's name=. "" on success, else why.
+std::string renameModule(std::string &elf, const std::string &from, const std::string &to);
+
+// The name of one run of module `name` (-R): as long as `name`, its end
+// replaced by "_PID", so that runs of one module at once differ.
+std::string runName(const std::string &name, long long pid);
 
 // The name the kernel will give the module: .modinfo's name=, else the file
 // name without its folder and ".ko", with '-' as '_'.
@@ -126,8 +184,12 @@ struct RunnerOptions {
   long long targetPid = 0;    // -x
   bool hasTarget = false;
   bool verbose = false;       // -v
+  bool rename = false;        // -R: load under a name of this run's own (runName)
   std::string modulePath;
   std::vector<std::string> parameters; // PARAM=VALUE
+  // Loads the module from its descriptor; -1 with errno on failure. Empty:
+  // finit_module. The tests give their own, which loads nothing.
+  std::function<long(int fd, const std::string &parameters)> loader;
 };
 
 struct ParsedRunnerOptions {
@@ -138,6 +200,12 @@ struct ParsedRunnerOptions {
 // `arguments` without the program name.
 ParsedRunnerOptions parseRunnerOptions(const std::vector<std::string> &arguments);
 extern const char *const kRunnerUsage;
+
+// The command line (without the program name) that asks mstap-runner for
+// the run `options` describe: parseRunnerOptions reads it back to them.
+// mstap runs the runner binary with it when it is not root itself (the
+// runner installed setuid root: passes 1-4 stay the user's).
+std::vector<std::string> runnerArguments(const RunnerOptions &options);
 
 // The parameter string finit_module gets: the PARAM=VALUE words and, when
 // targetPid > 0, mstap_target=PID.

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace mstap::run {
@@ -88,25 +89,37 @@ TEST(RunnerRecords, KeepsAPartialRecordUntilItEnds) {
 // ------------------------------------------------------------ ELF fixture
 
 // A relocatable ELF64 file with a .modinfo section holding `modinfo` (and,
-// so that the reader has to look, a .text section before it).
-std::string fixtureElf(const std::string &modinfo, unsigned machine = 62) {
-  std::string shstrtab = std::string("\0.text\0.modinfo\0.shstrtab\0", 26);
-  std::string text = "\xc3"; // ret
+// so that the reader has to look, a .text section before it), and when
+// `thisModule` is given a .gnu.linkonce.this_module section holding it.
+std::string fixtureElf(const std::string &modinfo, unsigned machine = 62, const std::string &thisModule = "") {
+  std::vector<std::pair<std::string, std::string>> sections = {{".text", "\xc3"}, {".modinfo", modinfo}};
+  if (!thisModule.empty())
+    sections.emplace_back(".gnu.linkonce.this_module", thisModule);
+  std::string shstrtab(1, '\0');
+  std::vector<uint32_t> nameAt;
+  for (const auto &section : sections) {
+    nameAt.push_back(static_cast<uint32_t>(shstrtab.size()));
+    shstrtab += section.first + std::string(1, '\0');
+  }
+  uint32_t namesName = static_cast<uint32_t>(shstrtab.size());
+  shstrtab += std::string(".shstrtab\0", 10);
   std::string file(64, '\0');
   auto put = [](std::string &bytes, size_t at, uint64_t value, int size) {
     for (int i = 0; i < size; ++i)
       bytes[at + i] = static_cast<char>((value >> (8 * i)) & 0xff);
   };
-  size_t textAt = file.size();
-  file += text;
-  size_t modinfoAt = file.size();
-  file += modinfo;
+  std::vector<size_t> dataAt;
+  for (const auto &section : sections) {
+    dataAt.push_back(file.size());
+    file += section.second;
+  }
   size_t namesAt = file.size();
   file += shstrtab;
   while (file.size() % 8)
     file.push_back('\0');
   size_t shoff = file.size();
-  file += std::string(64 * 4, '\0');
+  size_t count = sections.size() + 2;
+  file += std::string(64 * count, '\0');
   file.replace(0, 4, "\x7f"
                      "ELF");
   file[4] = 2; // ELFCLASS64
@@ -118,18 +131,18 @@ std::string fixtureElf(const std::string &modinfo, unsigned machine = 62) {
   put(file, 40, shoff, 8);
   put(file, 52, 64, 2);  // e_ehsize
   put(file, 58, 64, 2);  // e_shentsize
-  put(file, 60, 4, 2);   // e_shnum
-  put(file, 62, 3, 2);   // e_shstrndx
-  auto header = [&](int index, uint32_t name, uint32_t type, uint64_t offset, uint64_t size) {
+  put(file, 60, count, 2); // e_shnum
+  put(file, 62, count - 1, 2); // e_shstrndx: the last
+  auto header = [&](size_t index, uint32_t name, uint32_t type, uint64_t offset, uint64_t size) {
     size_t at = shoff + 64 * index;
     put(file, at, name, 4);
     put(file, at + 4, type, 4);
     put(file, at + 24, offset, 8);
     put(file, at + 32, size, 8);
   };
-  header(1, 1, 1, textAt, text.size());              // .text, PROGBITS
-  header(2, 7, 1, modinfoAt, modinfo.size());        // .modinfo
-  header(3, 16, 3, namesAt, shstrtab.size());        // .shstrtab, STRTAB
+  for (size_t i = 0; i < sections.size(); ++i)
+    header(i + 1, nameAt[i], 1, dataAt[i], sections[i].second.size()); // PROGBITS
+  header(count - 1, namesName, 3, namesAt, shstrtab.size());          // .shstrtab, STRTAB
   return file;
 }
 
@@ -374,6 +387,218 @@ TEST(RunnerRun, RefusesAModuleForAnotherKernelWithoutLoadingIt) {
   EXPECT_EQ(status, 1);
   EXPECT_EQ(said, "mstap-runner: cannot load " + path + ": module built for 0.0.1-not-this-kernel, this kernel is " +
                       runningKernel().release + "\n");
+}
+
+// The module is opened once and checked on its descriptor; the loader gets
+// that same descriptor, whatever happens to the path in between (here: a
+// fake loader replaces the file, as an attacker racing the load would).
+TEST(RunnerRun, LoadsTheDescriptorItChecked) {
+  std::string dir = (fs::temp_directory_path() / "mstap-runner-test.XXXXXX").string();
+  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  std::string path = dir + "/m.ko", other = dir + "/other.ko";
+  auto write = [](const std::string &to, const std::string &name, mode_t mode) {
+    std::ofstream(to, std::ios::binary) << fixtureElf("name=" + name + std::string("\0", 1));
+    ::chmod(to.c_str(), mode);
+  };
+  write(path, "checked", 0644);
+  write(other, "planted", 0644);
+  struct stat checked;
+  ASSERT_EQ(::stat(path.c_str(), &checked), 0);
+  RunnerOptions options;
+  options.modulePath = path;
+  int calls = 0;
+  struct stat loaded {};
+  std::string loadedName;
+  options.loader = [&](int fd, const std::string &) -> long {
+    ++calls;
+    std::rename(other.c_str(), path.c_str());
+    ::fstat(fd, &loaded);
+    std::string bytes(4096, '\0');
+    bytes.resize(std::max<ssize_t>(0, ::pread(fd, bytes.data(), bytes.size(), 0)));
+    loadedName = readModuleInfo(bytes).get("name");
+    errno = EPERM;
+    return -1;
+  };
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(runModule(options), 1);
+  std::string said = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(loaded.st_ino, checked.st_ino) << said;
+  EXPECT_EQ(loadedName, "checked");
+
+  // Refused before any load: a symbolic link, a file others can write, a
+  // file of another user.
+  auto refused = [&](const char *what, const std::string &reason) {
+    calls = 0;
+    testing::internal::CaptureStderr();
+    EXPECT_EQ(runModule(options), 1) << what;
+    std::string message = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(calls, 0) << what;
+    EXPECT_NE(message.find(reason), std::string::npos) << what << ": " << message;
+  };
+  write(path, "checked", 0644);
+  std::string link = dir + "/link.ko";
+  fs::create_symlink(path, link);
+  options.modulePath = link;
+  refused("a symbolic link", "it is a symbolic link");
+  options.modulePath = path;
+  ::chmod(path.c_str(), 0664);
+  refused("group-writable", "writable by its group or others");
+  ::chmod(path.c_str(), 0646);
+  refused("world-writable", "writable by its group or others");
+  ::chmod(path.c_str(), 0644);
+  if (::geteuid() == 0 && ::getuid() == 0) {
+    ASSERT_EQ(::chown(path.c_str(), 65534, 65534), 0);
+    refused("another user's", "it belongs to user 65534");
+  }
+  options.modulePath = dir;
+  refused("a folder", "not a regular file");
+  fs::remove_all(dir);
+}
+
+// -R: the module's name in its struct module and its .modinfo, replaced in
+// place by the run's own; what is loaded is the renamed copy of the bytes
+// that were checked.
+TEST(RunnerRename, RenamesStructModuleAndModinfo) {
+  EXPECT_EQ(runName("mstap_0123456789abcdef", 4242), "mstap_0123456789a_4242");
+  EXPECT_EQ(runName("mstap_0123456789abcdef", 4242).size(), std::string("mstap_0123456789abcdef").size());
+  // struct module: state (4 bytes and padding), a list head, then the name.
+  std::string thisModule = std::string(24, '\0') + "mstap_0123456789abcdef" + std::string(56 - 22, '\0') +
+                           std::string(64, '\x55');
+  std::string elf = fixtureElf(std::string("license=GPL\0name=mstap_0123456789abcdef\0depends=\0", 49), 62,
+                               thisModule);
+  std::string renamed = elf;
+  ASSERT_EQ(renameModule(renamed, "mstap_0123456789abcdef", "mstap_0123456789a_4242"), "");
+  EXPECT_EQ(renamed.size(), elf.size());
+  ModuleInfo info = readModuleInfo(renamed);
+  ASSERT_EQ(info.error, "");
+  EXPECT_EQ(info.get("name"), "mstap_0123456789a_4242");
+  EXPECT_EQ(info.get("license"), "GPL");
+  EXPECT_TRUE(info.has("depends"));
+  EXPECT_NE(renamed.find(std::string(24, '\0') + "mstap_0123456789a_4242" + std::string(56 - 22, '\0') + "\x55"),
+            std::string::npos);
+  EXPECT_EQ(renamed.find("mstap_0123456789abcdef"), std::string::npos);
+  // Longer names cannot be written in place; a module without the name is refused.
+  std::string copy = elf;
+  EXPECT_NE(renameModule(copy, "mstap_0123456789abcdef", "mstap_0123456789abcdef_1"), "");
+  EXPECT_EQ(copy, elf) << "left as it was";
+  EXPECT_NE(renameModule(copy, "other", "o"), "");
+  EXPECT_NE(renameModule(copy = fixtureElf(kModinfo), "hello_stp", "h_1"), "") << "no struct module";
+}
+
+TEST(RunnerRename, LoadsTheRenamedCopy) {
+  std::string dir = (fs::temp_directory_path() / "mstap-runner-test.XXXXXX").string();
+  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  std::string path = dir + "/m.ko";
+  std::string thisModule = std::string(24, '\0') + "mstap_0123456789abcdef" + std::string(34, '\0');
+  std::ofstream(path, std::ios::binary) << fixtureElf(std::string("name=mstap_0123456789abcdef\0", 28), 62,
+                                                      thisModule);
+  ::chmod(path.c_str(), 0644);
+  RunnerOptions options;
+  options.modulePath = path;
+  options.rename = true;
+  std::string loadedName;
+  options.loader = [&](int fd, const std::string &) -> long {
+    std::string bytes(4096, '\0');
+    bytes.resize(std::max<ssize_t>(0, ::pread(fd, bytes.data(), bytes.size(), 0)));
+    loadedName = readModuleInfo(bytes).get("name");
+    errno = EPERM;
+    return -1;
+  };
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(runModule(options), 1);
+  std::string said = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(loadedName, runName("mstap_0123456789abcdef", ::getpid())) << said;
+  fs::remove_all(dir);
+}
+
+// Installed setuid root: who may load what, as stap's stapdev/stapusr.
+TEST(RunnerPrivilege, GroupsDecideWhoLoadsWhat) {
+  const std::string groups = "root:x:0:\nmstap-dev:x:901:alice\n# a comment\nbroken\nmstap-usr:x:902:bob,carol\n"
+                             "users:x:100:\n";
+  EXPECT_EQ(groupIdIn(groups, "mstap-dev"), 901);
+  EXPECT_EQ(groupIdIn(groups, "mstap-usr"), 902);
+  EXPECT_EQ(groupIdIn(groups, "mstap"), -1);
+  EXPECT_EQ(groupIdIn("mstap-dev:x:notanumber:\n", "mstap-dev"), -1);
+  const std::string approved = "/lib/modules/6.1.0-57-amd64/mstap";
+  Invoker root{0, {0}}, dev{1000, {1000, 901}}, usr{1001, {1001, 100, 902}}, other{1002, {1002, 100}};
+  EXPECT_EQ(loadRefusal(root, groups, 1000, "/tmp/m.ko", approved, false), "");
+  EXPECT_EQ(loadRefusal(dev, groups, 1000, "/home/alice/m.ko", approved, false), "") << "its own module";
+  EXPECT_EQ(loadRefusal(usr, groups, 0, approved + "/m.ko", approved, true), "") << "an approved module";
+  EXPECT_NE(loadRefusal(usr, groups, 1001, "/home/bob/m.ko", approved, true).find("members of mstap-usr may load only "
+                                                                                   "modules in " + approved),
+            std::string::npos);
+  EXPECT_NE(loadRefusal(usr, groups, 1001, approved + "/m.ko", approved, true), "") << "not root's";
+  EXPECT_NE(loadRefusal(usr, groups, 0, approved + "/m.ko", approved, false), "") << "a folder others can write";
+  EXPECT_NE(loadRefusal(usr, groups, 0, approved + "/sub/m.ko", approved, true), "") << "below the folder";
+  EXPECT_NE(loadRefusal(usr, groups, 0, approved + "x/m.ko", approved, true), "") << "a folder of a similar name";
+  std::string refused = loadRefusal(other, groups, 1002, "/tmp/m.ko", approved, true);
+  EXPECT_NE(refused.find("user 1002 may not load modules"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("mstap-dev"), std::string::npos) << "names the groups";
+  EXPECT_NE(refused.find("mstap-usr"), std::string::npos);
+  EXPECT_NE(loadRefusal(dev, "", 1000, "/tmp/m.ko", approved, true), "") << "no such group: nobody is in it";
+}
+
+// What mstap hands a setuid runner reads back as the same run.
+TEST(RunnerOptions, ArgumentsReadBack) {
+  RunnerOptions o;
+  o.outputFile = "-out file";
+  o.timeLimitSeconds = 2.5;
+  o.command = "echo '-v' $HOME";
+  o.hasCommand = true;
+  o.verbose = true;
+  o.rename = true;
+  o.modulePath = "-m.ko";
+  o.parameters = {"a=1", "b=x y"};
+  ParsedRunnerOptions back = parseRunnerOptions(runnerArguments(o));
+  ASSERT_EQ(back.error, "");
+  EXPECT_EQ(back.options.outputFile, o.outputFile);
+  EXPECT_EQ(back.options.timeLimitSeconds, 2.5);
+  EXPECT_EQ(back.options.command, o.command);
+  EXPECT_TRUE(back.options.hasCommand);
+  EXPECT_FALSE(back.options.hasTarget);
+  EXPECT_TRUE(back.options.verbose);
+  EXPECT_TRUE(back.options.rename);
+  EXPECT_EQ(back.options.modulePath, "-m.ko");
+  EXPECT_EQ(back.options.parameters, o.parameters);
+  RunnerOptions target;
+  target.targetPid = 42;
+  target.hasTarget = true;
+  target.modulePath = "m.ko";
+  back = parseRunnerOptions(runnerArguments(target));
+  ASSERT_EQ(back.error, "");
+  EXPECT_EQ(back.options.targetPid, 42);
+  EXPECT_TRUE(back.options.hasTarget);
+  EXPECT_FALSE(back.options.rename);
+  EXPECT_TRUE(back.options.outputFile.empty());
+}
+
+// -o FILE follows no symbolic link and overwrites no other user's file.
+TEST(RunnerRun, OutputFileIsOpenedSafely) {
+  std::string dir = (fs::temp_directory_path() / "mstap-runner-test.XXXXXX").string();
+  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  std::string target = dir + "/precious", link = dir + "/out";
+  std::ofstream(target) << "keep";
+  fs::create_symlink(target, link);
+  std::string error;
+  EXPECT_EQ(openOutputFile(link, ::getuid(), error), -1);
+  EXPECT_NE(error.find("symbolic link"), std::string::npos) << error;
+  std::ifstream in(target);
+  std::string kept((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(kept, "keep");
+  error.clear();
+  EXPECT_EQ(openOutputFile(target, ::getuid() + 1, error), -1) << "another user's file";
+  EXPECT_NE(error.find("belongs to user"), std::string::npos) << error;
+  int fd = openOutputFile(target, ::getuid(), error);
+  ASSERT_GE(fd, 0) << error;
+  struct stat st;
+  ::fstat(fd, &st);
+  EXPECT_EQ(st.st_size, 0) << "truncated";
+  ::close(fd);
+  fd = openOutputFile(dir + "/new", ::getuid(), error);
+  EXPECT_GE(fd, 0) << error;
+  ::close(fd);
+  fs::remove_all(dir);
 }
 
 } // namespace

@@ -200,6 +200,94 @@ TEST(RunnerVm, RunsTheSessionCopiesBothStreamsAndUnloads) {
   EXPECT_EQ(problemsOf(result.kernelLog), "") << describe(result);
 }
 
+// Two runs of one module at once: without -R the second finds the name
+// taken (EEXIST); with -R each loads the module under a name of its own.
+TEST(RunnerVm, TwoRunsOfOneModuleAtOnce) {
+  REQUIRE_MODULE(t, module);
+  VmRequest request = requestFor(t, module);
+  request.guestCommand =
+      "/root/mstap-runner /root/protocol_module.ko run_ms=1500 >/tmp/first.out 2>/tmp/first.err & first=$!\n"
+      "sleep 0.5\n"
+      "/root/mstap-runner /root/protocol_module.ko run_ms=0 >/tmp/second.out 2>/tmp/second.err\n"
+      "s=$?; echo '@@ second status'; echo $s\n"
+      "wait $first; s=$?; echo '@@ first status'; echo $s\n"
+      "/root/mstap-runner -v -R /root/protocol_module.ko run_ms=1500 >/tmp/a.out 2>/tmp/a.err & a=$!\n"
+      "/root/mstap-runner -v -R /root/protocol_module.ko run_ms=1500 >/tmp/b.out 2>/tmp/b.err & b=$!\n"
+      "sleep 0.7; echo '@@ both loaded'; grep -c '^protocol_[a-z]*_[0-9][0-9]* ' /proc/modules\n"
+      "wait $a; s=$?; echo '@@ a status'; echo $s\n"
+      "wait $b; s=$?; echo '@@ b status'; echo $s\n" +
+      guestReport("second") + guestReport("a") + guestReport("b") + "echo '@@ end'\n";
+  VmResult result = runInVm(request);
+  ASSERT_TRUE(result.ok()) << describe(result);
+  auto s = sections(result.output);
+  EXPECT_EQ(s["first status"], "0\n") << describe(result);
+  EXPECT_EQ(s["second status"], "1\n") << describe(result);
+  EXPECT_NE(s["second stderr"].find("a module named protocol_module is already loaded"), std::string::npos)
+      << s["second stderr"];
+  EXPECT_EQ(s["both loaded"], "2\n") << describe(result);
+  for (const char *run : {"a", "b"}) {
+    std::string name = run;
+    EXPECT_EQ(s[name + " status"], "0\n") << name << "\n" << describe(result);
+    EXPECT_EQ(s[name + " stdout"], kBegin + kLines + kEnd) << name;
+    EXPECT_NE(s[name + " stderr"].find("mstap-runner: module protocol_module is loaded as protocol_"),
+              std::string::npos)
+        << s[name + " stderr"];
+  }
+  EXPECT_EQ(s["b loaded"], "0\n");
+  EXPECT_TRUE(s.count("end")) << describe(result);
+  EXPECT_EQ(problemsOf(result.kernelLog), "") << describe(result);
+}
+
+// Installed setuid root, the runner loads for the groups: a user in
+// neither is refused with their names; a member of mstap-dev loads its own
+// module, its -c command runs as itself and its -o file is its own; a
+// member of mstap-usr loads an approved module and is refused its own.
+TEST(RunnerVm, SetuidRunnerFollowsTheGroups) {
+  REQUIRE_MODULE(t, module);
+  VmRequest request = requestFor(t, module);
+  auto asNobody = [](const std::string &name, const std::string &arguments) {
+    return "su -s /bin/sh nobody -c '/sbin/mstap-runner-suid " + arguments + "' >/tmp/" + name + ".out 2>/tmp/" +
+           name + ".err\ns=$?; echo '@@ " + name + " status'; echo $s\n" + "echo '@@ " + name +
+           " stdout'; cat /tmp/" + name + ".out\necho '@@ " + name + " stderr'; cat /tmp/" + name + ".err\n";
+  };
+  request.guestCommand =
+      "echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>/etc/passwd\n"
+      "echo 'nogroup:x:65534:' >>/etc/group\n"
+      "cp /root/mstap-runner /sbin/mstap-runner-suid && chmod 4755 /sbin/mstap-runner-suid\n"
+      "mkdir -p /home/nobody && cp /root/protocol_module.ko /home/nobody/own.ko && chown nobody /home/nobody/own.ko\n"
+      "chmod 644 /home/nobody/own.ko; chmod 777 /tmp\n"
+      "d=/lib/modules/$(uname -r)/mstap; mkdir -p $d && chmod 755 $d && cp /root/protocol_module.ko $d/approved.ko && "
+      "chmod 644 $d/approved.ko\n" +
+      asNobody("neither", "/home/nobody/own.ko") +
+      "echo 'mstap-dev:x:901:nobody' >>/etc/group\n" +
+      asNobody("dev", "-o /tmp/dev.file -c \"id -u\" /home/nobody/own.ko run_ms=0") +
+      "echo '@@ dev file'; cat /tmp/dev.file; ls -ln /tmp/dev.file | awk \"{ print \\$3 }\"\n"
+      "sed -i 's/^mstap-dev:x:901:nobody$/mstap-dev:x:901:/' /etc/group\n"
+      "echo 'mstap-usr:x:902:nobody' >>/etc/group\n" +
+      asNobody("usrok", "/lib/modules/$(uname -r)/mstap/approved.ko") + asNobody("usrown", "/home/nobody/own.ko") +
+      "echo '@@ end'\n";
+  VmResult result = runInVm(request);
+  ASSERT_TRUE(result.ok()) << describe(result);
+  auto s = sections(result.output);
+  EXPECT_EQ(s["neither status"], "1\n") << describe(result);
+  EXPECT_NE(s["neither stderr"].find("user 65534 may not load modules: only root and the members of the groups "
+                                     "mstap-dev (their own modules) and mstap-usr"),
+            std::string::npos)
+      << s["neither stderr"];
+  EXPECT_EQ(s["dev status"], "0\n") << describe(result);
+  EXPECT_NE(s["dev stdout"].find("65534\n"), std::string::npos) << "-c runs as the user: " << s["dev stdout"];
+  EXPECT_NE(s["dev file"].find("protocol_module: begin"), std::string::npos) << s["dev file"];
+  EXPECT_NE(s["dev file"].find("\n65534\n"), std::string::npos) << "-o is the user's file: " << s["dev file"];
+  EXPECT_EQ(s["usrok status"], "0\n") << describe(result);
+  EXPECT_EQ(s["usrok stdout"], kBegin + kLines + kEnd);
+  EXPECT_EQ(s["usrown status"], "1\n") << describe(result);
+  EXPECT_NE(s["usrown stderr"].find("members of mstap-usr may load only modules in /lib/modules/"),
+            std::string::npos)
+      << s["usrown stderr"];
+  EXPECT_TRUE(s.count("end")) << describe(result);
+  EXPECT_EQ(problemsOf(result.kernelLog), "") << describe(result);
+}
+
 TEST(RunnerVm, TimeLimitAndSignalsStopTheRun) {
   REQUIRE_MODULE(t, module);
   VmRequest request = requestFor(t, module);

@@ -6,7 +6,9 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <set>
+#include <vector>
 
 namespace mstap {
 namespace {
@@ -530,6 +532,138 @@ private:
   std::map<const Variable *, std::pair<int, SourceLoc>> explicitShifts_;
 };
 
+// stap's rule for foreach: the array a loop walks is not modified while it
+// walks it, in the body or by a function the body calls (transitively): a
+// slot written, added or deleted would leave the loop walking a stale
+// order. Deleting the whole array is allowed (stap 4.8 accepts it; the
+// loop ends there). Every call is known at pass 2, so the rule
+// is decided here entirely; nothing is left to check at run time.
+class ForeachMutation : public RecursiveVisitor {
+public:
+  ForeachMutation(const SourceFile *file, Diagnostics &diags) : file_(file), diags_(diags) {}
+
+  void check(Stmt &body) {
+    iterated_.clear();
+    walk(body);
+  }
+
+  void visit(ForeachStmt &s) override {
+    walkOptional(s.limit);
+    iterated_.push_back(s.arrayVar);
+    walk(*s.body);
+    iterated_.pop_back();
+  }
+  void visit(AssignExpr &e) override {
+    written(*e.lhs);
+    RecursiveVisitor::visit(e);
+  }
+  void visit(IncDecExpr &e) override {
+    written(*e.operand);
+    RecursiveVisitor::visit(e);
+  }
+  // "delete a" of the whole array a loop walks is allowed, as stap 4.8
+  // allows it: the loop ends there (runtime/mstap_map.h).
+  void visit(DeleteStmt &s) override {
+    if (!dyn<SymbolRef>(s.target.get()))
+      written(*s.target);
+    RecursiveVisitor::visit(s);
+  }
+  void visit(CallExpr &e) override {
+    if (e.callee && !iterated_.empty()) {
+      const std::set<const Variable *> &writes = writesOf(*e.callee);
+      for (const Variable *array : iterated_)
+        if (array && writes.count(array) && reported_.insert({&e, array}).second)
+          diags_.error(file_, e.loc(),
+                       fmt::format("function call modifies var '{}' during 'foreach' iteration", array->name));
+    }
+    RecursiveVisitor::visit(e);
+  }
+
+private:
+  // The array an assignment, ++/-- or delete writes, if it writes one.
+  static const Variable *arrayWritten(Expr &target) {
+    if (auto *index = dyn<IndexExpr>(&target))
+      return index->var;
+    if (auto *symbol = dyn<SymbolRef>(&target))
+      return symbol->var; // "delete a": the whole array
+    return nullptr;
+  }
+
+  void written(Expr &target) {
+    const Variable *array = arrayWritten(target);
+    if (!array)
+      return;
+    for (const Variable *walked : iterated_)
+      if (walked == array && reported_.insert({&target, array}).second)
+        diags_.error(file_, target.loc(),
+                     fmt::format("variable '{}' modified during 'foreach' iteration", array->name));
+  }
+
+  // The globals a function writes with an assignment, ++/--, '<<<' or
+  // delete, itself or through the functions it calls.
+  const std::set<const Variable *> &writesOf(const FunctionDecl &start) {
+    if (auto it = closure_.find(&start); it != closure_.end())
+      return it->second;
+    std::set<const Variable *> all;
+    std::set<const FunctionDecl *> seen{&start};
+    std::vector<const FunctionDecl *> work{&start};
+    while (!work.empty()) {
+      const FunctionDecl *f = work.back();
+      work.pop_back();
+      const Direct &direct = directOf(*f);
+      all.insert(direct.writes.begin(), direct.writes.end());
+      for (const FunctionDecl *callee : direct.callees)
+        if (seen.insert(callee).second)
+          work.push_back(callee);
+    }
+    return closure_[&start] = std::move(all);
+  }
+
+  struct Direct {
+    std::set<const Variable *> writes;
+    std::set<const FunctionDecl *> callees;
+  };
+  const Direct &directOf(const FunctionDecl &f) {
+    if (auto it = direct_.find(&f); it != direct_.end())
+      return it->second;
+    struct Scan : RecursiveVisitor {
+      Direct direct;
+      void add(Expr &target) {
+        if (const Variable *v = arrayWritten(target); v && v->scope == Variable::Scope::Global)
+          direct.writes.insert(v);
+      }
+      void visit(AssignExpr &e) override {
+        add(*e.lhs);
+        RecursiveVisitor::visit(e);
+      }
+      void visit(IncDecExpr &e) override {
+        add(*e.operand);
+        RecursiveVisitor::visit(e);
+      }
+      void visit(DeleteStmt &s) override {
+        if (!dyn<SymbolRef>(s.target.get())) // the whole array: allowed, as above
+          add(*s.target);
+        RecursiveVisitor::visit(s);
+      }
+      void visit(CallExpr &e) override {
+        if (e.callee)
+          direct.callees.insert(e.callee);
+        RecursiveVisitor::visit(e);
+      }
+    } scan;
+    if (f.body)
+      scan.walk(*f.body);
+    return direct_[&f] = std::move(scan.direct);
+  }
+
+  const SourceFile *file_;
+  Diagnostics &diags_;
+  std::vector<const Variable *> iterated_;
+  std::set<std::pair<const void *, const Variable *>> reported_;
+  std::map<const FunctionDecl *, Direct> direct_;
+  std::map<const FunctionDecl *, std::set<const Variable *>> closure_;
+};
+
 } // namespace
 
 bool checkElaborated(Script &script, ElaborateResult &result, Diagnostics &diags) {
@@ -537,14 +671,18 @@ bool checkElaborated(Script &script, ElaborateResult &result, Diagnostics &diags
   size_t firstDiagnostic = diags.all().size();
   HistogramScan histograms(script.file, diags, result.histograms, result.varianceShifts);
   Checker checker(script.file, diags, result);
+  ForeachMutation foreachMutation(script.file, diags);
   size_t probeIndex = 0;
   for (Decl &decl : script.decls) {
     if (decl.kind == Decl::Kind::Function) {
-      if (decl.function->body)
+      if (decl.function->body) {
         histograms.walk(*decl.function->body);
+        foreachMutation.check(*decl.function->body);
+      }
       checker.checkFunction(*decl.function);
     } else if (decl.kind == Decl::Kind::Probe) {
       histograms.walk(*decl.probe->body);
+      foreachMutation.check(*decl.probe->body);
       checker.checkProbe(*decl.probe, result.probes.at(probeIndex++));
     }
   }

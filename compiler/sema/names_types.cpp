@@ -257,7 +257,8 @@ private:
     }
   }
 
-  // Writes to `target`: checks it can be written and is not being iterated.
+  // Writes to `target`: checks it can be written. (Whether it is an array a
+  // foreach walks is checked in check.cpp, with writes through calls.)
   void noteWrite(Expr &target, const char *op) {
     if (!isLvalue(target)) {
       if (auto *t = dyn<TargetExpr>(&target); t && t->addressOf) {
@@ -276,11 +277,6 @@ private:
     if (!v)
       return;
     v->written = true;
-    if (dyn<IndexExpr>(&target) && function_)
-      elementWrites_[function_].insert(v);
-    if (dyn<IndexExpr>(&target) &&
-        std::find(iterating_.begin(), iterating_.end(), v) != iterating_.end())
-      error(target.loc(), fmt::format("cannot modify array '{}' while a foreach iterates over it", v->name));
   }
 
   // ------------------------------------------------------- expressions
@@ -319,16 +315,6 @@ public:
       resolveCall(e);
     for (auto &arg : e.args)
       visitExpr(*arg);
-    // A function that writes elements of an array a foreach walks, called
-    // from its body: refused as stap does, for the function's own writes
-    // (stap looks no further down the calls). Checked once every function
-    // is resolved.
-    if (e.callee && mode == Mode::Report)
-      for (Variable *v : iterating_)
-        if (elementWrites_.count(e.callee) && elementWrites_[e.callee].count(v))
-          diags_.error(file_, e.loc(), fmt::format("function call modifies array '{}' while a foreach iterates over "
-                                                   "it: '{}' writes its elements",
-                                                   v->name, e.function));
     if (e.callee) {
       auto &params = e.callee->locals;
       for (size_t i = 0; i < e.args.size() && i < e.callee->params.size(); ++i) {
@@ -581,11 +567,7 @@ public:
       visitExpr(*s.limit);
       expect(*s.limit, Type::Long, "'limit'");
     }
-    if (s.arrayVar)
-      iterating_.push_back(s.arrayVar);
     loop(*s.body);
-    if (s.arrayVar)
-      iterating_.pop_back();
   }
   void visit(BreakStmt &s) override {
     if (mode == Mode::Resolve && loops_ == 0)
@@ -785,12 +767,9 @@ private:
   std::map<std::string, Variable *> &globals_;                   // by nameKey
   std::map<std::string, std::vector<FunctionDecl *>> &functions_; // by nameKey: a name's overloads, by arity
   const SourceFile *from_ = nullptr;                              // the file of the body being walked
-  // The arrays whose elements each function assigns or deletes itself.
-  std::map<const FunctionDecl *, std::set<Variable *>> elementWrites_;
   const ElaborateOptions &options_;
   std::vector<std::unique_ptr<Variable>> *locals_ = nullptr;
   FunctionDecl *function_ = nullptr;
-  std::vector<Variable *> iterating_;
   std::map<Variable *, SourceLoc> arityLoc_;
   int loops_ = 0;
   bool writing_ = false;

@@ -22,6 +22,12 @@ void Diagnostics::add(Severity severity, const SourceFile *file, SourceLoc loc,
   // syscall.*) is checked once a probe: say each thing once, but count it,
   // so that a pass asking "did this part fail?" still hears yes.
   bool repeated = sayRepeatsOnce_ && !reported_.insert({file, loc.line, loc.column, message}).second;
+  if (severity == Severity::Warning && !repeated && warnings_ >= maxWarnings) {
+    ++droppedWarnings_;
+    return;
+  }
+  if (severity == Severity::Warning && !repeated)
+    ++warnings_;
   if (severity == Severity::Error)
     ++errors_;
   if (repeated || shownErrors_ > maxErrors)
@@ -98,6 +104,7 @@ void Diagnostics::clear() {
   printed_ = 0;
   errors_ = 0;
   shownErrors_ = 0;
+  warnings_ = droppedWarnings_ = droppedPrinted_ = 0;
   lastDropped_ = false;
 }
 
@@ -134,21 +141,45 @@ std::string formatDiagnostic(const Diagnostic &d, bool colour) {
   if (!d.file || !d.loc.valid())
     return out;
   std::string_view line = d.file->line(d.loc.line);
+  // The byte the caret points at: the column'th code point.
+  size_t at = 0;
+  for (uint32_t column = 1; at < line.size() && column < d.loc.column; ++column)
+    for (++at; at < line.size() && (static_cast<unsigned char>(line[at]) & 0xC0) == 0x80;)
+      ++at;
+  // A long line is cut to a window around the caret (its ends marked
+  // "..."), so that the output stays proportional to the errors, not to
+  // errors times the line's length.
+  std::string_view before = "", after = "";
+  if (line.size() > Diagnostics::maxQuotedLine) {
+    auto boundary = [&](size_t i) {
+      while (i > 0 && i < line.size() && (static_cast<unsigned char>(line[i]) & 0xC0) == 0x80)
+        --i;
+      return i;
+    };
+    size_t half = Diagnostics::maxQuotedLine / 2;
+    size_t start = boundary(at > half ? at - half : 0);
+    size_t end = boundary(std::min(line.size(), start + Diagnostics::maxQuotedLine));
+    if (start > 0)
+      before = "...";
+    if (end < line.size())
+      after = "...";
+    at -= start;
+    line = line.substr(start, end - start);
+  }
   // The caret goes under the column'th code point; tabs are kept so that it
   // lines up with the source line above it.
-  std::string caret;
-  uint32_t column = 1;
-  for (size_t i = 0; i < line.size() && column < d.loc.column; ++i) {
+  std::string caret(before.size(), ' ');
+  for (size_t i = 0; i < at && i < line.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(line[i]);
     if ((c & 0xC0) == 0x80)
       continue;
     caret += c == '\t' ? '\t' : ' ';
-    ++column;
   }
   // Control characters would garble a terminal: show them as '?'.
-  std::string shown;
+  std::string shown(before);
   for (char c : line)
     shown += (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f ? '?' : c;
+  shown += after;
   out += shown;
   out += '\n';
   out += caret;
@@ -156,10 +187,22 @@ std::string formatDiagnostic(const Diagnostic &d, bool colour) {
   return out;
 }
 
+static std::string droppedText(unsigned count) {
+  return formatDiagnostic({Severity::Warning, nullptr, {},
+                           fmt::format("{} more warning{} not shown (only the first {} are)", count,
+                                       count == 1 ? "" : "s", Diagnostics::maxWarnings)},
+                          false);
+}
+
 void Diagnostics::print(std::FILE *out, bool colour) {
   for (; printed_ < diagnostics_.size(); ++printed_) {
     std::string text = formatDiagnostic(diagnostics_[printed_], colour);
     std::fwrite(text.data(), 1, text.size(), out);
+  }
+  if (droppedWarnings_ > droppedPrinted_) {
+    std::string text = droppedText(droppedWarnings_ - droppedPrinted_);
+    std::fwrite(text.data(), 1, text.size(), out);
+    droppedPrinted_ = droppedWarnings_;
   }
   std::fflush(out);
 }
@@ -168,6 +211,8 @@ std::string Diagnostics::render() const {
   std::string text;
   for (const Diagnostic &d : diagnostics_)
     text += formatDiagnostic(d, false);
+  if (droppedWarnings_ > 0)
+    text += droppedText(droppedWarnings_);
   return text;
 }
 

@@ -27,6 +27,11 @@ class Diagnostics {
 public:
   // Past this many errors a run stops reporting, as compilers do.
   static constexpr unsigned maxErrors = 20;
+  // Past this many warnings the rest are counted, not kept: one line of
+  // 20,000 unused globals must not print 20,000 warnings.
+  static constexpr unsigned maxWarnings = 100;
+  // A quoted source line longer than this is cut around the caret.
+  static constexpr size_t maxQuotedLine = 200;
 
   void error(const SourceFile *file, SourceLoc loc, std::string message);
   void warning(const SourceFile *file, SourceLoc loc, std::string message);
@@ -84,6 +89,9 @@ private:
   size_t printed_ = 0;
   unsigned errors_ = 0;      // every error reported, repeats included
   unsigned shownErrors_ = 0; // the ones kept, up to maxErrors (+1 for the notice)
+  unsigned warnings_ = 0;        // kept
+  unsigned droppedWarnings_ = 0; // past maxWarnings
+  unsigned droppedPrinted_ = 0;  // of those, already said by print()
   bool warningsEnabled_ = true;
   bool lastDropped_ = false; // a note follows its (possibly dropped) parent
   bool sayRepeatsOnce_ = false;

@@ -88,3 +88,46 @@ TEST(Diagnostics, WarningsCanBeTurnedOff) {
   EXPECT_TRUE(d.all().empty());
   EXPECT_FALSE(d.hasErrors());
 }
+
+// A long line is quoted as a window around the caret, "..." at the cut
+// ends, the caret still under its column.
+TEST(Diagnostics, LongLinesAreCutAroundTheCaret) {
+  std::string text = std::string(1000, 'a') + "X" + std::string(1000, 'b');
+  SourceFile f("x.stp", text);
+  Diagnostics d;
+  d.error(&f, {1, 1001}, "here");
+  std::string shown = "..." + std::string(100, 'a') + "X" + std::string(99, 'b') + "...";
+  EXPECT_EQ(d.render(), "x.stp:1:1001: error: here\n" + shown + "\n" + std::string(103, ' ') + "^\n");
+  // Near the start: cut at the end only.
+  Diagnostics start;
+  start.error(&f, {1, 3}, "here");
+  EXPECT_EQ(start.render(), "x.stp:1:3: error: here\n" + std::string(200, 'a') + "...\n  ^\n");
+  // Multi-byte code points are not split, and the caret counts them.
+  std::string wide;
+  for (int i = 0; i < 300; ++i)
+    wide += "日";
+  SourceFile w("w.stp", wide);
+  Diagnostics d2;
+  d2.error(&w, {1, 150}, "here");
+  std::string out = d2.render();
+  std::string quoted = out.substr(out.find('\n') + 1);
+  quoted = quoted.substr(0, quoted.find('\n'));
+  EXPECT_EQ(quoted.substr(0, 3), "...");
+  EXPECT_EQ((quoted.size() - 6) % 3, 0u) << "whole code points only";
+  std::string caret = out.substr(out.rfind('\n', out.size() - 2) + 1);
+  size_t before = (quoted.size() - 6) / 3; // code points in the window
+  EXPECT_LE(caret.size(), before + 3 + 2);
+}
+
+// Past maxWarnings the warnings are counted and summed up in one line.
+TEST(Diagnostics, WarningsAreBounded) {
+  SourceFile f("x.stp", "global a\n");
+  Diagnostics d;
+  for (int i = 0; i < 20000; ++i)
+    d.warning(&f, {1, 8}, "eliding unused variable 'a'");
+  EXPECT_EQ(d.all().size(), Diagnostics::maxWarnings);
+  std::string text = d.render();
+  EXPECT_NE(text.find("mstap: warning: 19900 more warnings not shown (only the first 100 are)\n"), std::string::npos);
+  EXPECT_LT(text.size(), 100u * 80);
+  EXPECT_FALSE(d.hasErrors());
+}

@@ -174,7 +174,8 @@ static int __init protocol_module_init(void)
 	if (!ring)
 		return -ENOMEM;
 	timer_setup(&end_timer, end_timer_fired, 0);
-	dir = proc_mkdir(KBUILD_MODNAME, NULL);
+	/* The name it was loaded under: mstap-runner -R renames it. */
+	dir = proc_mkdir(THIS_MODULE->name, NULL);
 	if (!dir || !proc_create("output", 0400, dir, &output_ops) ||
 	    !proc_create("control", 0600, dir, &control_ops)) {
 		proc_remove(dir);
