@@ -338,6 +338,20 @@ int Session::listProbes() {
   }
   if (!result.ok)
     return 1;
+  // " $name:type ..." of a resolved point, from its prototype (BTF, DWARF).
+  auto targetVariables = [&](const ResolvedProbe &p) {
+    std::optional<CPrototype> prototype =
+        p.kernel ? kernelProbes.prototype(p) : p.user ? userProbes.prototype(p) : std::nullopt;
+    std::string text;
+    if (!prototype)
+      return text;
+    for (const CParameter &param : prototype->params)
+      if (!param.name.empty())
+        text += " $" + param.name + ":" + param.type.spelling;
+    if (p.isReturn && prototype->returns.spelling != "void")
+      text += " $return:" + prototype->returns.spelling;
+    return text;
+  };
   std::set<std::string> lines;
   size_t index = 0;
   for (const ast::Decl &decl : script_->decls) {
@@ -355,36 +369,13 @@ int Session::listProbes() {
         for (const auto &v : probe.locals)
           if (v->scope == ast::Variable::Scope::Local && v->type != ast::Type::Unknown)
             line += " " + v->name + ":" + ast::typeName(v->type);
-        const ResolvedProbe &p = points.front();
-        std::optional<CPrototype> prototype =
-            p.kernel ? kernelProbes.prototype(p) : p.user ? userProbes.prototype(p) : std::nullopt;
-        if (prototype) {
-          for (const CParameter &param : prototype->params)
-            if (!param.name.empty())
-              line += " $" + param.name + ":" + param.type.spelling;
-          if (p.isReturn && prototype->returns.spelling != "void")
-            line += " $return:" + prototype->returns.spelling;
-        }
+        line += targetVariables(points.front());
       }
       lines.insert(line);
       continue;
     }
-    for (const ResolvedProbe &p : points) {
-      std::string line = p.point;
-      std::optional<CPrototype> prototype;
-      if (withVars && p.kernel)
-        prototype = kernelProbes.prototype(p);
-      else if (withVars && p.user)
-        prototype = userProbes.prototype(p);
-      if (prototype) {
-        for (const CParameter &param : prototype->params)
-          if (!param.name.empty())
-            line += " $" + param.name + ":" + param.type.spelling;
-        if (p.isReturn && prototype->returns.spelling != "void")
-          line += " $return:" + prototype->returns.spelling;
-      }
-      lines.insert(line);
-    }
+    for (const ResolvedProbe &p : points)
+      lines.insert(withVars ? p.point + targetVariables(p) : p.point);
   }
   for (const std::string &line : lines)
     std::printf("%s\n", line.c_str());

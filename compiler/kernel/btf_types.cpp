@@ -487,12 +487,7 @@ std::string Btf::similarTypeNames(std::string_view text) const {
     if (d <= limit && words.name != name)
       scored.emplace_back(d, name);
   }
-  std::sort(scored.begin(), scored.end());
-  scored.erase(std::unique(scored.begin(), scored.end()), scored.end());
-  std::string out;
-  for (size_t i = 0; i < scored.size() && i < 5; ++i)
-    out += (i ? ", " : "") + scored[i].second;
-  return out;
+  return closestNames(scored);
 }
 
 std::string Btf::typeName(uint32_t id) const { return declare(id, "", 0); }

@@ -850,12 +850,7 @@ std::string UserBinary::similarTypeNames(const std::string &text) const {
       if (d <= limit)
         scored.emplace_back(d, name);
     }
-  std::sort(scored.begin(), scored.end());
-  scored.erase(std::unique(scored.begin(), scored.end()), scored.end());
-  std::string out;
-  for (size_t i = 0; i < scored.size() && i < 5; ++i)
-    out += (i ? ", " : "") + scored[i].second;
-  return out;
+  return closestNames(scored);
 }
 
 bool needsInterpreter(const std::string &path) {

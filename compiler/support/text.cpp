@@ -5,6 +5,15 @@
 
 namespace mstap {
 
+std::string closestNames(std::vector<std::pair<size_t, std::string>> &scored) {
+  std::sort(scored.begin(), scored.end());
+  scored.erase(std::unique(scored.begin(), scored.end()), scored.end());
+  std::string out;
+  for (size_t i = 0; i < scored.size() && i < 5; ++i)
+    out += (i ? ", " : "") + scored[i].second;
+  return out;
+}
+
 size_t editDistance(const std::string &a, const std::string &b) {
   std::vector<size_t> row(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j)
